@@ -1,0 +1,251 @@
+//! Facts about a host: probed from the running machine, or read back from JSON to
+//! replay a decision for another host.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the environment variables that set host labels:
+/// `MUSTER_LABEL_network=online` sets the label `network` to `online`.
+pub const LABEL_ENV_PREFIX: &str = "MUSTER_LABEL_";
+
+/// What is known about a host when choosing plugin versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Facts {
+    /// Host name.
+    pub hostname: String,
+    /// Operating system, as `std::env::consts::OS` spells it (`linux`).
+    pub os: String,
+    /// Architecture, as `std::env::consts::ARCH` spells it (`x86_64`).
+    pub arch: String,
+    /// CPU features detected at run time (`avx2`, `sse4.2`, ...).
+    pub cpu_features: BTreeSet<String>,
+    /// Logical cores available to this process.
+    pub logical_cores: u32,
+    /// Total memory in MiB (0 when unknown).
+    pub memory_mb: u64,
+    /// Operator-defined labels (`MUSTER_LABEL_<key>=<value>`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A facts file could not be read or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum FactsError {
+    /// The file could not be read.
+    #[error("cannot read facts file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The JSON is malformed or has wrong types or unknown keys.
+    #[error("invalid facts in {origin}: {source}")]
+    Json {
+        /// Where the JSON came from.
+        origin: String,
+        /// What serde_json said, with line and column.
+        source: serde_json::Error,
+    },
+    /// The JSON parses but describes an impossible host.
+    #[error("invalid facts in {origin}: {problem}")]
+    Impossible {
+        /// Where the JSON came from.
+        origin: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl Facts {
+    /// Probes the running host: os, arch, CPU features, cores, memory, hostname,
+    /// and labels from `MUSTER_LABEL_*` environment variables.
+    pub fn probe() -> Facts {
+        Facts {
+            hostname: hostname(),
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+            cpu_features: cpu_features(),
+            logical_cores: std::thread::available_parallelism()
+                .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
+            memory_mb: memory_mb(),
+            labels: labels_from(
+                std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+            ),
+        }
+    }
+
+    /// Parses facts from JSON (as written by [`Facts::to_json`]); `origin` names the
+    /// source in errors. Unknown keys and impossible values are rejected.
+    pub fn from_json(text: &str, origin: &str) -> Result<Facts, FactsError> {
+        let facts: Facts = serde_json::from_str(text).map_err(|source| FactsError::Json {
+            origin: origin.to_owned(),
+            source,
+        })?;
+        facts.validate().map_err(|problem| FactsError::Impossible {
+            origin: origin.to_owned(),
+            problem,
+        })?;
+        Ok(facts)
+    }
+
+    /// Reads and parses a facts file.
+    pub fn from_file(path: &Path) -> Result<Facts, FactsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FactsError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Facts::from_json(&text, &path.display().to_string())
+    }
+
+    /// Pretty JSON, the format [`Facts::from_json`] reads.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("facts always serialize")
+    }
+
+    /// Checks that the facts describe a possible host.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.logical_cores == 0 {
+            return Err("`logical_cores` must be at least 1".to_owned());
+        }
+        if self.os.trim().is_empty() {
+            return Err("`os` must not be empty".to_owned());
+        }
+        if self.arch.trim().is_empty() {
+            return Err("`arch` must not be empty".to_owned());
+        }
+        if let Some(key) = self.labels.keys().find(|k| k.is_empty()) {
+            return Err(format!("label key {key:?} must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+/// Labels from `(name, value)` environment pairs: `MUSTER_LABEL_network=online`.
+pub fn labels_from(vars: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+    vars.into_iter()
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix(LABEL_ENV_PREFIX)?;
+            (!key.is_empty()).then(|| (key.to_owned(), v))
+        })
+        .collect()
+}
+
+fn hostname() -> String {
+    for path in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
+        if let Ok(name) = std::fs::read_to_string(path) {
+            let name = name.trim();
+            if !name.is_empty() {
+                return name.to_owned();
+            }
+        }
+    }
+    std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+fn memory_mb() -> u64 {
+    // Linux: "MemTotal:       24578236 kB".
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb / 1024)
+        })
+        .unwrap_or(0)
+}
+
+fn cpu_features() -> BTreeSet<String> {
+    #[allow(unused_mut)] // Empty on architectures without runtime detection here.
+    let mut found: Vec<&str> = Vec::new();
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {
+                $(if std::arch::is_x86_feature_detected!($name) { found.push($name); })*
+            };
+        }
+        probe!(
+            "aes",
+            "avx",
+            "avx2",
+            "avx512bw",
+            "avx512f",
+            "bmi1",
+            "bmi2",
+            "f16c",
+            "fma",
+            "lzcnt",
+            "pclmulqdq",
+            "popcnt",
+            "rdrand",
+            "sha",
+            "sse",
+            "sse2",
+            "sse3",
+            "sse4.1",
+            "sse4.2",
+            "ssse3"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {
+                $(if std::arch::is_aarch64_feature_detected!($name) { found.push($name); })*
+            };
+        }
+        probe!("neon", "aes", "crc", "sha2", "sve", "lse");
+    }
+    found.into_iter().map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Facts;
+    use crate::facts::labels_from;
+
+    #[test]
+    fn probe_round_trips_through_json() {
+        let facts = Facts::probe();
+        let back = Facts::from_json(&facts.to_json(), "test").unwrap();
+        assert_eq!(facts, back);
+        assert_eq!(facts.os, std::env::consts::OS);
+        assert!(facts.logical_cores >= 1);
+    }
+
+    #[test]
+    fn labels_come_from_prefixed_variables() {
+        let labels = labels_from([
+            ("MUSTER_LABEL_network".to_owned(), "online".to_owned()),
+            ("MUSTER_LABEL_".to_owned(), "ignored".to_owned()),
+            ("PATH".to_owned(), "/bin".to_owned()),
+        ]);
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels["network"], "online");
+    }
+
+    #[test]
+    fn unknown_keys_wrong_types_and_impossible_values_are_rejected() {
+        let good = r#"{"hostname":"h","os":"linux","arch":"x86_64","cpu_features":[],"logical_cores":2,"memory_mb":1024}"#;
+        assert!(Facts::from_json(good, "f.json").is_ok());
+        let unknown = good.replace("\"memory_mb\"", "\"memory\"");
+        let err = Facts::from_json(&unknown, "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f.json") && err.contains("memory"), "{err}");
+        let wrong_type = good.replace("\"logical_cores\":2", "\"logical_cores\":\"two\"");
+        assert!(Facts::from_json(&wrong_type, "f.json").is_err());
+        let impossible = good.replace("\"logical_cores\":2", "\"logical_cores\":0");
+        let err = Facts::from_json(&impossible, "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("logical_cores"), "{err}");
+    }
+}

@@ -1,0 +1,69 @@
+//! Not public API: the paths `#[slot]` and `#[plugin]` expansions go through.
+
+pub use std::boxed::Box;
+pub use std::sync::OnceLock;
+
+pub use linkme;
+
+#[cfg(feature = "inventory")]
+pub use inventory;
+
+#[cfg(not(feature = "inventory"))]
+pub use crate::__muster_if_linkme_on as if_linkme;
+
+#[cfg(feature = "inventory")]
+pub use crate::__muster_if_linkme_off as if_linkme;
+
+#[cfg(feature = "inventory")]
+pub use crate::__muster_if_inventory_on as if_inventory;
+
+#[cfg(not(feature = "inventory"))]
+pub use crate::__muster_if_inventory_off as if_inventory;
+
+/// Every slot compiled into the binary (linkme backend).
+#[cfg(not(feature = "inventory"))]
+#[linkme::distributed_slice]
+pub static SLOTS: [crate::SlotInfo];
+
+#[cfg(feature = "inventory")]
+inventory::collect!(crate::SlotInfo);
+
+/// Ties a slot (`dyn Trait`) to the inventory node type `#[slot]` generated for it
+/// (inventory's `collect!` needs a type local to the contract crate).
+pub trait InventorySlot {
+    /// The generated node type.
+    type Node;
+}
+
+/// All slot descriptors, from whichever backend is compiled in.
+pub(crate) fn slot_infos() -> impl Iterator<Item = &'static crate::SlotInfo> {
+    #[cfg(not(feature = "inventory"))]
+    let slots = SLOTS.iter();
+    #[cfg(feature = "inventory")]
+    let slots = inventory::iter::<crate::SlotInfo>.into_iter();
+    slots
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __muster_if_linkme_on {
+    ($($tt:tt)*) => { $($tt)* };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __muster_if_linkme_off {
+    ($($tt:tt)*) => {};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __muster_if_inventory_on {
+    ($($tt:tt)*) => { $($tt)* };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __muster_if_inventory_off {
+    ($($tt:tt)*) => {};
+}

@@ -1,0 +1,62 @@
+//! Versions taken out of service at run time (after a panic or an unhealthy
+//! report), excluded from selection like a deny.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+/// One quarantined version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineEntry {
+    /// The version taken out of service.
+    pub version: Version,
+    /// Why.
+    pub reason: String,
+    /// When, in seconds since the Unix epoch.
+    pub since_unix: u64,
+}
+
+/// Quarantined versions per slot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quarantine {
+    /// Entries keyed by slot name.
+    pub slots: BTreeMap<String, Vec<QuarantineEntry>>,
+}
+
+impl Quarantine {
+    /// An empty quarantine.
+    pub fn new() -> Quarantine {
+        Quarantine::default()
+    }
+
+    /// Quarantines `version` of `slot` now; returns false if it already was.
+    pub fn add(&mut self, slot: &str, version: Version, reason: impl Into<String>) -> bool {
+        let entries = self.slots.entry(slot.to_owned()).or_default();
+        if entries.iter().any(|e| e.version == version) {
+            return false;
+        }
+        let since_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        entries.push(QuarantineEntry {
+            version,
+            reason: reason.into(),
+            since_unix,
+        });
+        true
+    }
+
+    /// The entry that quarantines `version` of `slot`, if any.
+    pub fn get(&self, slot: &str, version: &Version) -> Option<&QuarantineEntry> {
+        self.slots.get(slot)?.iter().find(|e| &e.version == version)
+    }
+
+    /// Whether nothing is quarantined.
+    pub fn is_empty(&self) -> bool {
+        self.slots.values().all(Vec::is_empty)
+    }
+}

@@ -1,0 +1,274 @@
+//! Choosing, per slot, the newest acceptable version.
+
+use std::borrow::Cow;
+use std::ops::{Deref, DerefMut};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use semver::Version;
+
+use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
+use crate::{Facts, Policy, Quarantine, Registration, Report, Slot};
+
+/// Chooses versions for a host: facts, policy and (optionally) a quarantine.
+#[derive(Debug, Clone, Copy)]
+pub struct Selector<'a> {
+    facts: &'a Facts,
+    policy: &'a Policy,
+    quarantine: Option<&'a Quarantine>,
+}
+
+/// A selected, started plugin instance of slot `S`; `stop` runs when it is dropped.
+pub struct Selected<S: ?Sized + Slot> {
+    registration: &'static Registration<S>,
+    version: Version,
+    instance: Option<Box<S>>,
+    report: SlotReport,
+}
+
+impl<'a> Selector<'a> {
+    /// A selector for the host `facts` under `policy`.
+    pub fn new(facts: &'a Facts, policy: &'a Policy) -> Selector<'a> {
+        Selector {
+            facts,
+            policy,
+            quarantine: None,
+        }
+    }
+
+    /// Also exclude the versions in `quarantine`.
+    pub fn with_quarantine(mut self, quarantine: &'a Quarantine) -> Selector<'a> {
+        self.quarantine = Some(quarantine);
+        self
+    }
+
+    /// The host facts.
+    pub fn facts(&self) -> &'a Facts {
+        self.facts
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &'a Policy {
+        self.policy
+    }
+
+    /// Selects and starts the newest acceptable version of `S`, falling back to
+    /// older ones; the error lists every candidate and why it was turned down.
+    pub fn select<S: Slot + ?Sized>(&self) -> Result<Selected<S>, SelectionError> {
+        match self.decide::<S>(true) {
+            (report, Some((registration, version, instance))) => Ok(Selected {
+                registration,
+                version,
+                instance: Some(instance),
+                report,
+            }),
+            (report, None) => Err(SelectionError { report }),
+        }
+    }
+
+    /// The decision for `S` without starting anything (constructors and
+    /// `is_acceptable` hooks still run; instances are dropped).
+    pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
+        self.decide::<S>(false).0
+    }
+
+    /// The decision for every slot in the binary.
+    pub fn explain_all(&self) -> Report {
+        crate::slot::explain_all(self)
+    }
+
+    /// Why `version` of `slot` is excluded by policy or quarantine, if it is.
+    fn exclusion(&self, slot: &str, version: &Version) -> Option<String> {
+        let policy = self.policy;
+        if let Some(deny) = policy.denial(slot, version) {
+            return Some(format!(
+                "denied by {slot}@{} ({})",
+                deny.version, deny.source
+            ));
+        }
+        let pin = policy.pins.get(slot);
+        let pre_allowed = policy.prereleases_allowed();
+        if let Some(pin) = pin {
+            let matches = pin.req.matches(version)
+                || (pre_allowed && !version.pre.is_empty() && {
+                    let mut release = version.clone();
+                    release.pre = semver::Prerelease::EMPTY;
+                    pin.req.matches(&release)
+                });
+            if !matches {
+                return Some(format!("outside pin {slot}={} ({})", pin.req, pin.source));
+            }
+        }
+        if !version.pre.is_empty() && !pre_allowed && !pin.is_some_and(|p| p.req.matches(version)) {
+            return Some(
+                "pre-release, not allowed by policy (allow with --allow-prerelease)".to_owned(),
+            );
+        }
+        if let Some(entry) = self.quarantine.and_then(|q| q.get(slot, version)) {
+            return Some(format!(
+                "quarantined since {} (unix): {}",
+                entry.since_unix, entry.reason
+            ));
+        }
+        None
+    }
+
+    fn decide<S: Slot + ?Sized>(
+        &self,
+        activate: bool,
+    ) -> (
+        SlotReport,
+        Option<(&'static Registration<S>, Version, Box<S>)>,
+    ) {
+        let index = S::index();
+        let mut candidates = Vec::with_capacity(index.len());
+        let mut chosen: Option<(&'static Registration<S>, Version, Box<S>)> = None;
+        for entry in index.entries() {
+            let meta = &entry.registration.meta;
+            let mut candidate = Candidate {
+                name: meta.name,
+                version: meta.version.text,
+                crate_name: meta.crate_name,
+                outcome: Outcome::NotTried,
+                reason: Some(Cow::Borrowed("a newer version was selected")),
+            };
+            if chosen.is_none() {
+                let (outcome, reason) = match self.exclusion(S::NAME, &entry.version) {
+                    Some(reason) => (Outcome::Excluded, Some(reason)),
+                    None => match self.try_version::<S>(entry, index, activate) {
+                        Ok(instance) => {
+                            chosen = Some((entry.registration, entry.version.clone(), instance));
+                            (Outcome::Selected, None)
+                        }
+                        Err(reason) => (Outcome::Rejected, Some(reason)),
+                    },
+                };
+                candidate.outcome = outcome;
+                candidate.reason = reason.map(Cow::Owned);
+            }
+            candidates.push(candidate);
+        }
+        let selected = chosen.as_ref().map(|(r, _, _)| Choice {
+            name: r.meta.name,
+            version: r.meta.version.text,
+        });
+        (
+            SlotReport {
+                slot: S::NAME,
+                selected,
+                candidates,
+            },
+            chosen,
+        )
+    }
+
+    fn try_version<S: Slot + ?Sized>(
+        &self,
+        entry: &crate::slot::IndexEntry<S>,
+        index: &crate::SlotIndex<S>,
+        activate: bool,
+    ) -> Result<Box<S>, String> {
+        let meta = &entry.registration.meta;
+        if entry.ambiguous {
+            let crates: Vec<&str> = index
+                .entries()
+                .iter()
+                .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
+                .map(|e| e.registration.meta.crate_name)
+                .collect();
+            return Err(format!(
+                "ambiguous: version {} is registered by crates {}; refusing to pick one",
+                meta.version,
+                crates.join(" and ")
+            ));
+        }
+        for requirement in meta.requires {
+            requirement.check(self.facts)?;
+        }
+        let construct = entry.registration.construct;
+        let mut instance = catch_unwind(construct)
+            .map_err(|p| format!("constructor panicked: {}", panic_message(p.as_ref())))?;
+        match catch_unwind(AssertUnwindSafe(|| {
+            S::__is_acceptable(&instance, self.facts)
+        })) {
+            Ok(Ok(())) => {}
+            Ok(Err(rejection)) => return Err(rejection.to_string()),
+            Err(p) => {
+                return Err(format!(
+                    "is_acceptable panicked: {}",
+                    panic_message(p.as_ref())
+                ));
+            }
+        }
+        if activate {
+            match catch_unwind(AssertUnwindSafe(|| S::__start(&mut instance))) {
+                Ok(Ok(())) => {}
+                Ok(Err(rejection)) => return Err(format!("start failed: {rejection}")),
+                Err(p) => return Err(format!("start panicked: {}", panic_message(p.as_ref()))),
+            }
+        }
+        Ok(instance)
+    }
+}
+
+/// The message of a caught panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+impl<S: ?Sized + Slot> Selected<S> {
+    /// The registration that was selected.
+    pub fn registration(&self) -> &'static Registration<S> {
+        self.registration
+    }
+
+    /// The selected version.
+    pub fn version(&self) -> &Version {
+        &self.version
+    }
+
+    /// The decision that led here.
+    pub fn report(&self) -> &SlotReport {
+        &self.report
+    }
+}
+
+impl<S: ?Sized + Slot> Deref for Selected<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        self.instance
+            .as_deref()
+            .expect("instance is present until drop")
+    }
+}
+
+impl<S: ?Sized + Slot> DerefMut for Selected<S> {
+    fn deref_mut(&mut self) -> &mut S {
+        self.instance
+            .as_deref_mut()
+            .expect("instance is present until drop")
+    }
+}
+
+impl<S: ?Sized + Slot> Drop for Selected<S> {
+    fn drop(&mut self) {
+        if let Some(mut instance) = self.instance.take() {
+            // A panicking `stop` must not take the host down either.
+            let _ = catch_unwind(AssertUnwindSafe(|| S::__stop(&mut instance)));
+        }
+    }
+}
+
+impl<S: ?Sized + Slot> std::fmt::Debug for Selected<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selected")
+            .field("slot", &S::NAME)
+            .field("version", &self.version.to_string())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,200 @@
+//! The `requires = [...]` list of `#[plugin]`: parsed and checked at compile time.
+//!
+//! Entries: `os = "linux"`, `arch = "x86_64"`, `cpu = "sse4.2"`, `min_cores = 2`,
+//! `min_memory_mb = 512`, `label(network = "online")`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Error, Ident, LitInt, LitStr, Path, Token, bracketed, parenthesized};
+
+/// CPU features muster probes on the host (x86/x86_64 and aarch64 names, as
+/// `is_x86_feature_detected!` / `is_aarch64_feature_detected!` spell them).
+pub(crate) const CPU_FEATURES: &[&str] = &[
+    "aes",
+    "avx",
+    "avx2",
+    "avx512bw",
+    "avx512f",
+    "bmi1",
+    "bmi2",
+    "f16c",
+    "fma",
+    "lzcnt",
+    "pclmulqdq",
+    "popcnt",
+    "rdrand",
+    "sha",
+    "sse",
+    "sse2",
+    "sse3",
+    "sse4.1",
+    "sse4.2",
+    "ssse3",
+    "neon",
+    "crc",
+    "sha2",
+    "sve",
+    "lse",
+];
+
+const OSES: &[&str] = &[
+    "linux",
+    "macos",
+    "windows",
+    "freebsd",
+    "netbsd",
+    "openbsd",
+    "dragonfly",
+    "illumos",
+    "solaris",
+    "android",
+    "ios",
+];
+
+const ARCHES: &[&str] = &[
+    "x86",
+    "x86_64",
+    "arm",
+    "aarch64",
+    "riscv64",
+    "powerpc64",
+    "s390x",
+    "loongarch64",
+    "wasm32",
+];
+
+const EXPECTED: &str = "expected `os = \"...\"`, `arch = \"...\"`, `cpu = \"...\"`, `min_cores = N`, `min_memory_mb = N` or `label(key = \"value\")`";
+
+pub(crate) enum Requirement {
+    Os(LitStr),
+    Arch(LitStr),
+    Cpu(LitStr),
+    MinCores(LitInt),
+    MinMemoryMb(LitInt),
+    Label(String, LitStr),
+}
+
+/// The bracketed list after `requires =`.
+pub(crate) struct Requires(pub(crate) Vec<Requirement>);
+
+impl Parse for Requires {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if !input.peek(syn::token::Bracket) {
+            return Err(input.error(format!("expected a list: `requires = [...]`; {EXPECTED}")));
+        }
+        let content;
+        bracketed!(content in input);
+        let entries = Punctuated::<Requirement, Token![,]>::parse_terminated(&content)?;
+        Ok(Requires(entries.into_iter().collect()))
+    }
+}
+
+impl Parse for Requirement {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key: Ident = input
+            .parse()
+            .map_err(|e| Error::new(e.span(), format!("malformed requirement: {EXPECTED}")))?;
+        let name = key.to_string();
+        if name == "label" {
+            if !input.peek(syn::token::Paren) {
+                return Err(Error::new(
+                    key.span(),
+                    "malformed requirement: expected `label(key = \"value\")`",
+                ));
+            }
+            let content;
+            parenthesized!(content in input);
+            let label_key: Ident = content.parse().map_err(|e| {
+                Error::new(
+                    e.span(),
+                    "malformed requirement: expected `label(key = \"value\")`",
+                )
+            })?;
+            content.parse::<Token![=]>()?;
+            let value: LitStr = content.parse()?;
+            if !content.is_empty() {
+                return Err(
+                    content.error("malformed requirement: expected `label(key = \"value\")`")
+                );
+            }
+            return Ok(Requirement::Label(label_key.to_string(), value));
+        }
+        if !input.peek(Token![=]) {
+            return Err(Error::new(
+                key.span(),
+                format!("malformed requirement `{name}`: {EXPECTED}"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        match name.as_str() {
+            "os" => {
+                let lit: LitStr = input.parse()?;
+                one_of(&lit, OSES, "operating system")?;
+                Ok(Requirement::Os(lit))
+            }
+            "arch" => {
+                let lit: LitStr = input.parse()?;
+                one_of(&lit, ARCHES, "architecture")?;
+                Ok(Requirement::Arch(lit))
+            }
+            "cpu" => {
+                let lit: LitStr = input.parse()?;
+                one_of(&lit, CPU_FEATURES, "cpu feature")?;
+                Ok(Requirement::Cpu(lit))
+            }
+            "min_cores" => {
+                let lit: LitInt = input.parse()?;
+                let n: u32 = lit.base10_parse()?;
+                if n == 0 {
+                    return Err(Error::new(lit.span(), "`min_cores` must be at least 1"));
+                }
+                Ok(Requirement::MinCores(lit))
+            }
+            "min_memory_mb" => {
+                let lit: LitInt = input.parse()?;
+                lit.base10_parse::<u64>()?;
+                Ok(Requirement::MinMemoryMb(lit))
+            }
+            _ => Err(Error::new(
+                key.span(),
+                format!("unknown requirement `{name}`; {EXPECTED}"),
+            )),
+        }
+    }
+}
+
+fn one_of(lit: &LitStr, known: &[&str], what: &str) -> syn::Result<()> {
+    let value = lit.value();
+    if known.contains(&value.as_str()) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            lit.span(),
+            format!(
+                "unknown {what} `{value}`; expected one of: {}",
+                known.join(", ")
+            ),
+        ))
+    }
+}
+
+impl Requirement {
+    pub(crate) fn to_tokens(&self, krate: &Path) -> TokenStream {
+        match self {
+            Requirement::Os(v) => quote!(#krate::Requirement::Os(#v)),
+            Requirement::Arch(v) => quote!(#krate::Requirement::Arch(#v)),
+            Requirement::Cpu(v) => quote!(#krate::Requirement::CpuFeature(#v)),
+            Requirement::MinCores(n) => {
+                let n: u32 = n.base10_parse().unwrap_or(1);
+                quote!(#krate::Requirement::MinCores(#n))
+            }
+            Requirement::MinMemoryMb(n) => {
+                let n: u64 = n.base10_parse().unwrap_or(0);
+                quote!(#krate::Requirement::MinMemoryMb(#n))
+            }
+            Requirement::Label(k, v) => quote!(#krate::Requirement::Label { key: #k, value: #v }),
+        }
+    }
+}
