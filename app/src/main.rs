@@ -1,0 +1,2 @@
+//! edge-agent.
+fn main() {}
