@@ -1,0 +1,209 @@
+//! `crc32c` 1.2.0-beta.1, storage's pre-release portable CRC-32C for the
+//! `checksum` slot.
+//!
+//! Slicing-by-16: sixteen 256-entry tables (16 KiB, built at compile time by a
+//! `const fn`) consume sixteen bytes per step. Being a pre-release, it is skipped
+//! unless the operator's policy allows pre-releases; then it outranks 1.1.0.
+#![forbid(unsafe_code)]
+
+use edge_contract::Checksum;
+
+/// The reflected Castagnoli polynomial.
+const POLY: u32 = 0x82F6_3B78;
+
+/// `TABLES[k][b]` is the CRC of byte `b` followed by `k` zero bytes.
+static TABLES: [[u32; 256]; 16] = tables();
+
+const fn tables() -> [[u32; 256]; 16] {
+    let mut t = [[0u32; 256]; 16];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = i as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ POLY } else { crc >> 1 };
+            bit += 1;
+        }
+        t[0][i] = crc;
+        i += 1;
+    }
+    let mut k = 1;
+    while k < 16 {
+        let mut i = 0;
+        while i < 256 {
+            let prev = t[k - 1][i];
+            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+/// Continues a CRC-32C over `data` (`crc` is a finished CRC; 0 to start).
+pub fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
+    let t = &TABLES;
+    let mut crc = !crc;
+    let mut chunks = data.chunks_exact(16);
+    for chunk in &mut chunks {
+        let mut next = 0;
+        // Byte `j` of the chunk is followed by `15 - j` more bytes in this step.
+        for (j, &byte) in chunk.iter().enumerate() {
+            let byte = if j < 4 {
+                byte ^ crc.to_le_bytes()[j]
+            } else {
+                byte
+            };
+            next ^= t[15 - j][usize::from(byte)];
+        }
+        crc = next;
+    }
+    for &byte in chunks.remainder() {
+        crc = t[0][usize::from(byte ^ crc.to_le_bytes()[0])] ^ (crc >> 8);
+    }
+    !crc
+}
+
+/// The portable slicing-by-16 CRC-32C (beta).
+#[derive(Debug, Default)]
+#[muster::plugin(
+    slot = Checksum,
+    version = "1.2.0-beta.1",
+    name = "crc32c",
+    team = "storage",
+    description = "portable slicing-by-16 CRC-32C (beta)"
+)]
+pub struct Table16Crc32c;
+
+impl Checksum for Table16Crc32c {
+    fn implementation(&self) -> &'static str {
+        "table16-beta"
+    }
+
+    fn crc32c(&self, data: &[u8]) -> u32 {
+        crc32c_append(0, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use edge_contract::Checksum;
+
+    use muster::{Facts, Policy, Selector};
+
+    use crate::{Table16Crc32c, crc32c_append};
+
+    /// Bit-at-a-time CRC-32C: slow, obviously right, independent of the tables.
+    fn reference(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0x82F6_3B78
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    /// Deterministic pseudo-random bytes (xorshift64), so failures reproduce.
+    fn noise(len: usize) -> Vec<u8> {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            })
+            .collect()
+    }
+
+    fn crc(data: &[u8]) -> u32 {
+        Table16Crc32c.crc32c(data)
+    }
+
+    #[test]
+    fn known_vectors() {
+        assert_eq!(crc(b""), 0);
+        assert_eq!(crc(b"123456789"), 0xE306_9283);
+        assert_eq!(crc(&[0u8; 32]), 0x8A91_36AA);
+        assert_eq!(crc(&[0xFFu8; 32]), 0x62A8_AB43);
+        let ascending: Vec<u8> = (0..32).collect();
+        assert_eq!(crc(&ascending), 0x46DD_794E);
+        let descending: Vec<u8> = (0..32).rev().collect();
+        assert_eq!(crc(&descending), 0x113F_DB5C);
+    }
+
+    #[test]
+    fn reference_agrees_with_the_check_value() {
+        assert_eq!(reference(b"123456789"), 0xE306_9283);
+    }
+
+    #[test]
+    fn matches_the_reference_at_every_length_and_alignment() {
+        let data = noise(4096 + 64);
+        for start in 0..17 {
+            for len in (0..300).chain([1023, 1024, 1025, 4096]) {
+                let slice = &data[start..start + len];
+                assert_eq!(crc(slice), reference(slice), "start {start}, len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn matches_the_reference_on_a_long_buffer() {
+        let data = noise(1 << 20);
+        assert_eq!(crc(&data), reference(&data));
+    }
+
+    #[test]
+    fn appending_equals_one_pass() {
+        let data = noise(1000);
+        for split in [0, 1, 15, 16, 17, 500, 1000] {
+            let (a, b) = data.split_at(split);
+            assert_eq!(crc32c_append(crc32c_append(0, a), b), reference(&data));
+        }
+    }
+
+    #[test]
+    fn is_a_prerelease_selected_only_when_allowed() {
+        let facts = Facts::probe();
+        let strict = Policy::new();
+        assert!(
+            Selector::new(&facts, &strict)
+                .select::<dyn Checksum>()
+                .is_err(),
+            "pre-releases are skipped by default"
+        );
+        let mut relaxed = Policy::new();
+        relaxed.allow_prerelease(true, muster::Source::Flag);
+        let selected = Selector::new(&facts, &relaxed)
+            .select::<dyn Checksum>()
+            .expect("allowed");
+        assert_eq!(selected.version().to_string(), "1.2.0-beta.1");
+        assert_eq!(selected.implementation(), "table16-beta");
+    }
+
+    #[test]
+    fn names_its_implementation() {
+        assert_eq!(Table16Crc32c.implementation(), "table16-beta");
+    }
+
+    #[test]
+    fn is_registered_as_crc32c() {
+        let meta = muster::plugins()
+            .into_iter()
+            .find(|m| m.package == env!("CARGO_PKG_NAME"))
+            .expect("registered");
+        assert_eq!(
+            (meta.slot, meta.name, meta.version.text, meta.team),
+            ("checksum", "crc32c", env!("CARGO_PKG_VERSION"), Some("storage"))
+        );
+        let requires: Vec<String> = meta.requires.iter().map(ToString::to_string).collect();
+        assert_eq!(requires, Vec::<String>::new());
+    }
+}
