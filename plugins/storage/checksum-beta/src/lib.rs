@@ -21,7 +21,11 @@ const fn tables() -> [[u32; 256]; 16] {
         let mut crc = i as u32;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ POLY } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ POLY
+            } else {
+                crc >> 1
+            };
             bit += 1;
         }
         t[0][i] = crc;
@@ -201,7 +205,12 @@ mod tests {
             .expect("registered");
         assert_eq!(
             (meta.slot, meta.name, meta.version.text, meta.team),
-            ("checksum", "crc32c", env!("CARGO_PKG_VERSION"), Some("storage"))
+            (
+                "checksum",
+                "crc32c",
+                env!("CARGO_PKG_VERSION"),
+                Some("storage")
+            )
         );
         let requires: Vec<String> = meta.requires.iter().map(ToString::to_string).collect();
         assert_eq!(requires, Vec::<String>::new());

@@ -141,7 +141,12 @@ mod tests {
             .expect("registered");
         assert_eq!(
             (meta.slot, meta.name, meta.version.text, meta.team),
-            ("checksum", "crc32c", env!("CARGO_PKG_VERSION"), Some("storage"))
+            (
+                "checksum",
+                "crc32c",
+                env!("CARGO_PKG_VERSION"),
+                Some("storage")
+            )
         );
         let requires: Vec<String> = meta.requires.iter().map(ToString::to_string).collect();
         assert_eq!(requires, ["arch=x86_64", "cpu=sse4.2"]);

@@ -63,7 +63,12 @@ mod tests {
             .expect("registered");
         assert_eq!(
             (meta.slot, meta.name, meta.version.text, meta.team),
-            ("showcase", "banner", env!("CARGO_PKG_VERSION"), Some("storefront"))
+            (
+                "showcase",
+                "banner",
+                env!("CARGO_PKG_VERSION"),
+                Some("storefront")
+            )
         );
         assert!(meta.requires.is_empty());
     }

@@ -11,7 +11,8 @@ use edge_contract::{Showcase, Status};
 use muster::{Facts, Rejection};
 
 /// Why this release is never acceptable (shown in selection reports).
-pub const WITHDRAWN: &str = "0.2.0 renders with a terminal palette that was withdrawn; use 0.1.x or 0.10.x";
+pub const WITHDRAWN: &str =
+    "0.2.0 renders with a terminal palette that was withdrawn; use 0.1.x or 0.10.x";
 
 /// The palette banner. Kept so that its rejection is explained, not silent.
 #[derive(Debug, Default)]
@@ -71,7 +72,9 @@ mod tests {
             .expect("listed");
         assert_eq!(ours.outcome, Outcome::Rejected);
         assert!(
-            ours.reason.as_deref().is_some_and(|r| r.contains(WITHDRAWN)),
+            ours.reason
+                .as_deref()
+                .is_some_and(|r| r.contains(WITHDRAWN)),
             "{:?}",
             ours.reason
         );
@@ -96,7 +99,12 @@ mod tests {
             .expect("registered");
         assert_eq!(
             (meta.slot, meta.name, meta.version.text, meta.team),
-            ("showcase", "banner", env!("CARGO_PKG_VERSION"), Some("storefront"))
+            (
+                "showcase",
+                "banner",
+                env!("CARGO_PKG_VERSION"),
+                Some("storefront")
+            )
         );
     }
 }
