@@ -1,2 +1,197 @@
-//! edge-agent.
-fn main() {}
+//! `edge-agent`: clap glue over the `edge_agent` library; maps errors to the
+//! documented exit codes.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+use clap::Parser;
+use edge_agent::agent::{self, Agent, Exit, Options};
+use edge_agent::build_info::BuildInfo;
+use edge_agent::error::{BadInput, NoAcceptableVersion, Upgraded};
+use edge_agent::fleet::Fleet;
+use edge_agent::policy::PolicyLayers;
+use edge_agent::render;
+use muster::{Facts, Policy, Selector};
+
+use crate::cli::{Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let code = if err.downcast_ref::<NoAcceptableVersion>().is_some() {
+                3
+            } else if err.downcast_ref::<BadInput>().is_some() {
+                4
+            } else {
+                1
+            };
+            eprintln!("error: {err:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    print(&format!("{}\n", serde_json::to_string_pretty(value)?))
+}
+
+fn policy_from(args: &PolicyArgs) -> anyhow::Result<Policy> {
+    let flags = Policy::from_flags(&args.pins, &args.denies, args.allow_prerelease)?;
+    Ok(PolicyLayers::new(args.policy.clone(), flags)?.load()?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Plugins(PluginsCommand::List { json }) => {
+            let plugins = muster::plugins();
+            if json {
+                print_json(&render::plugins_json(&plugins))?;
+            } else {
+                print(&render::plugins_text(&plugins))?;
+            }
+            for problem in muster::registry_problems() {
+                eprintln!("warning: {problem}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugins(PluginsCommand::Explain(args)) => explain(&args),
+        Command::Plugins(PluginsCommand::Fleet(args)) => {
+            let policy = policy_from(&args.policy)?;
+            let fleet = Fleet::decide(&args.dir, &policy)?;
+            if args.json {
+                print_json(&fleet)?;
+            } else {
+                print(&fleet.to_text())?;
+            }
+            let failures = fleet.failures();
+            if failures.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                let list = failures.iter().map(|(h, s)| format!("{s} on {h}")).collect();
+                Err(NoAcceptableVersion(list).into())
+            }
+        }
+        Command::Facts { json } => {
+            let facts = Facts::probe();
+            if json {
+                print(&format!("{}\n", facts.to_json()))?;
+            } else {
+                print(&format!("{}\n", render::facts_summary(&facts)))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BuildInfo { json } => {
+            let info = BuildInfo::current();
+            if json {
+                print_json(&info)?;
+            } else {
+                print(&info.to_text())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run(args) => {
+            let flags = Policy::from_flags(&args.policy.pins, &args.policy.denies, args.policy.allow_prerelease)?;
+            let layers = PolicyLayers::new(args.policy.policy.clone(), flags)?;
+            let stop = Arc::new(AtomicBool::new(false));
+            for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+                signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot install signal handlers")?;
+            }
+            std::panic::set_hook(Box::new(|info| {
+                let location = info.location().map(ToString::to_string).unwrap_or_default();
+                tracing::error!(event = "panic", location = %location, message = %muster::panic_message(info.payload()));
+            }));
+            let watch_exe = if args.no_watch_exe { None } else { std::env::current_exe().ok() };
+            let options = Options {
+                spool: args.spool.clone(),
+                once: args.once,
+                interval: args.interval,
+                uplink_target: args.uplink_target.clone(),
+                watch_exe,
+            };
+            let mut agent = Agent::new(options, Facts::probe(), layers, stop)
+                .with_context(|| format!("cannot start the agent on spool {}", args.spool.display()))?;
+            match agent.run()? {
+                Exit::Finished { failed_slots } if failed_slots.is_empty() => Ok(ExitCode::SUCCESS),
+                Exit::Finished { failed_slots } => Err(NoAcceptableVersion(failed_slots).into()),
+                Exit::Stopped => Ok(ExitCode::SUCCESS),
+                Exit::Upgraded(why) => {
+                    eprintln!("edge-agent: {}", Upgraded(why));
+                    Ok(ExitCode::from(args.upgrade_exit_code))
+                }
+            }
+        }
+    }
+}
+
+fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let facts = match &args.facts {
+        Some(path) => Facts::from_file(path).map_err(|e| BadInput(e.to_string()))?,
+        None => Facts::probe(),
+    };
+    let policy = policy_from(&args.policy)?;
+    let quarantine = match &args.state {
+        Some(dir) => {
+            let nested = agent::quarantine_file(&dir.join("state"));
+            let file = if nested.exists() { nested } else { agent::quarantine_file(dir) };
+            if !file.exists() {
+                return Err(BadInput(format!("no agent state in {} (expected {})", dir.display(), file.display())).into());
+            }
+            Some(agent::load_quarantine(&file).map_err(BadInput)?)
+        }
+        None => None,
+    };
+    let mut selector = Selector::new(&facts, &policy);
+    if let Some(q) = &quarantine {
+        selector = selector.with_quarantine(q);
+    }
+    let mut report = selector.explain_all();
+    if let Some(slot) = &args.slot {
+        report.slots.retain(|s| s.slot == slot.as_str());
+        if report.slots.is_empty() {
+            let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
+            return Err(BadInput(format!("--slot {slot}: no such slot (compiled in: {})", known.join(", "))).into());
+        }
+    }
+    if args.json {
+        print_json(&render::explain_json(&facts, &policy, &report))?;
+    } else {
+        print(&render::explain_text(&facts, &policy, &report))?;
+    }
+    for w in &report.policy_warnings {
+        eprintln!("warning: {w}");
+    }
+    let failed: Vec<String> = report.failed().map(|s| s.slot.to_owned()).collect();
+    if failed.is_empty() { Ok(ExitCode::SUCCESS) } else { Err(NoAcceptableVersion(failed).into()) }
+}

@@ -1,0 +1,23 @@
+//! Records how edge-agent was built, for `edge-agent build-info`.
+
+fn main() {
+    let mut features: Vec<String> = std::env::vars()
+        .filter_map(|(k, _)| k.strip_prefix("CARGO_FEATURE_").map(|f| f.to_lowercase().replace('_', "-")))
+        .collect();
+    features.sort();
+    println!("cargo:rustc-env=EDGE_AGENT_FEATURES={}", features.join(","));
+    for var in ["PROFILE", "TARGET", "OPT_LEVEL", "DEBUG"] {
+        println!("cargo:rustc-env=EDGE_AGENT_{var}={}", std::env::var(var).unwrap_or_default());
+    }
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let version = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .unwrap_or_default();
+    println!("cargo:rustc-env=EDGE_AGENT_RUSTC={}", version.trim());
+    println!("cargo:rerun-if-env-changed=MUSTER_BUILD_SET");
+    println!("cargo:rerun-if-env-changed=MUSTER_BUILD_PLAN");
+    println!("cargo:rerun-if-changed=build.rs");
+}

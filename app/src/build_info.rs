@@ -1,0 +1,72 @@
+//! What this binary contains and how it was built.
+
+use serde::Serialize;
+
+/// Build facts recorded at compile time (by `build.rs` and `cargo xtask build`).
+#[derive(Debug, Serialize)]
+pub struct BuildInfo {
+    /// edge-agent's package version.
+    pub version: &'static str,
+    /// The deployment set (`cargo xtask build --set`), or `None` for plain cargo builds.
+    pub set: Option<&'static str>,
+    /// Hash of the plan the set resolved to (`cargo xtask build`).
+    pub plan: Option<&'static str>,
+    /// Cargo features enabled (one `plugin-<package>` per plugin crate).
+    pub features: Vec<&'static str>,
+    /// Cargo profile (`debug` or `release`).
+    pub profile: &'static str,
+    /// Target triple.
+    pub target: &'static str,
+    /// Optimisation level.
+    pub opt_level: &'static str,
+    /// The compiler.
+    pub rustc: &'static str,
+    /// Registry backend of muster (`linkme` or `inventory`).
+    pub backend: &'static str,
+    /// Plugin versions compiled in, per slot: `slot name@version`.
+    pub plugins: Vec<String>,
+}
+
+impl BuildInfo {
+    /// This binary's build information.
+    pub fn current() -> BuildInfo {
+        let features = env!("EDGE_AGENT_FEATURES");
+        BuildInfo {
+            version: env!("CARGO_PKG_VERSION"),
+            set: option_env!("MUSTER_BUILD_SET"),
+            plan: option_env!("MUSTER_BUILD_PLAN"),
+            features: features.split(',').filter(|f| !f.is_empty()).collect(),
+            profile: env!("EDGE_AGENT_PROFILE"),
+            target: env!("EDGE_AGENT_TARGET"),
+            opt_level: env!("EDGE_AGENT_OPT_LEVEL"),
+            rustc: env!("EDGE_AGENT_RUSTC"),
+            backend: muster::BACKEND,
+            plugins: muster::plugins()
+                .iter()
+                .map(|p| format!("{} {}@{}", p.slot, p.name, p.version))
+                .collect(),
+        }
+    }
+
+    /// Multi-line text.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "edge-agent {}\nset: {}\nplan: {}\nprofile: {} (opt-level {})\ntarget: {}\nrustc: {}\nregistry backend: {}\nfeatures: {}\nplugins:\n",
+            self.version,
+            self.set.unwrap_or("(not built by cargo xtask build)"),
+            self.plan.unwrap_or("-"),
+            self.profile,
+            self.opt_level,
+            self.target,
+            self.rustc,
+            self.backend,
+            self.features.join(" "),
+        );
+        for p in &self.plugins {
+            out.push_str("  ");
+            out.push_str(p);
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,170 @@
+//! The command line of `edge-agent` (clap derive; doc comments are the help text).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// An unattended edge agent built from muster plugins: every plugin version is
+/// compiled in; the newest acceptable one is chosen per slot on each host.
+#[derive(Debug, Parser)]
+#[command(name = "edge-agent", version, after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    /// Log format on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+pub(crate) const EXIT_CODES: &str = "\
+Exit codes:
+  0   success
+  1   other error
+  2   usage error (bad command line)
+  3   a slot has no acceptable version
+  4   bad input file or value (policy, facts, state, environment)
+  75  run: the executable was replaced (configurable with --upgrade-exit-code)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Inspect the plugins compiled into this binary and the decisions for hosts.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Print this host's facts (the JSON is what --facts reads).
+    Facts {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What this binary contains and how it was built.
+    BuildInfo {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Process the spool: checksum each input, hand a report to the uplink.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PluginsCommand {
+    /// Everything compiled in: slot, name, version, team, crate, requires.
+    List {
+        /// Print JSON: {"plugins": [{"slot","name","version","team","crate",...}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The decision for this host (or the host in --facts), every candidate's
+    /// outcome and reason.
+    Explain(ExplainArgs),
+    /// The decision for every host whose facts file (*.json) is in DIR.
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyArgs {
+    /// Pin a slot to a semver requirement, e.g. --pin showcase=^0.1 (repeatable).
+    #[arg(long = "pin", value_name = "SLOT=REQ", value_parser = parse_pin)]
+    pub(crate) pins: Vec<String>,
+    /// Deny an exact version, e.g. --deny showcase@0.10.0 (repeatable).
+    #[arg(long = "deny", value_name = "SLOT@VERSION", value_parser = parse_deny)]
+    pub(crate) denies: Vec<String>,
+    /// Allow pre-release versions to be selected.
+    #[arg(long)]
+    pub(crate) allow_prerelease: bool,
+    /// A TOML policy file ([pin], [deny], allow_prerelease); flags override
+    /// MUSTER_PIN/MUSTER_DENY/MUSTER_ALLOW_PRERELEASE, which override the file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
+}
+
+fn parse_pin(s: &str) -> Result<String, String> {
+    muster::parse_pin(s).map(|_| s.to_owned()).map_err(|e| e.to_string())
+}
+
+fn parse_deny(s: &str) -> Result<String, String> {
+    muster::parse_deny(s).map(|_| s.to_owned()).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// Only this slot.
+    #[arg(long)]
+    pub(crate) slot: Option<String>,
+    /// Decide for the host described by FILE (from `edge-agent facts --json`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) facts: Option<PathBuf>,
+    /// Show the quarantine of a running agent (its spool or state directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// Print JSON: {"slots": [{"slot","selected","candidates"}], ...}.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FleetArgs {
+    /// Directory of facts files, one per host.
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The spool directory (incoming/, done/, state/ ...).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) spool: PathBuf,
+    /// Process what is in incoming/ once, then exit.
+    #[arg(long)]
+    pub(crate) once: bool,
+    /// Pause between ticks, e.g. 500ms, 2s.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub(crate) interval: Duration,
+    /// Delivery directory for online uplinks (default: <spool>/delivered).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) uplink_target: Option<PathBuf>,
+    /// Exit status when the executable is replaced.
+    #[arg(long, value_name = "CODE", default_value_t = 75, value_parser = clap::value_parser!(u8).range(1..))]
+    pub(crate) upgrade_exit_code: u8,
+    /// Do not watch the executable for replacement.
+    #[arg(long)]
+    pub(crate) no_watch_exe: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
+    if d.is_zero() {
+        return Err("the interval must be greater than zero".to_owned());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,110 @@
+//! Human-readable and JSON renderings of listings, facts and decisions.
+
+use std::fmt::Write;
+
+use muster::{Facts, PluginMeta, Policy, Report};
+use serde_json::{Value, json};
+
+/// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
+pub fn plugins_json(plugins: &[&PluginMeta]) -> Value {
+    json!({
+        "plugins": plugins.iter().map(|p| json!({
+            "slot": p.slot,
+            "name": p.name,
+            "version": p.version.text,
+            "team": p.team,
+            "crate": p.crate_name,
+            "package": p.package,
+            "description": p.description,
+            "requires": p.requires.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>()
+    })
+}
+
+/// `plugins list`: one line per registered version.
+pub fn plugins_text(plugins: &[&PluginMeta]) -> String {
+    let mut out = format!(
+        "{:<10} {:<8} {:<14} {:<11} {:<16} REQUIRES\n",
+        "SLOT", "NAME", "VERSION", "TEAM", "CRATE"
+    );
+    for p in plugins {
+        let requires: Vec<String> = p.requires.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "{:<10} {:<8} {:<14} {:<11} {:<16} {}",
+            p.slot,
+            p.name,
+            p.version.text,
+            p.team.unwrap_or("-"),
+            p.crate_name,
+            if requires.is_empty() { "-".to_owned() } else { requires.join(" ") }
+        );
+    }
+    out
+}
+
+/// A one-line summary of a host.
+pub fn facts_summary(facts: &Facts) -> String {
+    let features: Vec<&str> = facts.cpu_features.iter().map(String::as_str).collect();
+    let labels: Vec<String> = facts.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "{} ({}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
+        facts.hostname,
+        facts.os,
+        facts.arch,
+        facts.logical_cores,
+        facts.memory_mb,
+        if features.is_empty() { "-".to_owned() } else { features.join(" ") },
+        if labels.is_empty() { "-".to_owned() } else { labels.join(" ") },
+    )
+}
+
+/// The policy rules in force, one per line, each with its source.
+pub fn policy_lines(policy: &Policy) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (slot, pin) in &policy.pins {
+        lines.push(format!("pin {slot}={} (from {})", pin.req, pin.source));
+    }
+    for (slot, denies) in &policy.denies {
+        for d in denies {
+            lines.push(format!("deny {slot}@{} (from {})", d.version, d.source));
+        }
+    }
+    if let Some((allow, source)) = &policy.allow_prerelease {
+        lines.push(format!("allow_prerelease = {allow} (from {source})"));
+    }
+    lines
+}
+
+/// `plugins explain`: the host, the policy, then each slot's candidates.
+pub fn explain_text(facts: &Facts, policy: &Policy, report: &Report) -> String {
+    let mut out = format!("host: {}\n", facts_summary(facts));
+    let lines = policy_lines(policy);
+    if lines.is_empty() {
+        out.push_str("policy: none\n");
+    } else {
+        out.push_str("policy:\n");
+        for line in lines {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    for warning in &report.policy_warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    for slot in &report.slots {
+        out.push('\n');
+        out.push_str(&slot.to_string());
+    }
+    out
+}
+
+/// `plugins explain --json`.
+pub fn explain_json(facts: &Facts, policy: &Policy, report: &Report) -> Value {
+    json!({
+        "host": facts.hostname,
+        "facts": facts,
+        "policy": policy,
+        "policy_warnings": report.policy_warnings,
+        "slots": report.slots,
+    })
+}
