@@ -2,12 +2,18 @@
 
 fn main() {
     let mut features: Vec<String> = std::env::vars()
-        .filter_map(|(k, _)| k.strip_prefix("CARGO_FEATURE_").map(|f| f.to_lowercase().replace('_', "-")))
+        .filter_map(|(k, _)| {
+            k.strip_prefix("CARGO_FEATURE_")
+                .map(|f| f.to_lowercase().replace('_', "-"))
+        })
         .collect();
     features.sort();
     println!("cargo:rustc-env=EDGE_AGENT_FEATURES={}", features.join(","));
     for var in ["PROFILE", "TARGET", "OPT_LEVEL", "DEBUG"] {
-        println!("cargo:rustc-env=EDGE_AGENT_{var}={}", std::env::var(var).unwrap_or_default());
+        println!(
+            "cargo:rustc-env=EDGE_AGENT_{var}={}",
+            std::env::var(var).unwrap_or_default()
+        );
     }
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
     let version = std::process::Command::new(rustc)

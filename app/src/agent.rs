@@ -77,7 +77,12 @@ fn stamp(path: &Path) -> Option<Stamp> {
     };
     #[cfg(not(unix))]
     let (dev, ino) = (0, 0);
-    Some(Stamp { dev, ino, len: meta.len(), modified: meta.modified().ok() })
+    Some(Stamp {
+        dev,
+        ino,
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    })
 }
 
 /// One slot's active plugin, reselected after quarantine or policy change.
@@ -90,12 +95,24 @@ impl<S: ?Sized + Slot> Active<S> {
         Active { current: None }
     }
 
-    fn ensure(&mut self, facts: &Facts, policy: &Policy, quarantine: &Quarantine) -> Result<&Selected<S>, UnitError> {
+    fn ensure(
+        &mut self,
+        facts: &Facts,
+        policy: &Policy,
+        quarantine: &Quarantine,
+    ) -> Result<&Selected<S>, UnitError> {
         if self.current.is_none() {
-            match Selector::new(facts, policy).with_quarantine(quarantine).select::<S>() {
+            match Selector::new(facts, policy)
+                .with_quarantine(quarantine)
+                .select::<S>()
+            {
                 Ok(selected) => {
                     for c in &selected.report().candidates {
-                        if let (muster::Outcome::Rejected | muster::Outcome::Excluded, Some(reason)) = (c.outcome, &c.reason) {
+                        if let (
+                            muster::Outcome::Rejected | muster::Outcome::Excluded,
+                            Some(reason),
+                        ) = (c.outcome, &c.reason)
+                        {
                             tracing::info!(event = "rejection", slot = S::NAME, version = c.version, outcome = %c.outcome, reason = %reason);
                         }
                     }
@@ -123,10 +140,16 @@ impl<S: ?Sized + Slot> Active<S> {
     ) -> Result<(R, String), UnitError> {
         loop {
             let selected = self.ensure(facts, policy, quarantine)?;
-            let label = format!("{}@{}", selected.registration().meta.name, selected.version());
+            let label = format!(
+                "{}@{}",
+                selected.registration().meta.name,
+                selected.version()
+            );
             let reason = match catch_unwind(AssertUnwindSafe(|| f(selected))) {
                 Ok(Ok(value)) => return Ok((value, label)),
-                Ok(Err(PluginError::Transient(why))) => return Err(UnitError::Transient(format!("{} {label}: {why}", S::NAME))),
+                Ok(Err(PluginError::Transient(why))) => {
+                    return Err(UnitError::Transient(format!("{} {label}: {why}", S::NAME)));
+                }
                 Ok(Err(PluginError::Unhealthy(why))) => format!("reported unhealthy: {why}"),
                 Err(payload) => format!("panicked: {}", panic_message(payload.as_ref())),
             };
@@ -141,7 +164,9 @@ impl<S: ?Sized + Slot> Active<S> {
     /// Drops the active plugin if the policy now selects another version.
     fn revisit(&mut self, facts: &Facts, policy: &Policy, quarantine: &Quarantine) {
         if let Some(current) = &self.current {
-            let report = Selector::new(facts, policy).with_quarantine(quarantine).explain::<S>();
+            let report = Selector::new(facts, policy)
+                .with_quarantine(quarantine)
+                .explain::<S>();
             let now = report.selected.map(|c| c.version);
             if now != Some(current.registration().meta.version.text) {
                 tracing::info!(event = "reselect", slot = S::NAME, from = %current.version(), to = now.unwrap_or("none"));
@@ -172,7 +197,8 @@ fn save_quarantine(state: &Path, quarantine: &Quarantine) {
 /// Reads a quarantine state file; a missing file is an empty quarantine.
 pub fn load_quarantine(path: &Path) -> Result<Quarantine, String> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("invalid state file {}: {e}", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| format!("invalid state file {}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Quarantine::new()),
         Err(e) => Err(format!("cannot read state file {}: {e}", path.display())),
     }
@@ -199,7 +225,12 @@ pub struct Agent {
 impl Agent {
     /// Prepares an agent: opens the spool, reads the policy, records the
     /// executable's identity. `stop` is set by signal handlers.
-    pub fn new(options: Options, facts: Facts, layers: PolicyLayers, stop: Arc<AtomicBool>) -> anyhow::Result<Agent> {
+    pub fn new(
+        options: Options,
+        facts: Facts,
+        layers: PolicyLayers,
+        stop: Arc<AtomicBool>,
+    ) -> anyhow::Result<Agent> {
         let spool = Spool::open(&options.spool)?;
         let policy_stamp = layers.file.as_deref().and_then(stamp);
         let policy = layers.load()?;
@@ -235,7 +266,9 @@ impl Agent {
                 break exit;
             }
             if self.options.once {
-                break Exit::Finished { failed_slots: self.failed_slots.clone() };
+                break Exit::Finished {
+                    failed_slots: self.failed_slots.clone(),
+                };
             }
             if let Some(exit) = self.pause() {
                 break exit;
@@ -278,7 +311,9 @@ impl Agent {
     }
 
     fn reload_policy(&mut self) {
-        let Some(path) = self.layers.file.clone() else { return };
+        let Some(path) = self.layers.file.clone() else {
+            return;
+        };
         let now = stamp(&path);
         if now == self.policy_stamp {
             return;
@@ -292,11 +327,16 @@ impl Agent {
                     tracing::warn!(event = "policy_warning", warning = %warning);
                 }
                 self.policy = policy;
-                self.checksum.revisit(&self.facts, &self.policy, &self.quarantine);
-                self.uplink.revisit(&self.facts, &self.policy, &self.quarantine);
-                self.showcase.revisit(&self.facts, &self.policy, &self.quarantine);
+                self.checksum
+                    .revisit(&self.facts, &self.policy, &self.quarantine);
+                self.uplink
+                    .revisit(&self.facts, &self.policy, &self.quarantine);
+                self.showcase
+                    .revisit(&self.facts, &self.policy, &self.quarantine);
             }
-            Err(e) => tracing::error!(event = "policy_rejected", path = %path.display(), error = %e, "keeping the last good policy"),
+            Err(e) => {
+                tracing::error!(event = "policy_rejected", path = %path.display(), error = %e, "keeping the last good policy")
+            }
         }
     }
 
@@ -339,7 +379,13 @@ impl Agent {
             failed_slots: self.failed_slots.clone(),
         };
         let state = self.spool.state();
-        match self.showcase.call(&self.facts, &self.policy, &mut self.quarantine, &state, |s| Ok(s.render(&status))) {
+        match self.showcase.call(
+            &self.facts,
+            &self.policy,
+            &mut self.quarantine,
+            &state,
+            |s| Ok(s.render(&status)),
+        ) {
             Ok((line, _)) => tracing::info!(event = "status", "{line}"),
             Err(_) => {
                 if !self.failed_slots.iter().any(|s| s == "showcase") {
@@ -351,10 +397,16 @@ impl Agent {
     }
 
     fn process(&mut self, input: &Input) -> Result<(), UnitError> {
-        let bytes = std::fs::read(&input.path).map_err(|e| UnitError::Io(format!("cannot read {}: {e}", input.path.display())))?;
+        let bytes = std::fs::read(&input.path)
+            .map_err(|e| UnitError::Io(format!("cannot read {}: {e}", input.path.display())))?;
         let state = self.spool.state();
-        let (crc, checksum_plugin) =
-            self.checksum.call(&self.facts, &self.policy, &mut self.quarantine, &state, |c| Ok(c.crc32c(&bytes)))?;
+        let (crc, checksum_plugin) = self.checksum.call(
+            &self.facts,
+            &self.policy,
+            &mut self.quarantine,
+            &state,
+            |c| Ok(c.crc32c(&bytes)),
+        )?;
         let report = Report {
             id: Report::stable_id(&input.name, bytes.len() as u64, crc),
             file: input.name.clone(),
@@ -365,13 +417,22 @@ impl Agent {
         };
         let ctx = UplinkContext {
             spool: self.spool.root().to_owned(),
-            target: self.options.uplink_target.clone().unwrap_or_else(|| self.spool.root().join("delivered")),
+            target: self
+                .options
+                .uplink_target
+                .clone()
+                .unwrap_or_else(|| self.spool.root().join("delivered")),
         };
-        let (receipt, uplink_plugin) =
-            self.uplink.call(&self.facts, &self.policy, &mut self.quarantine, &state, |u| u.deliver(&report, &ctx))?;
-        self.spool
-            .complete(input)
-            .map_err(|e| UnitError::Io(format!("cannot move {} to done: {e}", input.path.display())))?;
+        let (receipt, uplink_plugin) = self.uplink.call(
+            &self.facts,
+            &self.policy,
+            &mut self.quarantine,
+            &state,
+            |u| u.deliver(&report, &ctx),
+        )?;
+        self.spool.complete(input).map_err(|e| {
+            UnitError::Io(format!("cannot move {} to done: {e}", input.path.display()))
+        })?;
         tracing::info!(event = "processed", file = %input.name, id = %report.id, uplink = %uplink_plugin, location = %receipt.location);
         Ok(())
     }

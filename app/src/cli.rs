@@ -88,11 +88,15 @@ pub(crate) struct PolicyArgs {
 }
 
 fn parse_pin(s: &str) -> Result<String, String> {
-    muster::parse_pin(s).map(|_| s.to_owned()).map_err(|e| e.to_string())
+    muster::parse_pin(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_deny(s: &str) -> Result<String, String> {
-    muster::parse_deny(s).map(|_| s.to_owned()).map_err(|e| e.to_string())
+    muster::parse_deny(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -150,7 +154,8 @@ pub(crate) struct RunArgs {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
     if d.is_zero() {
         return Err("the interval must be greater than zero".to_owned());
     }

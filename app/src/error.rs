@@ -20,7 +20,11 @@ pub struct NoAcceptableVersion(pub Vec<String>);
 
 impl fmt::Display for NoAcceptableVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "no acceptable version for slot(s): {}", self.0.join(", "))
+        write!(
+            f,
+            "no acceptable version for slot(s): {}",
+            self.0.join(", ")
+        )
     }
 }
 

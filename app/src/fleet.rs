@@ -37,8 +37,12 @@ pub struct Fleet {
 impl Fleet {
     /// Decides for every `*.json` facts file in `dir`.
     pub fn decide(dir: &Path, policy: &Policy) -> Result<Fleet, BadInput> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| BadInput(format!("cannot read fleet directory {}: {e}", dir.display())))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            BadInput(format!(
+                "cannot read fleet directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -68,9 +72,18 @@ impl Fleet {
                 slots.insert(slot.slot.to_owned(), version);
             }
             policy_warnings.clone_from(&report.policy_warnings);
-            hosts.push(HostDecision { file, host: facts.hostname.clone(), slots, report });
+            hosts.push(HostDecision {
+                file,
+                host: facts.hostname.clone(),
+                slots,
+                report,
+            });
         }
-        Ok(Fleet { hosts, summary, policy_warnings })
+        Ok(Fleet {
+            hosts,
+            summary,
+            policy_warnings,
+        })
     }
 
     /// (host, slot) pairs with no acceptable version.

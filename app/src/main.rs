@@ -43,13 +43,18 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
@@ -99,7 +104,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if failures.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
-                let list = failures.iter().map(|(h, s)| format!("{s} on {h}")).collect();
+                let list = failures
+                    .iter()
+                    .map(|(h, s)| format!("{s} on {h}"))
+                    .collect();
                 Err(NoAcceptableVersion(list).into())
             }
         }
@@ -122,17 +130,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => {
-            let flags = Policy::from_flags(&args.policy.pins, &args.policy.denies, args.policy.allow_prerelease)?;
+            let flags = Policy::from_flags(
+                &args.policy.pins,
+                &args.policy.denies,
+                args.policy.allow_prerelease,
+            )?;
             let layers = PolicyLayers::new(args.policy.policy.clone(), flags)?;
             let stop = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-                signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot install signal handlers")?;
+                signal_hook::flag::register(signal, Arc::clone(&stop))
+                    .context("cannot install signal handlers")?;
             }
             std::panic::set_hook(Box::new(|info| {
                 let location = info.location().map(ToString::to_string).unwrap_or_default();
                 tracing::error!(event = "panic", location = %location, message = %muster::panic_message(info.payload()));
             }));
-            let watch_exe = if args.no_watch_exe { None } else { std::env::current_exe().ok() };
+            let watch_exe = if args.no_watch_exe {
+                None
+            } else {
+                std::env::current_exe().ok()
+            };
             let options = Options {
                 spool: args.spool.clone(),
                 once: args.once,
@@ -140,8 +157,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 uplink_target: args.uplink_target.clone(),
                 watch_exe,
             };
-            let mut agent = Agent::new(options, Facts::probe(), layers, stop)
-                .with_context(|| format!("cannot start the agent on spool {}", args.spool.display()))?;
+            let mut agent =
+                Agent::new(options, Facts::probe(), layers, stop).with_context(|| {
+                    format!("cannot start the agent on spool {}", args.spool.display())
+                })?;
             match agent.run()? {
                 Exit::Finished { failed_slots } if failed_slots.is_empty() => Ok(ExitCode::SUCCESS),
                 Exit::Finished { failed_slots } => Err(NoAcceptableVersion(failed_slots).into()),
@@ -164,9 +183,18 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let quarantine = match &args.state {
         Some(dir) => {
             let nested = agent::quarantine_file(&dir.join("state"));
-            let file = if nested.exists() { nested } else { agent::quarantine_file(dir) };
+            let file = if nested.exists() {
+                nested
+            } else {
+                agent::quarantine_file(dir)
+            };
             if !file.exists() {
-                return Err(BadInput(format!("no agent state in {} (expected {})", dir.display(), file.display())).into());
+                return Err(BadInput(format!(
+                    "no agent state in {} (expected {})",
+                    dir.display(),
+                    file.display()
+                ))
+                .into());
             }
             Some(agent::load_quarantine(&file).map_err(BadInput)?)
         }
@@ -181,7 +209,11 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         report.slots.retain(|s| s.slot == slot.as_str());
         if report.slots.is_empty() {
             let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
-            return Err(BadInput(format!("--slot {slot}: no such slot (compiled in: {})", known.join(", "))).into());
+            return Err(BadInput(format!(
+                "--slot {slot}: no such slot (compiled in: {})",
+                known.join(", ")
+            ))
+            .into());
         }
     }
     if args.json {
@@ -193,5 +225,9 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     let failed: Vec<String> = report.failed().map(|s| s.slot.to_owned()).collect();
-    if failed.is_empty() { Ok(ExitCode::SUCCESS) } else { Err(NoAcceptableVersion(failed).into()) }
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(NoAcceptableVersion(failed).into())
+    }
 }

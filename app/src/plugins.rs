@@ -8,10 +8,10 @@ use checksum_sse42 as _;
 use checksum_table as _;
 #[cfg(feature = "plugin-showcase-v0-1")]
 use showcase_v0_1 as _;
-#[cfg(feature = "plugin-showcase-v0-10")]
-use showcase_v0_10 as _;
 #[cfg(feature = "plugin-showcase-v0-2")]
 use showcase_v0_2 as _;
+#[cfg(feature = "plugin-showcase-v0-10")]
+use showcase_v0_10 as _;
 #[cfg(feature = "plugin-uplink-deliver")]
 use uplink_deliver as _;
 #[cfg(feature = "plugin-uplink-spool")]

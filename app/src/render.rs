@@ -37,7 +37,11 @@ pub fn plugins_text(plugins: &[&PluginMeta]) -> String {
             p.version.text,
             p.team.unwrap_or("-"),
             p.crate_name,
-            if requires.is_empty() { "-".to_owned() } else { requires.join(" ") }
+            if requires.is_empty() {
+                "-".to_owned()
+            } else {
+                requires.join(" ")
+            }
         );
     }
     out
@@ -46,7 +50,11 @@ pub fn plugins_text(plugins: &[&PluginMeta]) -> String {
 /// A one-line summary of a host.
 pub fn facts_summary(facts: &Facts) -> String {
     let features: Vec<&str> = facts.cpu_features.iter().map(String::as_str).collect();
-    let labels: Vec<String> = facts.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let labels: Vec<String> = facts
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     format!(
         "{} ({}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
         facts.hostname,
@@ -54,8 +62,16 @@ pub fn facts_summary(facts: &Facts) -> String {
         facts.arch,
         facts.logical_cores,
         facts.memory_mb,
-        if features.is_empty() { "-".to_owned() } else { features.join(" ") },
-        if labels.is_empty() { "-".to_owned() } else { labels.join(" ") },
+        if features.is_empty() {
+            "-".to_owned()
+        } else {
+            features.join(" ")
+        },
+        if labels.is_empty() {
+            "-".to_owned()
+        } else {
+            labels.join(" ")
+        },
     )
 }
 

@@ -34,10 +34,15 @@ impl Spool {
     pub fn open(root: &Path) -> io::Result<Spool> {
         for dir in ["incoming", "done", "state"] {
             std::fs::create_dir_all(root.join(dir)).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot create {}: {e}", root.join(dir).display()))
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot create {}: {e}", root.join(dir).display()),
+                )
             })?;
         }
-        Ok(Spool { root: root.to_owned() })
+        Ok(Spool {
+            root: root.to_owned(),
+        })
     }
 
     /// The spool's root.
@@ -70,7 +75,10 @@ impl Spool {
             let entry = entry?;
             let path = entry.path();
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                skipped.push(Skipped { path, reason: "file name is not valid UTF-8".to_owned() });
+                skipped.push(Skipped {
+                    path,
+                    reason: "file name is not valid UTF-8".to_owned(),
+                });
                 continue;
             };
             if name.starts_with('.') {
@@ -78,9 +86,15 @@ impl Spool {
             }
             let file_type = entry.file_type()?;
             if file_type.is_symlink() {
-                skipped.push(Skipped { path, reason: "symlink: not followed".to_owned() });
+                skipped.push(Skipped {
+                    path,
+                    reason: "symlink: not followed".to_owned(),
+                });
             } else if !file_type.is_file() {
-                skipped.push(Skipped { path, reason: "not a regular file".to_owned() });
+                skipped.push(Skipped {
+                    path,
+                    reason: "not a regular file".to_owned(),
+                });
             } else {
                 inputs.push(Input { name, path });
             }

@@ -41,24 +41,41 @@ fn list_json_shows_every_compiled_in_plugin() {
     );
     let (code, out, _) = run(agent().args(["plugins", "list"]));
     assert_eq!(code, 0);
-    assert!(out.contains("cpu=sse4.2") && out.contains("label:network=online"), "{out}");
+    assert!(
+        out.contains("cpu=sse4.2") && out.contains("label:network=online"),
+        "{out}"
+    );
 }
 
 #[test]
 fn explain_json_has_the_documented_shape() {
     let facts = host("edge-a");
-    let (code, out, err) = run(agent().args(["plugins", "explain", "--json", "--facts"]).arg(&facts));
+    let (code, out, err) = run(agent()
+        .args(["plugins", "explain", "--json", "--facts"])
+        .arg(&facts));
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     let slots = v["slots"].as_array().unwrap();
-    assert_eq!(slots.iter().map(|s| s["slot"].as_str().unwrap()).collect::<Vec<_>>(), ["checksum", "showcase", "uplink"]);
+    assert_eq!(
+        slots
+            .iter()
+            .map(|s| s["slot"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["checksum", "showcase", "uplink"]
+    );
     for slot in slots {
         let sel = &slot["selected"];
-        assert!(sel["name"].is_string() && sel["version"].is_string(), "{slot}");
+        assert!(
+            sel["name"].is_string() && sel["version"].is_string(),
+            "{slot}"
+        );
         for c in slot["candidates"].as_array().unwrap() {
             assert!(c["name"].is_string() && c["version"].is_string());
             let outcome = c["outcome"].as_str().unwrap();
-            assert!(["selected", "rejected", "excluded", "not_tried"].contains(&outcome), "{outcome}");
+            assert!(
+                ["selected", "rejected", "excluded", "not_tried"].contains(&outcome),
+                "{outcome}"
+            );
             assert_eq!(c["reason"].is_null(), outcome == "selected", "{c}");
         }
     }
@@ -69,25 +86,44 @@ fn explain_json_has_the_documented_shape() {
 #[test]
 fn denying_the_newest_showcase_falls_back_past_the_rejected_one() {
     let (code, out, err) = run(agent()
-        .args(["plugins", "explain", "--json", "--slot", "showcase", "--deny", "showcase@0.10.0", "--facts"])
+        .args([
+            "plugins",
+            "explain",
+            "--json",
+            "--slot",
+            "showcase",
+            "--deny",
+            "showcase@0.10.0",
+            "--facts",
+        ])
         .arg(host("edge-a")));
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert_eq!(selected(&v, "showcase").as_deref(), Some("0.1.0"));
     let (outcome, reason) = candidate(&v, "showcase", "0.10.0");
     assert_eq!(outcome, "excluded");
-    assert!(reason.contains("showcase@0.10.0") && reason.contains("flag"), "{reason}");
+    assert!(
+        reason.contains("showcase@0.10.0") && reason.contains("flag"),
+        "{reason}"
+    );
     let (outcome, reason) = candidate(&v, "showcase", "0.2.0");
     assert_eq!(outcome, "rejected");
-    assert!(reason.contains("withdrawn"), "the hook's own reason: {reason}");
+    assert!(
+        reason.contains("withdrawn"),
+        "the hook's own reason: {reason}"
+    );
     assert_eq!(v["slots"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn checksum_follows_the_cpu() {
-    let (_, out, _) = run(agent().args(["plugins", "explain", "--json", "--facts"]).arg(host("edge-a")));
+    let (_, out, _) = run(agent()
+        .args(["plugins", "explain", "--json", "--facts"])
+        .arg(host("edge-a")));
     assert_eq!(selected(&json(&out), "checksum").as_deref(), Some("1.1.0"));
-    let (_, out, _) = run(agent().args(["plugins", "explain", "--json", "--facts"]).arg(host("edge-b")));
+    let (_, out, _) = run(agent()
+        .args(["plugins", "explain", "--json", "--facts"])
+        .arg(host("edge-b")));
     let v = json(&out);
     assert_eq!(selected(&v, "checksum").as_deref(), Some("1.0.0"));
     let (outcome, reason) = candidate(&v, "checksum", "1.1.0");
@@ -97,9 +133,19 @@ fn checksum_follows_the_cpu() {
     assert_eq!(outcome, "excluded");
     assert!(reason.contains("pre-release"), "{reason}");
     // Pre-releases only when allowed.
-    let (_, out, _) =
-        run(agent().args(["plugins", "explain", "--json", "--allow-prerelease", "--facts"]).arg(host("edge-b")));
-    assert_eq!(selected(&json(&out), "checksum").as_deref(), Some("1.2.0-beta.1"));
+    let (_, out, _) = run(agent()
+        .args([
+            "plugins",
+            "explain",
+            "--json",
+            "--allow-prerelease",
+            "--facts",
+        ])
+        .arg(host("edge-b")));
+    assert_eq!(
+        selected(&json(&out), "checksum").as_deref(),
+        Some("1.2.0-beta.1")
+    );
 }
 
 #[test]
@@ -107,9 +153,14 @@ fn uplink_switches_with_the_network_label() {
     let (_, out, _) = run(agent().args(["plugins", "explain", "--json", "--slot", "uplink"]));
     let v = json(&out);
     assert_eq!(selected(&v, "uplink").as_deref(), Some("1.0.0"));
-    assert!(candidate(&v, "uplink", "1.1.0").1.contains("network=online"));
-    let (_, out, _) =
-        run(agent().args(["plugins", "explain", "--json", "--slot", "uplink"]).env("MUSTER_LABEL_network", "online"));
+    assert!(
+        candidate(&v, "uplink", "1.1.0")
+            .1
+            .contains("network=online")
+    );
+    let (_, out, _) = run(agent()
+        .args(["plugins", "explain", "--json", "--slot", "uplink"])
+        .env("MUSTER_LABEL_network", "online"));
     assert_eq!(selected(&json(&out), "uplink").as_deref(), Some("1.1.0"));
 }
 
@@ -117,10 +168,18 @@ fn uplink_switches_with_the_network_label() {
 fn policy_precedence_is_flags_over_env_over_file_and_shown() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("policy.toml");
-    std::fs::write(&file, "[pin]\nshowcase = \"^0.10\"\nchecksum = \"=1.0.0\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[pin]\nshowcase = \"^0.10\"\nchecksum = \"=1.0.0\"\n",
+    )
+    .unwrap();
     let explain = |extra: &[&str], env: Option<&str>| {
         let mut cmd = agent();
-        cmd.args(["plugins", "explain", "--facts"]).arg(host("edge-a")).arg("--policy").arg(&file).args(extra);
+        cmd.args(["plugins", "explain", "--facts"])
+            .arg(host("edge-a"))
+            .arg("--policy")
+            .arg(&file)
+            .args(extra);
         if let Some(pin) = env {
             cmd.env("MUSTER_PIN", pin);
         }
@@ -135,7 +194,10 @@ fn policy_precedence_is_flags_over_env_over_file_and_shown() {
     assert_eq!(selected(&json(&out), "showcase").as_deref(), Some("0.1.0"));
     let (code, out, _) = explain(&[], Some("showcase=^0.1"));
     assert_eq!(code, 0);
-    assert!(out.contains("pin showcase=^0.1 (from env MUSTER_PIN)"), "{out}");
+    assert!(
+        out.contains("pin showcase=^0.1 (from env MUSTER_PIN)"),
+        "{out}"
+    );
     assert!(out.contains("pin checksum==1.0.0 (from file"), "{out}");
     let (code, out, _) = explain(&["--pin", "showcase=^0.10"], Some("showcase=^0.1"));
     assert_eq!(code, 0);
@@ -146,7 +208,9 @@ fn policy_precedence_is_flags_over_env_over_file_and_shown() {
 #[test]
 fn facts_round_trip_into_explain() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, _) = run(agent().args(["facts", "--json"]).env("MUSTER_LABEL_network", "online"));
+    let (code, out, _) = run(agent()
+        .args(["facts", "--json"])
+        .env("MUSTER_LABEL_network", "online"));
     assert_eq!(code, 0);
     let v = json(&out);
     assert_eq!(v["labels"]["network"], "online");
@@ -154,7 +218,9 @@ fn facts_round_trip_into_explain() {
     let file = dir.path().join("me.json");
     std::fs::write(&file, &out).unwrap();
     // Replayed elsewhere (no label in this environment), the decision is the same.
-    let (code, replay, _) = run(agent().args(["plugins", "explain", "--json", "--facts"]).arg(&file));
+    let (code, replay, _) = run(agent()
+        .args(["plugins", "explain", "--json", "--facts"])
+        .arg(&file));
     assert_eq!(code, 0);
     assert_eq!(selected(&json(&replay), "uplink").as_deref(), Some("1.1.0"));
 }
@@ -163,27 +229,51 @@ fn facts_round_trip_into_explain() {
 fn fleet_previews_a_rollout() {
     let (code, out, err) = run(agent().args(["plugins", "fleet"]).arg(fleet_dir()));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("checksum: 1.0.0: 2 hosts, 1.1.0: 2 hosts"), "{out}");
-    assert!(out.contains("uplink: 1.0.0: 2 hosts, 1.1.0: 2 hosts"), "{out}");
-    let (code, out, _) = run(agent().args(["plugins", "fleet", "--json", "--deny", "showcase@0.10.0"]).arg(fleet_dir()));
+    assert!(
+        out.contains("checksum: 1.0.0: 2 hosts, 1.1.0: 2 hosts"),
+        "{out}"
+    );
+    assert!(
+        out.contains("uplink: 1.0.0: 2 hosts, 1.1.0: 2 hosts"),
+        "{out}"
+    );
+    let (code, out, _) = run(agent()
+        .args(["plugins", "fleet", "--json", "--deny", "showcase@0.10.0"])
+        .arg(fleet_dir()));
     assert_eq!(code, 0);
     let v = json(&out);
     assert_eq!(v["hosts"].as_array().unwrap().len(), 4);
     assert_eq!(v["summary"]["showcase"]["0.1.0"], 4);
-    let edge_c = v["hosts"].as_array().unwrap().iter().find(|h| h["host"] == "edge-c").unwrap();
+    let edge_c = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == "edge-c")
+        .unwrap();
     assert_eq!(edge_c["slots"]["checksum"], "1.0.0");
     assert_eq!(edge_c["slots"]["uplink"], "1.1.0");
 }
 
 #[test]
 fn no_acceptable_version_exits_3_and_lists_every_candidate() {
-    let (code, out, err) = run(agent().args(["plugins", "explain", "--pin", "showcase=^9", "--facts"]).arg(host("edge-a")));
+    let (code, out, err) = run(agent()
+        .args(["plugins", "explain", "--pin", "showcase=^9", "--facts"])
+        .arg(host("edge-a")));
     assert_eq!(code, 3, "{out}{err}");
-    assert!(err.contains("error: no acceptable version for slot(s): showcase"), "{err}");
-    assert!(err.contains("warning: pin showcase=^9 (flag) matches no compiled-in version"), "{err}");
+    assert!(
+        err.contains("error: no acceptable version for slot(s): showcase"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: pin showcase=^9 (flag) matches no compiled-in version"),
+        "{err}"
+    );
     assert!(out.contains("showcase: no acceptable version"), "{out}");
     for v in ["0.10.0", "0.2.0", "0.1.0"] {
-        assert!(out.contains(&format!("excluded   {v} banner: outside pin showcase=^9")), "{out}");
+        assert!(
+            out.contains(&format!("excluded   {v} banner: outside pin showcase=^9")),
+            "{out}"
+        );
     }
 }
 
@@ -205,19 +295,34 @@ fn bad_inputs_have_documented_exit_codes_and_name_the_culprit() {
     std::fs::write(&facts, "{\"hostname\": 3}").unwrap();
     let (code, _, err) = run(agent().args(["plugins", "explain", "--facts"]).arg(&facts));
     assert_eq!(code, 4);
-    assert!(err.contains("facts.json") && err.contains("invalid type"), "{err}");
+    assert!(
+        err.contains("facts.json") && err.contains("invalid type"),
+        "{err}"
+    );
     let missing = dir.path().join("missing.json");
-    let (code, _, err) = run(agent().args(["plugins", "explain", "--facts"]).arg(&missing));
+    let (code, _, err) = run(agent()
+        .args(["plugins", "explain", "--facts"])
+        .arg(&missing));
     assert_eq!(code, 4);
     assert!(err.contains("missing.json"), "{err}");
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "[pin]\nshowcase = \"not a req\"\n").unwrap();
-    let (code, _, err) = run(agent().args(["plugins", "explain", "--policy"]).arg(&policy));
+    let (code, _, err) = run(agent()
+        .args(["plugins", "explain", "--policy"])
+        .arg(&policy));
     assert_eq!(code, 4);
-    assert!(err.contains("policy.toml") && err.contains("pin.showcase") && err.contains("not a req"), "{err}");
-    let (code, _, err) = run(agent().args(["plugins", "explain"]).env("MUSTER_DENY", "showcase@latest"));
+    assert!(
+        err.contains("policy.toml") && err.contains("pin.showcase") && err.contains("not a req"),
+        "{err}"
+    );
+    let (code, _, err) = run(agent()
+        .args(["plugins", "explain"])
+        .env("MUSTER_DENY", "showcase@latest"));
     assert_eq!(code, 4);
-    assert!(err.contains("MUSTER_DENY") && err.contains("latest"), "{err}");
+    assert!(
+        err.contains("MUSTER_DENY") && err.contains("latest"),
+        "{err}"
+    );
     let (code, _, err) = run(agent().args(["plugins", "explain", "--slot", "nosuch"]));
     assert_eq!(code, 4);
     assert!(err.contains("nosuch") && err.contains("showcase"), "{err}");
@@ -227,11 +332,19 @@ fn bad_inputs_have_documented_exit_codes_and_name_the_culprit() {
 fn help_documents_exit_codes_and_build_info_lists_features() {
     let (code, out, _) = run(agent().arg("--help"));
     assert_eq!(code, 0);
-    assert!(out.contains("Exit codes:") && out.contains("3   a slot has no acceptable version"), "{out}");
+    assert!(
+        out.contains("Exit codes:") && out.contains("3   a slot has no acceptable version"),
+        "{out}"
+    );
     let (code, out, _) = run(agent().args(["build-info", "--json"]));
     assert_eq!(code, 0);
     let v = json(&out);
-    let features: Vec<&str> = v["features"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    let features: Vec<&str> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
     assert!(features.contains(&"plugin-showcase-v0-10"), "{features:?}");
     assert_eq!(v["plugins"].as_array().unwrap().len(), 8);
     assert!(v["backend"] == "linkme" || v["backend"] == "inventory");

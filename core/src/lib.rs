@@ -121,7 +121,11 @@ pub use crate::selection::{Selected, Selector, panic_message};
 pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
 
 /// The registry backend compiled in: `"linkme"` (default) or `"inventory"`.
-pub const BACKEND: &str = if cfg!(feature = "inventory") { "inventory" } else { "linkme" };
+pub const BACKEND: &str = if cfg!(feature = "inventory") {
+    "inventory"
+} else {
+    "linkme"
+};
 
 /// Declares a slot: a trait that plugin versions implement.
 ///

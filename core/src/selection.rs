@@ -9,6 +9,9 @@ use semver::Version;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
 use crate::{Facts, Policy, Quarantine, Registration, Report, Slot};
 
+/// The winner of a decision: its registration, version and instance.
+type Chosen<S> = (&'static Registration<S>, Version, Box<S>);
+
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
 pub struct Selector<'a> {
@@ -112,16 +115,10 @@ impl<'a> Selector<'a> {
         None
     }
 
-    fn decide<S: Slot + ?Sized>(
-        &self,
-        activate: bool,
-    ) -> (
-        SlotReport,
-        Option<(&'static Registration<S>, Version, Box<S>)>,
-    ) {
+    fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<Chosen<S>>) {
         let index = S::index();
         let mut candidates = Vec::with_capacity(index.len());
-        let mut chosen: Option<(&'static Registration<S>, Version, Box<S>)> = None;
+        let mut chosen: Option<Chosen<S>> = None;
         for entry in index.entries() {
             let meta = &entry.registration.meta;
             let mut candidate = Candidate {

@@ -78,7 +78,13 @@ impl Report {
     pub fn stable_id(file: &str, bytes: u64, crc32c: u32) -> String {
         let safe: String = file
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         format!("{safe}-{bytes}-{crc32c:08x}")
     }
@@ -132,7 +138,11 @@ impl std::error::Error for PluginError {}
 /// Writes `bytes` to `dir/name` atomically: a temporary file in `dir`, fsync, rename,
 /// then fsync of `dir`. A crash leaves either the whole file or none (plus perhaps a
 /// `.tmp` file, which readers ignore).
-pub fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+pub fn write_atomically(
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> std::io::Result<PathBuf> {
     use std::io::Write;
     std::fs::create_dir_all(dir)?;
     let final_path = dir.join(name);
@@ -156,7 +166,13 @@ mod tests {
 
     #[test]
     fn stable_ids_depend_only_on_the_input() {
-        assert_eq!(Report::stable_id("a b.txt", 9, 0xe306_9283), "a_b.txt-9-e3069283");
-        assert_eq!(Report::stable_id("a b.txt", 9, 0xe306_9283), Report::stable_id("a b.txt", 9, 0xe306_9283));
+        assert_eq!(
+            Report::stable_id("a b.txt", 9, 0xe306_9283),
+            "a_b.txt-9-e3069283"
+        );
+        assert_eq!(
+            Report::stable_id("a b.txt", 9, 0xe306_9283),
+            Report::stable_id("a b.txt", 9, 0xe306_9283)
+        );
     }
 }

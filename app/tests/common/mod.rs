@@ -24,7 +24,11 @@ pub fn agent() -> std::process::Command {
 
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = cmd.output().expect("edge-agent runs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("edge-agent runs");
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),
@@ -49,13 +53,29 @@ pub fn json(stdout: &str) -> serde_json::Value {
 
 /// The selected version of `slot` in `plugins explain --json` output.
 pub fn selected(report: &serde_json::Value, slot: &str) -> Option<String> {
-    let slot = report["slots"].as_array()?.iter().find(|s| s["slot"] == slot)?;
+    let slot = report["slots"]
+        .as_array()?
+        .iter()
+        .find(|s| s["slot"] == slot)?;
     slot["selected"]["version"].as_str().map(str::to_owned)
 }
 
 /// The candidate of `slot` at `version`: (outcome, reason).
 pub fn candidate(report: &serde_json::Value, slot: &str, version: &str) -> (String, String) {
-    let slot = report["slots"].as_array().unwrap().iter().find(|s| s["slot"] == slot).unwrap();
-    let c = slot["candidates"].as_array().unwrap().iter().find(|c| c["version"] == version).unwrap();
-    (c["outcome"].as_str().unwrap().to_owned(), c["reason"].as_str().unwrap_or("").to_owned())
+    let slot = report["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slot"] == slot)
+        .unwrap();
+    let c = slot["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["version"] == version)
+        .unwrap();
+    (
+        c["outcome"].as_str().unwrap().to_owned(),
+        c["reason"].as_str().unwrap_or("").to_owned(),
+    )
 }

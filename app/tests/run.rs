@@ -1,0 +1,390 @@
+//! `edge-agent run` as a real process: the spool, failover, restart on upgrade,
+//! live policy reload, graceful stop, and SIGKILL at random points.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{agent, bin, run};
+
+fn spool_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("incoming")).unwrap();
+    for (name, body) in files {
+        std::fs::write(dir.path().join("incoming").join(name), body).unwrap();
+    }
+    dir
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn report(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_exit(child: &mut Child, timeout: Duration) -> i32 {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            panic!("agent did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args(["-s", sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn once_processes_every_input_and_spools_reports_offline() {
+    let spool = spool_with(&[("a.txt", b"123456789"), ("b.bin", &[0u8; 32])]);
+    let (code, _, err) = run(agent().args(["run", "--once", "--spool"]).arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(names(&spool.path().join("done")), ["a.txt", "b.bin"]);
+    assert!(names(&spool.path().join("incoming")).is_empty());
+    let r = report(&spool.path().join("outbox/a.txt-9-e3069283.json"));
+    assert_eq!(r["crc32c"], "e3069283", "CRC-32C check value");
+    assert_eq!(r["file"], "a.txt");
+    let r = report(&spool.path().join("outbox/b.bin-32-8a9136aa.json"));
+    assert_eq!(r["crc32c"], "8a9136aa");
+    assert!(
+        err.contains("event=\"selection\"") || err.contains("selection"),
+        "{err}"
+    );
+    assert!(
+        err.contains("status"),
+        "the showcase status line is logged: {err}"
+    );
+}
+
+#[test]
+fn online_label_delivers_to_the_target() {
+    let spool = spool_with(&[("a.txt", b"123456789")]);
+    let target = spool.path().join("elsewhere");
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--spool"])
+        .arg(spool.path())
+        .arg("--uplink-target")
+        .arg(&target)
+        .env("MUSTER_LABEL_network", "online"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(names(&target), ["a.txt-9-e3069283.json"]);
+    assert!(!spool.path().join("outbox").exists());
+    assert_eq!(names(&spool.path().join("done")), ["a.txt"]);
+}
+
+fn failover(mode: &str) {
+    let spool = spool_with(&[("a.txt", b"hello"), ("b.txt", b"world")]);
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--log-format", "json", "--spool"])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_network", "online")
+        .env("EDGE_UPLINK_FAIL", mode));
+    assert_eq!(code, 0, "{err}");
+    // Same tick, same units: 1.1.0 was quarantined and 1.0.0 spooled both files.
+    assert_eq!(names(&spool.path().join("done")), ["a.txt", "b.txt"]);
+    assert_eq!(names(&spool.path().join("outbox")).len(), 2);
+    let quarantine_events = err
+        .lines()
+        .filter(|l| l.contains("\"event\":\"quarantine\""))
+        .count();
+    assert_eq!(quarantine_events, 1, "{err}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(spool.path().join("state/quarantine.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["slots"]["uplink"][0]["version"], "1.1.0");
+    // explain --state shows it as excluded, with the reason.
+    let (code, out, _) = run(agent()
+        .args([
+            "plugins", "explain", "--json", "--slot", "uplink", "--state",
+        ])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_network", "online"));
+    assert_eq!(code, 0);
+    let v = common::json(&out);
+    assert_eq!(common::selected(&v, "uplink").as_deref(), Some("1.0.0"));
+    let (outcome, reason) = common::candidate(&v, "uplink", "1.1.0");
+    assert_eq!(outcome, "excluded");
+    assert!(reason.contains("quarantined"), "{reason}");
+}
+
+#[test]
+fn a_panicking_plugin_is_quarantined_and_the_unit_retried_with_the_older_version() {
+    failover("panic");
+}
+
+#[test]
+fn an_unhealthy_plugin_is_quarantined_and_the_unit_retried_with_the_older_version() {
+    failover("unhealthy");
+}
+
+#[test]
+fn no_version_left_keeps_the_input_and_exits_3() {
+    let spool = spool_with(&[("a.txt", b"hello")]);
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--spool"])
+        .arg(spool.path())
+        .args(["--pin", "uplink=^1.1"])
+        .env("MUSTER_LABEL_network", "online")
+        .env("EDGE_UPLINK_FAIL", "unhealthy"));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("uplink"), "{err}");
+    assert_eq!(
+        names(&spool.path().join("incoming")),
+        ["a.txt"],
+        "input kept"
+    );
+    assert!(names(&spool.path().join("done")).is_empty());
+}
+
+/// A copy of the binary in its own directory, so a test can replace it.
+fn private_binary(dir: &Path) -> PathBuf {
+    let exe = dir.join("edge-agent");
+    std::fs::copy(bin(), &exe).unwrap();
+    exe
+}
+
+fn spawn(exe: &Path, spool: &Path, extra: &[&str]) -> Child {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([
+        "run",
+        "--interval",
+        "50ms",
+        "--log-format",
+        "json",
+        "--spool",
+    ])
+    .arg(spool)
+    .args(extra)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MUSTER_") || key.starts_with("EDGE_UPLINK") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.spawn().unwrap()
+}
+
+fn stderr_of(child: Child) -> String {
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn replacing_the_executable_exits_75_after_stopping_plugins() {
+    let bindir = tempfile::tempdir().unwrap();
+    let exe = private_binary(bindir.path());
+    let spool = spool_with(&[("a.txt", b"x")]);
+    let mut child = spawn(&exe, spool.path(), &[]);
+    wait_for("first unit", Duration::from_secs(20), || {
+        spool.path().join("done/a.txt").exists()
+    });
+    // Deploy: write the new binary beside it and rename over the old one.
+    let staged = bindir.path().join(".edge-agent.new");
+    std::fs::copy(bin(), &staged).unwrap();
+    std::fs::rename(&staged, &exe).unwrap();
+    let code = wait_exit(&mut child, Duration::from_secs(20));
+    let err = stderr_of(child);
+    assert_eq!(code, 75, "{err}");
+    assert!(err.contains("\"event\":\"upgrade_exit\""), "{err}");
+    assert!(err.contains("\"event\":\"stop\""), "stop hooks ran: {err}");
+}
+
+#[test]
+fn upgrade_exit_code_is_configurable() {
+    let bindir = tempfile::tempdir().unwrap();
+    let exe = private_binary(bindir.path());
+    let spool = spool_with(&[]);
+    let mut child = spawn(&exe, spool.path(), &["--upgrade-exit-code", "42"]);
+    wait_for("state file", Duration::from_secs(20), || {
+        spool.path().join("state/quarantine.json").exists()
+    });
+    std::fs::remove_file(&exe).unwrap();
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 42);
+}
+
+#[test]
+fn sigterm_and_sigint_stop_gracefully_with_status_0() {
+    for sig in ["TERM", "INT"] {
+        let spool = spool_with(&[("a.txt", b"x")]);
+        let mut child = spawn(&bin(), spool.path(), &[]);
+        wait_for("first unit", Duration::from_secs(20), || {
+            spool.path().join("done/a.txt").exists()
+        });
+        signal(&child, sig);
+        let code = wait_exit(&mut child, Duration::from_secs(20));
+        let err = stderr_of(child);
+        assert_eq!(code, 0, "SIG{sig}: {err}");
+        assert!(err.contains("\"event\":\"signal_exit\""), "{err}");
+        assert!(err.contains("\"event\":\"stop\""), "{err}");
+    }
+}
+
+#[test]
+fn policy_changes_apply_live_and_a_bad_file_keeps_the_last_good_policy() {
+    let spool = spool_with(&[]);
+    let policy = spool.path().join("policy.toml");
+    std::fs::write(&policy, "[pin]\nchecksum = \"=1.0.0\"\n").unwrap();
+    let mut child = spawn(
+        &bin(),
+        spool.path(),
+        &["--policy", policy.to_str().unwrap()],
+    );
+    let incoming = spool.path().join("incoming");
+    std::fs::write(incoming.join("1.txt"), b"one").unwrap();
+    let outbox = spool.path().join("outbox");
+    wait_for("report 1", Duration::from_secs(20), || {
+        names(&outbox).len() == 1
+    });
+    let first = report(&outbox.join(&names(&outbox)[0]));
+    assert_eq!(first["checksum_plugin"], "crc32c@1.0.0");
+
+    // A malformed file: reported, last good policy stays in force.
+    std::fs::write(&policy, "[pin\nchecksum = ").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(incoming.join("2.txt"), b"two").unwrap();
+    wait_for("report 2", Duration::from_secs(20), || {
+        names(&outbox).len() == 2
+    });
+    let second = names(&outbox)
+        .into_iter()
+        .find(|n| n.starts_with("2.txt"))
+        .unwrap();
+    assert_eq!(
+        report(&outbox.join(second))["checksum_plugin"],
+        "crc32c@1.0.0"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&policy).unwrap(),
+        "[pin\nchecksum = ",
+        "the operator's file is untouched"
+    );
+
+    // A good change takes effect at the next unit, without a restart.
+    std::fs::write(&policy, "allow_prerelease = true\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(incoming.join("3.txt"), b"three").unwrap();
+    wait_for("report 3", Duration::from_secs(20), || {
+        names(&outbox).len() == 3
+    });
+    let third = names(&outbox)
+        .into_iter()
+        .find(|n| n.starts_with("3.txt"))
+        .unwrap();
+    assert_eq!(
+        report(&outbox.join(third))["checksum_plugin"],
+        "crc32c@1.2.0-beta.1"
+    );
+
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
+    let err = stderr_of(child);
+    assert!(err.contains("\"event\":\"policy_rejected\""), "{err}");
+    assert!(err.contains("\"event\":\"policy_reloaded\""), "{err}");
+}
+
+/// SIGKILL at random points, restart, repeat: every input is processed at least
+/// once, no report is corrupt or partial, duplicates share the stable id.
+#[test]
+fn sigkill_at_random_points_loses_nothing() {
+    let files: Vec<(String, Vec<u8>)> = (0..300)
+        .map(|i| {
+            (
+                format!("in-{i:03}.dat"),
+                format!("payload {i} ").repeat(50 + i).into_bytes(),
+            )
+        })
+        .collect();
+    let spool = spool_with(&[]);
+    for (name, body) in &files {
+        std::fs::write(spool.path().join("incoming").join(name), body).unwrap();
+    }
+    // A cheap deterministic PRNG (xorshift) for the kill delays.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut kills = 0;
+    while !names(&spool.path().join("incoming")).is_empty() && Instant::now() < deadline {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut child = spawn(&bin(), spool.path(), &[]);
+        std::thread::sleep(Duration::from_millis(2 + seed % 40));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        kills += 1;
+    }
+    // Finish whatever is left without interference.
+    let (code, _, err) = run(agent().args(["run", "--once", "--spool"]).arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(kills >= 3, "the loop killed the agent only {kills} times");
+    eprintln!("killed the agent {kills} times");
+    assert!(
+        names(&spool.path().join("incoming"))
+            .iter()
+            .all(|n| n.starts_with('.'))
+    );
+    assert_eq!(names(&spool.path().join("done")).len(), files.len());
+    let outbox = spool.path().join("outbox");
+    let reports: Vec<String> = names(&outbox)
+        .into_iter()
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    assert_eq!(
+        reports.len(),
+        files.len(),
+        "one report per input (duplicates overwrite the same id)"
+    );
+    for (name, body) in &files {
+        let crc = format!("{:08x}", reference_crc32c(body));
+        let id = format!("{name}-{}-{crc}", body.len());
+        let r = report(&outbox.join(format!("{id}.json")));
+        assert_eq!(r["id"], id.as_str());
+        assert_eq!(r["crc32c"], crc.as_str());
+    }
+}
+
+/// Bitwise CRC-32C, independent of every plugin.
+fn reference_crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82f6_3b78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
