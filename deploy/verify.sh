@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Verifies deploy/edge-agent.service with systemd-analyze, pointing ExecStart at a
+# built binary (systemd checks that it exists). Usage: deploy/verify.sh BINARY
+set -euo pipefail
+bin=$(realpath "$1")
+here=$(dirname "$0")
+if ! command -v systemd-analyze >/dev/null; then
+    echo "systemd-analyze not installed; skipping unit verification"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sed "s|/usr/local/bin/edge-agent|$bin|" "$here/edge-agent.service" > "$tmp/edge-agent.service"
+out=$(systemd-analyze verify "$tmp/edge-agent.service" 2>&1) || { echo "$out"; exit 1; }
+if [ -n "$out" ]; then
+    echo "$out"
+    echo "systemd-analyze reported problems with edge-agent.service"
+    exit 1
+fi
+echo "deploy/edge-agent.service: systemd-analyze verify OK"
