@@ -17,6 +17,9 @@ pub struct Selector<'a> {
     quarantine: Option<&'a Quarantine>,
 }
 
+/// The registration, version and instance that `decide` chose.
+type Chosen<S> = (&'static Registration<S>, Version, Box<S>);
+
 /// A selected, started plugin instance of slot `S`; `stop` runs when it is dropped.
 pub struct Selected<S: ?Sized + Slot> {
     registration: &'static Registration<S>,
@@ -112,16 +115,10 @@ impl<'a> Selector<'a> {
         None
     }
 
-    fn decide<S: Slot + ?Sized>(
-        &self,
-        activate: bool,
-    ) -> (
-        SlotReport,
-        Option<(&'static Registration<S>, Version, Box<S>)>,
-    ) {
+    fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<Chosen<S>>) {
         let index = S::index();
         let mut candidates = Vec::with_capacity(index.len());
-        let mut chosen: Option<(&'static Registration<S>, Version, Box<S>)> = None;
+        let mut chosen: Option<Chosen<S>> = None;
         for entry in index.entries() {
             let meta = &entry.registration.meta;
             let mut candidate = Candidate {
