@@ -23,3 +23,53 @@ pub(crate) fn hash(text: &str) -> String {
 pub(crate) fn current_crate() -> String {
     std::env::var("CARGO_CRATE_NAME").unwrap_or_else(|_| "unknown".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{TokenStream, TokenTree};
+    use quote::quote;
+
+    /// Whether `tokens` name the identifier `muster` anywhere.
+    fn names_muster(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            TokenTree::Ident(i) => i == "muster",
+            TokenTree::Group(g) => names_muster(g.stream()),
+            _ => false,
+        })
+    }
+
+    #[test]
+    fn expansions_with_crate_never_name_muster() {
+        let slot = crate::slot::expand(
+            quote!(crate = ::renamed),
+            quote!(
+                pub trait Greeter: Send + Sync {
+                    fn greet(&self) -> String;
+                }
+            ),
+        );
+        assert!(!slot.is_empty() && !names_muster(slot.clone()), "{slot}");
+        let plugin = crate::plugin::expand(
+            quote!(
+                slot = Greeter,
+                version = "1.0.0",
+                requires = [min_cores = 2],
+                crate = ::renamed
+            ),
+            quote!(
+                struct Plain;
+            ),
+        );
+        assert!(!names_muster(plugin.clone()), "{plugin}");
+        assert!(plugin.to_string().contains("renamed"), "{plugin}");
+
+        // Without `crate`, the default path is `::muster`.
+        let plugin = crate::plugin::expand(
+            quote!(slot = Greeter, version = "1.0.0"),
+            quote!(
+                struct Plain;
+            ),
+        );
+        assert!(names_muster(plugin));
+    }
+}

@@ -82,7 +82,9 @@ pub(crate) struct Requires(pub(crate) Vec<Requirement>);
 impl Parse for Requires {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if !input.peek(syn::token::Bracket) {
-            return Err(input.error(format!("expected a list: `requires = [...]`; {EXPECTED}")));
+            return Err(input.error(
+                "`requires` must be a list, for example `requires = [os = \"linux\", min_cores = 2]`",
+            ));
         }
         let content;
         bracketed!(content in input);

@@ -42,7 +42,11 @@ fn set<T>(
     key: &str,
 ) -> syn::Result<()> {
     if slot.is_some() {
-        return Err(meta.error(format!("duplicate #[plugin] argument `{key}`")));
+        // On the key, as `#[slot]` does, not on the whole `key = value`.
+        return Err(Error::new_spanned(
+            &meta.path,
+            format!("duplicate #[plugin] argument `{key}`"),
+        ));
     }
     *slot = Some(value);
     Ok(())
@@ -63,46 +67,67 @@ impl PluginArgs {
     pub(crate) fn parse(args: TokenStream) -> syn::Result<PluginArgs> {
         let mut raw = Raw::default();
         let mut errors: Option<Error> = None;
+        // Mistakes in a value that was fully parsed (an invalid version, an empty
+        // name, a duplicate key) do not stop parsing: every one is reported.
+        let mut invalid: Option<Error> = None;
+        let mut version_given = false;
         let parser = syn::meta::parser(|meta| {
+            let mut check = |result: syn::Result<()>| {
+                if let Err(e) = result {
+                    push(&mut invalid, e);
+                }
+                Ok(())
+            };
             let key = meta.path.to_token_stream().to_string().replace(' ', "");
             match key.as_str() {
                 "slot" => {
                     let path: Path = meta.value()?.parse()?;
-                    set(&mut raw.slot, path, &meta, "slot")
+                    check(set(&mut raw.slot, path, &meta, "slot"))
                 }
                 "version" => {
                     let lit: LitStr = meta.value()?.parse()?;
-                    let version = semver::Version::parse(&lit.value()).map_err(|e| {
-                        Error::new(
+                    if std::mem::replace(&mut version_given, true) {
+                        return check(set(&mut Some(()), (), &meta, "version"));
+                    }
+                    match semver::Version::parse(&lit.value()) {
+                        Ok(version) => {
+                            check(set(&mut raw.version, (lit, version), &meta, "version"))
+                        }
+                        Err(e) => check(Err(Error::new(
                             lit.span(),
                             format!("invalid version `{}`: {e}", lit.value()),
-                        )
-                    })?;
-                    set(&mut raw.version, (lit, version), &meta, "version")
+                        ))),
+                    }
                 }
                 "name" => {
-                    let lit = non_empty(meta.value()?.parse()?, "name")?;
-                    set(&mut raw.name, lit, &meta, "name")
+                    let lit = meta.value()?.parse()?;
+                    check(
+                        non_empty(lit, "name")
+                            .and_then(|lit| set(&mut raw.name, lit, &meta, "name")),
+                    )
                 }
                 "team" => {
-                    let lit = non_empty(meta.value()?.parse()?, "team")?;
-                    set(&mut raw.team, lit, &meta, "team")
+                    let lit = meta.value()?.parse()?;
+                    check(
+                        non_empty(lit, "team")
+                            .and_then(|lit| set(&mut raw.team, lit, &meta, "team")),
+                    )
                 }
                 "description" => {
                     let lit: LitStr = meta.value()?.parse()?;
-                    set(&mut raw.description, lit, &meta, "description")
+                    check(set(&mut raw.description, lit, &meta, "description"))
                 }
                 "requires" => {
                     let list: Requires = meta.value()?.parse()?;
-                    set(&mut raw.requires, list.0, &meta, "requires")
+                    check(set(&mut raw.requires, list.0, &meta, "requires"))
                 }
                 "new" => {
                     let path: Path = meta.value()?.parse()?;
-                    set(&mut raw.new, path, &meta, "new")
+                    check(set(&mut raw.new, path, &meta, "new"))
                 }
                 "crate" => {
                     let path: Path = meta.value()?.parse()?;
-                    set(&mut raw.krate, path, &meta, "crate")
+                    check(set(&mut raw.krate, path, &meta, "crate"))
                 }
                 _ => Err(meta.error(format!(
                     "unsupported #[plugin] argument `{key}`; expected {KEYS}"
@@ -112,17 +137,21 @@ impl PluginArgs {
         if let Err(e) = syn::parse::Parser::parse2(parser, args) {
             errors = Some(e);
         }
+        let parsed = errors.is_none();
+        if let Some(e) = invalid {
+            push(&mut errors, e);
+        }
         let missing = |key: &str, example: &str| {
             Error::new(
                 Span::call_site(),
                 format!("missing `{key}` argument in #[plugin(...)], for example `{example}`"),
             )
         };
-        if errors.is_none() {
+        if parsed {
             if raw.slot.is_none() {
                 push(&mut errors, missing("slot", "slot = Showcase"));
             }
-            if raw.version.is_none() {
+            if !version_given {
                 push(&mut errors, missing("version", "version = \"0.1.0\""));
             }
         }

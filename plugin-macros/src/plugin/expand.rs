@@ -29,18 +29,23 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
     let description = opt(&args.description);
     let requires = args.requires.iter().map(|r| r.to_tokens(&krate));
 
-    // Spanned on the type (or the `new` path) so that "does not implement the slot
-    // trait" and "no `Default`" point at the plugin's own token.
-    let construct = match &args.new {
+    // Spanned on the plugin's own tokens: "no `Default`" points at the type, a
+    // `new` of the wrong type at the path, and "does not implement the slot trait"
+    // at the type (the unsizing coercion is the tail `boxed`, spanned on the type;
+    // a coercion spanned on the whole expression would point at the attribute).
+    let instance = match &args.new {
         Some(path) => quote_spanned!(path.span()=> {
             let instance: #ident = #path();
-            #krate::__private::Box::new(instance)
+            instance
         }),
         None => quote_spanned!(ident.span()=> {
-            let instance = <#ident as ::core::default::Default>::default();
-            #krate::__private::Box::new(instance)
+            <#ident as ::core::default::Default>::default()
         }),
     };
+    let construct = quote_spanned!(ident.span()=> {
+        let boxed: #krate::__private::Box<#ident> = #krate::__private::Box::new(#instance);
+        boxed
+    });
     let slot_dyn = quote_spanned!(slot.span()=> dyn #slot);
 
     quote! {
