@@ -2,6 +2,8 @@
 
 #[cfg(feature = "plugin-checksum-beta")]
 use checksum_beta as _;
+#[cfg(feature = "plugin-checksum-chaos")]
+use checksum_chaos as _;
 #[cfg(feature = "plugin-checksum-sse42")]
 use checksum_sse42 as _;
 #[cfg(feature = "plugin-checksum-table")]

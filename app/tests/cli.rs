@@ -26,19 +26,21 @@ fn list_json_shows_every_compiled_in_plugin() {
         })
         .collect();
     rows.sort();
-    assert_eq!(
-        rows,
-        [
-            "checksum crc32c 1.0.0 storage checksum_table",
-            "checksum crc32c 1.1.0 storage checksum_sse42",
-            "checksum crc32c 1.2.0-beta.1 storage checksum_beta",
-            "showcase banner 0.1.0 storefront showcase_v0_1",
-            "showcase banner 0.10.0 storefront showcase_v0_10",
-            "showcase banner 0.2.0 storefront showcase_v0_2",
-            "uplink relay 1.0.0 network uplink_spool",
-            "uplink relay 1.1.0 network uplink_deliver",
-        ]
-    );
+    let mut expected = vec![
+        "checksum crc32c 1.0.0 storage checksum_table",
+        "checksum crc32c 1.1.0 storage checksum_sse42",
+        "checksum crc32c 1.2.0-beta.1 storage checksum_beta",
+        "showcase banner 0.1.0 storefront showcase_v0_1",
+        "showcase banner 0.10.0 storefront showcase_v0_10",
+        "showcase banner 0.2.0 storefront showcase_v0_2",
+        "uplink relay 1.0.0 network uplink_spool",
+        "uplink relay 1.1.0 network uplink_deliver",
+    ];
+    if cfg!(feature = "plugin-checksum-chaos") {
+        expected.push("checksum crc32c 1.9.0 qa checksum_chaos");
+        expected.sort();
+    }
+    assert_eq!(rows, expected);
     let (code, out, _) = run(agent().args(["plugins", "list"]));
     assert_eq!(code, 0);
     assert!(
@@ -346,6 +348,11 @@ fn help_documents_exit_codes_and_build_info_lists_features() {
         .map(|f| f.as_str().unwrap())
         .collect();
     assert!(features.contains(&"plugin-showcase-v0-10"), "{features:?}");
-    assert_eq!(v["plugins"].as_array().unwrap().len(), 8);
+    let expected = if cfg!(feature = "plugin-checksum-chaos") {
+        9
+    } else {
+        8
+    };
+    assert_eq!(v["plugins"].as_array().unwrap().len(), expected);
     assert!(v["backend"] == "linkme" || v["backend"] == "inventory");
 }

@@ -388,3 +388,57 @@ fn reference_crc32c(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// The test-only `checksum-chaos` 1.9.0 (set `chaos`) panics on its N-th call:
+/// the unit in flight is retried with the next version, nothing is lost.
+#[cfg(feature = "plugin-checksum-chaos")]
+#[test]
+fn a_plugin_panicking_on_its_nth_call_fails_over_with_the_unit_retried() {
+    let files: Vec<(String, Vec<u8>)> = (0..5)
+        .map(|i| (format!("f{i}.txt"), format!("file {i}").into_bytes()))
+        .collect();
+    let spool = spool_with(&[]);
+    for (name, body) in &files {
+        std::fs::write(spool.path().join("incoming").join(name), body).unwrap();
+    }
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--log-format", "json", "--spool"])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_PANIC_AT", "3"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(names(&spool.path().join("done")).len(), 5, "no input lost");
+    let outbox = spool.path().join("outbox");
+    let mut by_plugin = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (name, body) in &files {
+        let crc = format!("{:08x}", reference_crc32c(body));
+        let r = report(&outbox.join(format!("{name}-{}-{crc}.json", body.len())));
+        assert_eq!(r["crc32c"], crc.as_str());
+        by_plugin
+            .entry(r["checksum_plugin"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(name.clone());
+    }
+    // Calls 1 and 2 succeed on 1.9.0; call 3 (f2) panics and is retried at once with
+    // the next acceptable version, which does f2..f4.
+    assert_eq!(
+        by_plugin["crc32c@1.9.0"],
+        ["f0.txt", "f1.txt"],
+        "{by_plugin:?}"
+    );
+    let fallback: Vec<&String> = by_plugin.keys().filter(|k| *k != "crc32c@1.9.0").collect();
+    assert_eq!(fallback.len(), 1, "{by_plugin:?}");
+    assert_eq!(by_plugin[fallback[0]], ["f2.txt", "f3.txt", "f4.txt"]);
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("\"event\":\"quarantine\""))
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("panics on purpose"), "{err}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(spool.path().join("state/quarantine.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["slots"]["checksum"][0]["version"], "1.9.0");
+}

@@ -1,0 +1,93 @@
+//! `crc32c` 1.9.0 from team qa: a **test-only** `checksum` plugin for failover
+//! drills. It is never in a production set (only in `sets/chaos.toml`).
+//!
+//! It computes a correct CRC-32C (bitwise, slow on purpose), and panics on its
+//! N-th call, N from `EDGE_CHAOS_PANIC_AT` (default 3; `0` never panics). It
+//! requires the host label `chaos=on`, so even a binary that contains it selects
+//! it only on hosts that opted in.
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use edge_contract::Checksum;
+
+/// The chaos checksum: counts its calls.
+#[derive(Debug, Default)]
+#[muster::plugin(
+    slot = Checksum,
+    version = "1.9.0",
+    name = "crc32c",
+    team = "qa",
+    description = "test-only: panics on its N-th call (EDGE_CHAOS_PANIC_AT, default 3)",
+    requires = [label(chaos = "on")],
+)]
+pub struct ChaosCrc32c {
+    calls: AtomicU64,
+}
+
+/// The call number that panics, from `EDGE_CHAOS_PANIC_AT`.
+fn panic_at() -> u64 {
+    std::env::var("EDGE_CHAOS_PANIC_AT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(3)
+}
+
+/// Bitwise CRC-32C.
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+impl Checksum for ChaosCrc32c {
+    fn implementation(&self) -> &'static str {
+        "chaos"
+    }
+
+    fn crc32c(&self, data: &[u8]) -> u32 {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let at = panic_at();
+        if at != 0 && call == at {
+            panic!(
+                "chaos: call {call} of checksum 1.9.0 panics on purpose (EDGE_CHAOS_PANIC_AT={at})"
+            );
+        }
+        crc32c(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::catch_unwind;
+
+    use edge_contract::Checksum;
+
+    use crate::ChaosCrc32c;
+
+    #[test]
+    fn correct_until_the_nth_call_panics() {
+        // The default N is 3 (the test environment does not set the variable).
+        if std::env::var_os("EDGE_CHAOS_PANIC_AT").is_some() {
+            return;
+        }
+        let c = ChaosCrc32c::default();
+        assert_eq!(c.crc32c(b"123456789"), 0xE306_9283);
+        assert_eq!(c.crc32c(b""), 0);
+        assert!(catch_unwind(|| c.crc32c(b"x")).is_err());
+        assert_eq!(
+            c.crc32c(&[0u8; 32]),
+            0x8A91_36AA,
+            "after the panic it works again"
+        );
+    }
+}
