@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -161,9 +162,12 @@ fn git_source(project: &Project, plugin: &Plugin, url: &str, reference: &GitRef)
 fn scratch_dir(project: &Project, name: &str) -> Result<PathBuf> {
     let base = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| project.root.join("target"), PathBuf::from);
+    // Unique per process and call: checks may run concurrently (tests do).
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = base
         .join("xtask")
-        .join(format!("git-{name}-{}", std::process::id()));
+        .join(format!("git-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
