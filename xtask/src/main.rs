@@ -1,6 +1,6 @@
 //! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
 //!
-//! Commands (one module each): `plan`, `sync`, `check`, `build`, `test`, `new-plugin`.
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `test`.
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 
 mod build;
