@@ -1,2 +1,72 @@
-//! cargo xtask.
-fn main() {}
+//! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
+//!
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `test`.
+//! See `docs/release-engineer.md` for the team files, sets and what each check guards.
+
+mod build;
+mod check;
+mod config;
+mod elf;
+mod listing;
+mod plan;
+mod project;
+mod sync;
+mod test;
+#[cfg(test)]
+mod tests;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Release tooling for the edge-agent: team files in, verified static binaries out.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the resolved plugin list of a set and the exact cargo features, without building.
+    Plan(plan::Plan),
+    /// Regenerate the app's plugin features, dependencies and `app/src/plugins.rs`.
+    Sync(sync::Sync),
+    /// Check team files, sets, plugin sources, app features and the dependency graph.
+    Check(check::Check),
+    /// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
+    Build(build::Build),
+    /// Run everything CI runs: fmt, sync --check, check, clippy, tests (both backends), docs.
+    Test(test::Test),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Plan(cmd) => cmd.run(),
+        Command::Sync(cmd) => cmd.run(),
+        Command::Check(cmd) => cmd.run(),
+        Command::Build(cmd) => cmd.run(),
+        Command::Test(cmd) => cmd.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod cli_tests {
+    use clap::CommandFactory;
+
+    use crate::Cli;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,118 @@
+//! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use crate::config::Config;
+use crate::project::{self, Project};
+use crate::{check, sync};
+
+/// Run fmt, sync --check, check, clippy, tests on both registry backends and docs.
+#[derive(Debug, Args)]
+pub(crate) struct Test {}
+
+impl Test {
+    pub(crate) fn run(&self) -> Result<()> {
+        let project = Project::current();
+        let started = Instant::now();
+        let step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+            eprintln!("\n==> {name}");
+            let at = Instant::now();
+            f().with_context(|| format!("step `{name}` failed"))?;
+            eprintln!("<== {name}: ok ({:.1?})", at.elapsed());
+            Ok(())
+        };
+        let cargo = |args: &[&str]| {
+            let mut cmd = project.cargo();
+            cmd.args(args);
+            cmd
+        };
+
+        step("cargo fmt --all --check", &mut || {
+            project::run(&mut cargo(&["fmt", "--all", "--check"]))
+        })?;
+        let config = Config::load(&project)?;
+        step("cargo xtask sync --check", &mut || {
+            sync::check(&project, &config)
+        })?;
+        step("cargo xtask check", &mut || check::all(&project, &config))?;
+        step("cargo clippy", &mut || {
+            project::run(&mut cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+        step("cargo test (linkme backend)", &mut || {
+            project::run(&mut cargo(&["test", "--workspace"]))
+        })?;
+        step("cargo test (inventory backend)", &mut || {
+            project::run(&mut cargo(&[
+                "test",
+                "--workspace",
+                "--features",
+                "muster/inventory",
+            ]))
+        })?;
+        step("cargo test -p edge-agent (chaos set: failover drill)", &mut || {
+            project::run(&mut cargo(&[
+                "test",
+                "-p",
+                "edge-agent",
+                "--features",
+                "plugin-checksum-chaos",
+            ]))
+        })?;
+        step("cargo doc", &mut || {
+            let mut cmd = cargo(&["doc", "--workspace", "--no-deps"]);
+            cmd.env("RUSTDOCFLAGS", "-Dwarnings");
+            project::run(&mut cmd)
+        })?;
+        if has_benches(&project.root) {
+            step("cargo bench --no-run", &mut || {
+                project::run(&mut cargo(&["bench", "--workspace", "--no-run"]))
+            })?;
+        } else {
+            eprintln!("\n(no benches: skipping `cargo bench --no-run`)");
+        }
+        eprintln!(
+            "\ncargo xtask test: all steps passed in {:.0?}",
+            started.elapsed()
+        );
+        Ok(())
+    }
+}
+
+/// Whether any workspace crate has a `benches/` directory or a `[[bench]]` target.
+fn has_benches(root: &Path) -> bool {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if name == "benches" && dir.join("Cargo.toml").is_file() {
+                    return true;
+                }
+                let skip = [".git", "target", "dist", "fuzz"];
+                if !skip.iter().any(|s| name == *s) && !name.to_string_lossy().starts_with('.') {
+                    stack.push(path);
+                }
+            } else if name == "Cargo.toml"
+                && std::fs::read_to_string(&path).is_ok_and(|text| text.contains("[[bench]]"))
+            {
+                return true;
+            }
+        }
+    }
+    false
+}

@@ -1,0 +1,462 @@
+//! Tests over whole workspaces: the real one (checks double as tests) and fixture
+//! workspaces in temporary directories with outside-path and git plugin sources.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::check;
+use crate::config::Config;
+use crate::plan::Resolved;
+use crate::project::Project;
+use crate::sync;
+
+#[test]
+fn the_team_files_and_sets_are_valid() {
+    let config = Config::load(&Project::current()).unwrap_or_else(|err| panic!("{err:#}"));
+    for set in config.sets.keys() {
+        Resolved::new(&config, set).unwrap();
+    }
+}
+
+#[test]
+fn the_plugin_sources_contain_their_crates() {
+    let project = Project::current();
+    let config = Config::load(&project).unwrap();
+    check::sources(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
+    check::app_features(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
+}
+
+#[test]
+fn the_generated_files_are_fresh() {
+    let project = Project::current();
+    let config = Config::load(&project).unwrap();
+    sync::check(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
+}
+
+/// A throwaway workspace: contract with three slots, an app, team files and sets.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+const CONTRACT: &str = r#"//! Contract.
+#[muster::slot(name = "showcase")]
+pub trait Showcase {}
+#[muster::slot(name = "checksum")]
+pub trait Checksum {}
+/// Uplink.
+#[muster::slot]
+pub trait Uplink {}
+"#;
+
+const APP: &str = "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\n\n[dependencies]\nmuster = { path = \"../core\" }\n";
+
+impl Fixture {
+    fn new() -> Fixture {
+        let fixture = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        fixture.write("app/contract/src/lib.rs", CONTRACT);
+        fixture.write("app/Cargo.toml", APP);
+        fixture.write("app/src/main.rs", "//! App.\nmod plugins;\nfn main() {}\n");
+        fixture.write("sets/default.toml", "teams = [\"storage\"]\n");
+        fixture
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn project(&self) -> Project {
+        Project::at(self.root())
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let path = self.root().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn load(&self) -> anyhow::Result<Config> {
+        Config::load(&self.project())
+    }
+
+    fn error(&self) -> String {
+        format!("{:#}", self.load().unwrap_err())
+    }
+}
+
+/// A plugin crate directory with package `package`.
+fn plugin_crate(dir: &Path, package: &str) {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!("[package]\nname = \"{package}\"\nversion = \"2.0.0\"\nedition = \"2024\"\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "//! Plugin.\n").unwrap();
+}
+
+fn entry(package: &str, version: &str, source: &str) -> String {
+    format!(
+        "[[plugin]]\npackage = \"{package}\"\nslot = \"checksum\"\nname = \"crc32c\"\nversion = \"{version}\"\n\
+         enabled = true\n{source}\n"
+    )
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=xtask",
+            "-c",
+            "user.email=xtask@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A git repository holding plugin `package` in `crates/<package>`, tagged `v2.0.0`;
+/// returns its URL and the commit.
+fn git_repo(dir: &Path, package: &str) -> (String, String) {
+    plugin_crate(&dir.join("crates").join(package), package);
+    git(dir, &["init", "--quiet"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "--quiet", "-m", "plugin"]);
+    git(dir, &["tag", "v2.0.0"]);
+    let rev = git(dir, &["rev-parse", "HEAD"]).trim().to_string();
+    (format!("file://{}", dir.display()), rev)
+}
+
+#[test]
+fn outside_path_and_git_sources_are_checked_and_generated() {
+    let fixture = Fixture::new();
+    let outside = tempfile::tempdir().unwrap();
+    plugin_crate(&outside.path().join("crc-outside"), "crc-outside");
+    let repo_dir = tempfile::tempdir().unwrap();
+    let (url, rev) = git_repo(repo_dir.path(), "crc-git");
+    let rev_dir = tempfile::tempdir().unwrap();
+    let (rev_url, rev) = (git_repo(rev_dir.path(), "crc-rev").0, {
+        let _ = rev;
+        git(rev_dir.path(), &["rev-parse", "HEAD"])
+            .trim()
+            .to_string()
+    });
+    let outside_path = outside.path().join("crc-outside");
+    fixture.write(
+        "teams/storage.toml",
+        &[
+            entry(
+                "crc-outside",
+                "1.0.0",
+                &format!("path = \"{}\"", outside_path.display()),
+            ),
+            entry(
+                "crc-git",
+                "1.1.0",
+                &format!("git = \"{url}\"\ntag = \"v2.0.0\""),
+            ),
+            entry(
+                "crc-rev",
+                "1.2.0",
+                &format!("git = \"{rev_url}\"\nrev = \"{rev}\""),
+            ),
+        ]
+        .join("\n"),
+    );
+    let config = fixture.load().unwrap();
+    let project = fixture.project();
+    check::sources(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
+
+    sync::write(&project, &config).unwrap();
+    sync::check(&project, &config).unwrap();
+    let manifest = std::fs::read_to_string(project.app_manifest()).unwrap();
+    assert!(manifest.contains(&format!(
+        "crc-outside = {{ path = \"{}\", optional = true }}",
+        outside_path.display()
+    )));
+    assert!(manifest.contains(&format!(
+        "crc-git = {{ git = \"{url}\", tag = \"v2.0.0\", optional = true }}"
+    )));
+    assert!(manifest.contains(&format!(
+        "crc-rev = {{ git = \"{rev_url}\", rev = \"{rev}\", optional = true }}"
+    )));
+    assert!(
+        manifest
+            .contains("default = [\"plugin-crc-outside\", \"plugin-crc-git\", \"plugin-crc-rev\"]"),
+        "{manifest}"
+    );
+    check::app_features(&project, &config).unwrap();
+    let plugins_rs = std::fs::read_to_string(project.app_plugins_rs()).unwrap();
+    assert!(
+        plugins_rs.contains("#[cfg(feature = \"plugin-crc-git\")]\nuse crc_git as _;\n"),
+        "{plugins_rs}"
+    );
+
+    // Removing a generated `use` by hand is caught, naming the line.
+    std::fs::write(
+        project.app_plugins_rs(),
+        plugins_rs.replace("use crc_git as _;\n", ""),
+    )
+    .unwrap();
+    let err = format!("{:#}", sync::check(&project, &config).unwrap_err());
+    assert!(
+        err.contains("app/src/plugins.rs: missing `use crc_git as _;`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sources_without_the_named_crate_are_errors() {
+    let fixture = Fixture::new();
+    let outside = tempfile::tempdir().unwrap();
+    plugin_crate(&outside.path().join("other"), "something-else");
+    let repo_dir = tempfile::tempdir().unwrap();
+    let (url, _) = git_repo(repo_dir.path(), "crc-git");
+    fixture.write(
+        "teams/storage.toml",
+        &[
+            entry(
+                "crc-outside",
+                "1.0.0",
+                &format!("path = \"{}\"", outside.path().join("other").display()),
+            ),
+            entry(
+                "crc-missing",
+                "1.1.0",
+                &format!("path = \"{}\"", outside.path().join("nowhere").display()),
+            ),
+            entry(
+                "crc-wrong",
+                "1.2.0",
+                &format!("git = \"{url}\"\ntag = \"v2.0.0\""),
+            ),
+            entry(
+                "crc-git",
+                "1.3.0",
+                &format!("git = \"{url}\"\ntag = \"v9.9.9\""),
+            ),
+        ]
+        .join("\n"),
+    );
+    let config = fixture.load().unwrap();
+    let err = format!(
+        "{:#}",
+        check::sources(&fixture.project(), &config).unwrap_err()
+    );
+    assert!(err.contains("4 problems"), "{err}");
+    assert!(
+        err.contains("teams/storage.toml:1:1: plugin `crc-outside`: path"),
+        "{err}"
+    );
+    assert!(
+        err.contains("does not contain package `crc-outside`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("plugin `crc-missing`: path") && err.contains("has no Cargo.toml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("plugin `crc-wrong`: the repository has no package `crc-wrong`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("plugin `crc-git`: cannot fetch tag `v9.9.9`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_crate_name_other_than_the_package_needs_saying() {
+    let fixture = Fixture::new();
+    let dir = fixture.root().join("plugins/odd");
+    plugin_crate(&dir, "odd-plugin");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!("{manifest}\n[lib]\nname = \"odd\"\n"),
+    )
+    .unwrap();
+    fixture.write(
+        "teams/storage.toml",
+        &entry("odd-plugin", "1.0.0", "path = \"plugins/odd\""),
+    );
+    let config = fixture.load().unwrap();
+    let err = format!(
+        "{:#}",
+        check::sources(&fixture.project(), &config).unwrap_err()
+    );
+    assert!(
+        err.contains("builds crate `odd`, but the team file expects `odd_plugin`"),
+        "{err}"
+    );
+    fixture.write(
+        "teams/storage.toml",
+        &entry(
+            "odd-plugin",
+            "1.0.0",
+            "path = \"plugins/odd\"\ncrate = \"odd\"",
+        ),
+    );
+    let config = fixture.load().unwrap();
+    check::sources(&fixture.project(), &config).unwrap();
+    assert!(sync::plugins_rs(&config).contains("use odd as _;"));
+}
+
+#[test]
+fn strict_parsing_names_file_line_column_and_problem() {
+    let fixture = Fixture::new();
+    let source = "path = \"plugins/a\"";
+    fixture.write(
+        "teams/storage.toml",
+        &format!("{}colour = \"red\"\n", entry("a", "1.0.0", source)),
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("teams/storage.toml:8:1: unknown field `colour`"),
+        "{err}"
+    );
+
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "1.0", source).replace("checksum", "chksum"),
+    );
+    let err = fixture.error();
+    assert!(err.contains("teams/storage.toml:3:8: unknown slot `chksum` (the contract declares: checksum, showcase, uplink)"), "{err}");
+    assert!(
+        err.contains("teams/storage.toml:5:11: version `1.0` is not semver"),
+        "{err}"
+    );
+
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "1.0.0", "git = \"https://example.invalid/a.git\""),
+    );
+    assert!(
+        fixture
+            .error()
+            .contains("teams/storage.toml:7:7: a `git` source needs a `tag` or a `rev`")
+    );
+
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "1.0.0", "path = \"p\"\ngit = \"g\"\ntag = \"t\""),
+    );
+    assert!(fixture.error().contains("give `path` or `git`, not both"));
+
+    fixture.write("teams/storage.toml", "[[plugin]]\npackage = \"a\"\n");
+    let err = fixture.error();
+    assert!(
+        err.contains("teams/storage.toml:1:1: missing field `slot`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_version_enabled_twice_is_an_error() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "1.0.0", "path = \"plugins/a\""),
+    );
+    fixture.write(
+        "teams/other.toml",
+        &entry("b", "1.0.0", "path = \"plugins/b\""),
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains(
+            "teams/other.toml:1:1: crc32c version 1.0.0 of slot `checksum` is enabled twice"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("`a` at teams/storage.toml:1:1"), "{err}");
+
+    fixture.write(
+        "teams/other.toml",
+        &entry("a", "1.1.0", "path = \"plugins/b\""),
+    );
+    assert!(fixture.error().contains("package `a` is declared twice"));
+}
+
+#[test]
+fn sets_name_known_teams_and_plugins() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "1.0.0", "path = \"plugins/a\""),
+    );
+    fixture.write(
+        "sets/small.toml",
+        "teams = [\"storage\", \"strage\"]\nplugins = [\"a\", \"zz\"]\nexclude = [\"a\", \"a\"]\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("sets/small.toml:1:21: unknown team `strage`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sets/small.toml:2:17: unknown plugin `zz`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sets/small.toml:3:17: plugin `a` is listed twice"),
+        "{err}"
+    );
+
+    fixture.write(
+        "sets/small.toml",
+        "teams = [\"storage\"]\nexclude = [\"a\"]\n",
+    );
+    assert!(
+        fixture
+            .error()
+            .contains("sets/small.toml: set `small` has no plugins")
+    );
+    std::fs::remove_file(fixture.root().join("sets/small.toml")).unwrap();
+    std::fs::remove_file(fixture.root().join("sets/default.toml")).unwrap();
+    assert!(fixture.error().contains("no `default.toml`"));
+}
+
+#[test]
+fn features_no_team_file_mentions_are_errors() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "1.0.0", "path = \"plugins/a\""),
+    );
+    let config = fixture.load().unwrap();
+    let project = fixture.project();
+    sync::write(&project, &config).unwrap();
+    check::app_features(&project, &config).unwrap();
+    let manifest = std::fs::read_to_string(project.app_manifest()).unwrap();
+    let tampered = manifest
+        .replace(
+            "[features]\n",
+            "[features]\nplugin-ghost = [\"dep:ghost\"]\n",
+        )
+        .replace(
+            "muster = { path = \"../core\" }\n",
+            "muster = { path = \"../core\" }\nghost = { path = \"../ghost\", optional = true }\n",
+        );
+    std::fs::write(project.app_manifest(), tampered).unwrap();
+    let err = format!("{:#}", check::app_features(&project, &config).unwrap_err());
+    assert!(
+        err.contains("feature `plugin-ghost` names no plugin in any team file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("optional dependency `ghost` is no plugin of any team file"),
+        "{err}"
+    );
+}
