@@ -60,15 +60,18 @@ impl Test {
                 "muster/inventory",
             ]))
         })?;
-        step("cargo test -p edge-agent (chaos set: failover drill)", &mut || {
-            project::run(&mut cargo(&[
-                "test",
-                "-p",
-                "edge-agent",
-                "--features",
-                "plugin-checksum-chaos",
-            ]))
-        })?;
+        step(
+            "cargo test -p edge-agent (chaos set: failover drill)",
+            &mut || {
+                project::run(&mut cargo(&[
+                    "test",
+                    "-p",
+                    "edge-agent",
+                    "--features",
+                    "plugin-checksum-chaos",
+                ]))
+            },
+        )?;
         step("cargo doc", &mut || {
             let mut cmd = cargo(&["doc", "--workspace", "--no-deps"]);
             cmd.env("RUSTDOCFLAGS", "-Dwarnings");
