@@ -261,7 +261,7 @@ fn rustc() -> String {
 }
 
 /// The host triple, from `rustc -vV`.
-fn host_triple(project: &Project) -> Result<String> {
+pub(crate) fn host_triple(project: &Project) -> Result<String> {
     let text = project::stdout(project.command(&rustc()).arg("-vV"))?;
     text.lines()
         .find_map(|line| line.strip_prefix("host: "))
@@ -276,7 +276,7 @@ fn cargo_home() -> Option<PathBuf> {
 }
 
 /// Cargo's target directory for this workspace.
-fn target_dir(project: &Project) -> Result<PathBuf> {
+pub(crate) fn target_dir(project: &Project) -> Result<PathBuf> {
     #[derive(serde::Deserialize)]
     struct Metadata {
         target_directory: PathBuf,

@@ -1,6 +1,6 @@
 //! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
 //!
-//! Commands (one module each): `plan`, `sync`, `check`, `build`, `test`.
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `matrix`, `test`.
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 
 mod build;
@@ -8,6 +8,7 @@ mod check;
 mod config;
 mod elf;
 mod listing;
+mod matrix;
 mod plan;
 mod project;
 mod sync;
@@ -37,6 +38,8 @@ enum Command {
     Check(check::Check),
     /// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
     Build(build::Build),
+    /// Build a set in each configuration and backend; check it registers exactly the plan.
+    Matrix(matrix::Matrix),
     /// Run everything CI runs: fmt, sync --check, check, clippy, tests (both backends), docs.
     Test(test::Test),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Sync(cmd) => cmd.run(),
         Command::Check(cmd) => cmd.run(),
         Command::Build(cmd) => cmd.run(),
+        Command::Matrix(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
     };
     match result {

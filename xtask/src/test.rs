@@ -77,6 +77,13 @@ impl Test {
             cmd.env("RUSTDOCFLAGS", "-Dwarnings");
             project::run(&mut cmd)
         })?;
+        step("cargo xtask matrix (CI subset)", &mut || {
+            crate::matrix::Matrix {
+                set: crate::config::DEFAULT_SET.to_owned(),
+                full: false,
+            }
+            .run()
+        })?;
         if has_benches(&project.root) {
             step("cargo bench --no-run", &mut || {
                 project::run(&mut cargo(&["bench", "--workspace", "--no-run"]))
