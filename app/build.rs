@@ -25,5 +25,6 @@ fn main() {
     println!("cargo:rustc-env=EDGE_AGENT_RUSTC={}", version.trim());
     println!("cargo:rerun-if-env-changed=MUSTER_BUILD_SET");
     println!("cargo:rerun-if-env-changed=MUSTER_BUILD_PLAN");
+    println!("cargo:rerun-if-env-changed=MUSTER_BUILD_MANIFEST");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -25,6 +25,9 @@ pub struct BuildInfo {
     pub backend: &'static str,
     /// Plugin versions compiled in, per slot: `slot name@version`.
     pub plugins: Vec<String>,
+    /// The build manifest `cargo xtask build` embedded (set, teams, plugins with
+    /// sources, git revision, rustc, profile, target, features), if built that way.
+    pub manifest: Option<serde_json::Value>,
 }
 
 impl BuildInfo {
@@ -45,6 +48,8 @@ impl BuildInfo {
                 .iter()
                 .map(|p| format!("{} {}@{}", p.slot, p.name, p.version))
                 .collect(),
+            manifest: option_env!("MUSTER_BUILD_MANIFEST")
+                .and_then(|m| serde_json::from_str(m).ok()),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::project::{self, APP_PACKAGE, Project};
 use crate::{check, elf, listing, sync};
 
 /// Name of the manifest written beside the binary in `dist/<set>/`.
-pub(crate) const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "edge-agent.manifest.json";
 
 /// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
 #[derive(Debug, Args)]
@@ -32,7 +32,7 @@ pub(crate) struct Build {
     target: Option<String>,
 }
 
-/// What `dist/<set>/manifest.json` records (and, without `binary`, what the build passes
+/// What `dist/<set>/edge-agent.manifest.json` records (and, without `binary`, what the build passes
 /// to the app in `MUSTER_BUILD_MANIFEST`).
 #[derive(Debug, Serialize)]
 struct BuildManifest<'a> {
