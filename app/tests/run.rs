@@ -442,3 +442,62 @@ fn a_plugin_panicking_on_its_nth_call_fails_over_with_the_unit_retried() {
             .unwrap();
     assert_eq!(state["slots"]["checksum"][0]["version"], "1.9.0");
 }
+
+/// Lifecycle: `start` once before first use, `stop` once at shutdown (SIGTERM) and
+/// when a version is replaced; a failing `start` rejects the version.
+#[cfg(feature = "plugin-checksum-chaos")]
+#[test]
+fn start_and_stop_hooks_run_once_and_a_failing_start_falls_back() {
+    let spool = spool_with(&[("a.txt", b"x")]);
+    let hooks = spool.path().join("hooks.log");
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args([
+        "run",
+        "--interval",
+        "50ms",
+        "--log-format",
+        "json",
+        "--spool",
+    ])
+    .arg(spool.path())
+    .env("MUSTER_LABEL_chaos", "on")
+    .env("EDGE_CHAOS_PANIC_AT", "0")
+    .env("EDGE_CHAOS_HOOK_LOG", &hooks)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    wait_for("first unit", Duration::from_secs(20), || {
+        spool.path().join("done/a.txt").exists()
+    });
+    assert_eq!(std::fs::read_to_string(&hooks).unwrap(), "start\n");
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
+    assert_eq!(std::fs::read_to_string(&hooks).unwrap(), "start\nstop\n");
+
+    // Replaced after a panic: stop runs for the quarantined version.
+    let spool = spool_with(&[("a.txt", b"x"), ("b.txt", b"y")]);
+    let hooks = spool.path().join("hooks.log");
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--spool"])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_PANIC_AT", "2")
+        .env("EDGE_CHAOS_HOOK_LOG", &hooks));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&hooks).unwrap(), "start\nstop\n");
+
+    // A failing start: 1.9.0 is rejected at selection, an older version does the work.
+    let spool = spool_with(&[("a.txt", b"123456789")]);
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--log-format", "json", "--spool"])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_START", "fail"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("start failed: chaos: start fails on purpose"),
+        "{err}"
+    );
+    let r = report(&spool.path().join("outbox/a.txt-9-e3069283.json"));
+    assert_ne!(r["checksum_plugin"], "crc32c@1.9.0");
+}

@@ -5,11 +5,16 @@
 //! N-th call, N from `EDGE_CHAOS_PANIC_AT` (default 3; `0` never panics). It
 //! requires the host label `chaos=on`, so even a binary that contains it selects
 //! it only on hosts that opted in.
+//!
+//! Its lifecycle hooks are observable: with `EDGE_CHAOS_HOOK_LOG=FILE` it appends
+//! `start` and `stop` lines to FILE, and with `EDGE_CHAOS_START=fail` its `start`
+//! hook fails (so the host must fall back to an older version).
 #![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use edge_contract::Checksum;
+use muster::Rejection;
 
 /// The chaos checksum: counts its calls.
 #[derive(Debug, Default)]
@@ -63,6 +68,34 @@ impl Checksum for ChaosCrc32c {
             );
         }
         crc32c(data)
+    }
+
+    fn start(&mut self) -> Result<(), Rejection> {
+        log_hook("start");
+        if std::env::var("EDGE_CHAOS_START").is_ok_and(|v| v == "fail") {
+            return Err(Rejection::new(
+                "chaos: start fails on purpose (EDGE_CHAOS_START=fail)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        log_hook("stop");
+    }
+}
+
+/// Appends `event` to the file named by `EDGE_CHAOS_HOOK_LOG`, if set.
+fn log_hook(event: &str) {
+    use std::io::Write;
+    if let Some(path) = std::env::var_os("EDGE_CHAOS_HOOK_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{event}");
+        }
     }
 }
 
