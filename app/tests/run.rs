@@ -8,6 +8,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{agent, bin, run};
+use edge_contract::conformance::reference_crc32c;
 
 fn spool_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -371,22 +372,6 @@ fn sigkill_at_random_points_loses_nothing() {
         assert_eq!(r["id"], id.as_str());
         assert_eq!(r["crc32c"], crc.as_str());
     }
-}
-
-/// Bitwise CRC-32C, independent of every plugin.
-fn reference_crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82f6_3b78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// The test-only `checksum-chaos` 1.9.0 (set `chaos`) panics on its N-th call:

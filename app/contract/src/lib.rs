@@ -9,6 +9,8 @@
 //! | `checksum` | storage    | CRC-32C (Castagnoli) of each input file             |
 //! | `uplink`   | network    | hands each report on (spool it, or deliver it)      |
 
+pub mod conformance;
+
 use std::fmt;
 use std::path::PathBuf;
 

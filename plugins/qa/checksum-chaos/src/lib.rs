@@ -38,22 +38,6 @@ fn panic_at() -> u64 {
         .unwrap_or(3)
 }
 
-/// Bitwise CRC-32C.
-fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 impl Checksum for ChaosCrc32c {
     fn implementation(&self) -> &'static str {
         "chaos"
@@ -67,7 +51,7 @@ impl Checksum for ChaosCrc32c {
                 "chaos: call {call} of checksum 1.9.0 panics on purpose (EDGE_CHAOS_PANIC_AT={at})"
             );
         }
-        crc32c(data)
+        edge_contract::conformance::reference_crc32c(data)
     }
 
     fn start(&mut self) -> Result<(), Rejection> {

@@ -92,82 +92,24 @@ impl Checksum for TableCrc32c {
 #[cfg(test)]
 mod tests {
     use edge_contract::Checksum;
+    use edge_contract::conformance::reference_crc32c;
 
     use crate::{TableCrc32c, crc32c_append};
 
-    /// Bit-at-a-time CRC-32C: slow, obviously right, independent of the tables.
-    fn reference(data: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &byte in data {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0x82F6_3B78
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-
-    /// Deterministic pseudo-random bytes (xorshift64), so failures reproduce.
-    fn noise(len: usize) -> Vec<u8> {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state.to_le_bytes()[0]
-            })
-            .collect()
-    }
-
-    fn crc(data: &[u8]) -> u32 {
-        TableCrc32c.crc32c(data)
-    }
-
     #[test]
-    fn known_vectors() {
-        assert_eq!(crc(b""), 0);
-        assert_eq!(crc(b"123456789"), 0xE306_9283);
-        assert_eq!(crc(&[0u8; 32]), 0x8A91_36AA);
-        assert_eq!(crc(&[0xFFu8; 32]), 0x62A8_AB43);
-        let ascending: Vec<u8> = (0..32).collect();
-        assert_eq!(crc(&ascending), 0x46DD_794E);
-        let descending: Vec<u8> = (0..32).rev().collect();
-        assert_eq!(crc(&descending), 0x113F_DB5C);
-    }
-
-    #[test]
-    fn reference_agrees_with_the_check_value() {
-        assert_eq!(reference(b"123456789"), 0xE306_9283);
-    }
-
-    #[test]
-    fn matches_the_reference_at_every_length_and_alignment() {
-        let data = noise(4096 + 64);
-        for start in 0..17 {
-            for len in (0..300).chain([1023, 1024, 1025, 4096]) {
-                let slice = &data[start..start + len];
-                assert_eq!(crc(slice), reference(slice), "start {start}, len {len}");
-            }
-        }
-    }
-
-    #[test]
-    fn matches_the_reference_on_a_long_buffer() {
-        let data = noise(1 << 20);
-        assert_eq!(crc(&data), reference(&data));
+    fn passes_the_contract_conformance_checks() {
+        edge_contract::conformance::check_checksum(&TableCrc32c);
     }
 
     #[test]
     fn appending_equals_one_pass() {
-        let data = noise(1000);
+        let data = edge_contract::conformance::noise(1000);
         for split in [0, 1, 7, 8, 9, 500, 1000] {
             let (a, b) = data.split_at(split);
-            assert_eq!(crc32c_append(crc32c_append(0, a), b), reference(&data));
+            assert_eq!(
+                crc32c_append(crc32c_append(0, a), b),
+                reference_crc32c(&data)
+            );
         }
     }
 
