@@ -91,6 +91,27 @@ impl Report {
         format!("{safe}-{bytes}-{crc32c:08x}")
     }
 
+    /// The file name uplinks store this report under: `<id>.json`. Refuses ids that
+    /// are not a plain file name (empty, hidden, or with a path separator), so a
+    /// report can never be written outside the uplink's directory; that is not the
+    /// plugin's fault, so the error is `Transient` (the agent keeps the input).
+    pub fn file_name(&self) -> Result<String, PluginError> {
+        let id = &self.id;
+        let plain = !id.is_empty()
+            && !id.starts_with('.')
+            && !id.contains(['/', '\\'])
+            && std::path::Path::new(id)
+                .file_name()
+                .is_some_and(|n| n == id.as_str());
+        if plain {
+            Ok(format!("{id}.json"))
+        } else {
+            Err(PluginError::Transient(format!(
+                "report id {id:?} is not a plain file name; refusing to write it"
+            )))
+        }
+    }
+
     /// The report as pretty JSON bytes (what uplinks write).
     pub fn to_json(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("reports always serialize");

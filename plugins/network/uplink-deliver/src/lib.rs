@@ -28,7 +28,6 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::OsStr;
-use std::path::Path;
 
 use edge_contract::{PluginError, Receipt, Report, Uplink, UplinkContext, write_atomically};
 
@@ -96,7 +95,7 @@ impl DeliverRelay {
                 target.display()
             )));
         }
-        let name = file_name(report)?;
+        let name = report.file_name()?;
         let path = write_atomically(target, &name, &report.to_json()).map_err(|e| {
             PluginError::Transient(format!(
                 "cannot deliver report {} to {}: {e}",
@@ -107,23 +106,6 @@ impl DeliverRelay {
         Ok(Receipt {
             location: path.display().to_string(),
         })
-    }
-}
-
-/// The file name of `report`, refusing ids that would leave the target.
-fn file_name(report: &Report) -> Result<String, PluginError> {
-    let id = &report.id;
-    let plain = !id.is_empty()
-        && !id.starts_with('.')
-        && !id.contains(['/', '\\'])
-        && Path::new(id).file_name().is_some_and(|n| n == id.as_str());
-    if plain {
-        Ok(format!("{id}.json"))
-    } else {
-        // Not the plugin's fault, so not `Unhealthy`; the agent keeps the input.
-        Err(PluginError::Transient(format!(
-            "report id {id:?} is not a plain file name; refusing to write outside the target"
-        )))
     }
 }
 

@@ -11,8 +11,6 @@
 //! [`PluginError::Transient`]: the plugin is fine, the input waits for the next tick.
 #![forbid(unsafe_code)]
 
-use std::path::Path;
-
 use edge_contract::{PluginError, Receipt, Report, Uplink, UplinkContext, write_atomically};
 
 /// The spool uplink.
@@ -26,27 +24,10 @@ use edge_contract::{PluginError, Receipt, Report, Uplink, UplinkContext, write_a
 )]
 pub struct SpoolRelay;
 
-/// The file name of `report`, refusing ids that would leave the directory.
-fn file_name(report: &Report) -> Result<String, PluginError> {
-    let id = &report.id;
-    let plain = !id.is_empty()
-        && !id.starts_with('.')
-        && !id.contains(['/', '\\'])
-        && Path::new(id).file_name().is_some_and(|n| n == id.as_str());
-    if plain {
-        Ok(format!("{id}.json"))
-    } else {
-        // Not the plugin's fault, so not `Unhealthy`; the agent keeps the input.
-        Err(PluginError::Transient(format!(
-            "report id {id:?} is not a plain file name; refusing to write outside the outbox"
-        )))
-    }
-}
-
 impl Uplink for SpoolRelay {
     fn deliver(&self, report: &Report, ctx: &UplinkContext) -> Result<Receipt, PluginError> {
         let outbox = ctx.spool.join("outbox");
-        let name = file_name(report)?;
+        let name = report.file_name()?;
         let path = write_atomically(&outbox, &name, &report.to_json()).map_err(|e| {
             PluginError::Transient(format!(
                 "cannot spool report {} to {}: {e}",
