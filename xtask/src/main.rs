@@ -1,6 +1,7 @@
 //! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
 //!
-//! Commands (one module each): `plan`, `sync`, `check`, `build`, `matrix`, `test`.
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `matrix`,
+//! `new-plugin`, `test`.
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 
 mod build;
@@ -9,6 +10,7 @@ mod config;
 mod elf;
 mod listing;
 mod matrix;
+mod new_plugin;
 mod plan;
 mod project;
 mod sync;
@@ -38,6 +40,8 @@ enum Command {
     Check(check::Check),
     /// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
     Build(build::Build),
+    /// Scaffold a plugin crate, enable it in its team file, sync, and run its test.
+    NewPlugin(new_plugin::NewPlugin),
     /// Build a set in each configuration and backend; check it registers exactly the plan.
     Matrix(matrix::Matrix),
     /// Run everything CI runs: fmt, sync --check, check, clippy, tests (both backends), docs.
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Check(cmd) => cmd.run(),
         Command::Build(cmd) => cmd.run(),
         Command::Matrix(cmd) => cmd.run(),
+        Command::NewPlugin(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
     };
     match result {
