@@ -58,36 +58,85 @@ struct Binary {
     statically_linked: bool,
 }
 
+/// Everything decided before cargo runs: the plan, the target and what the manifest
+/// records. `cargo xtask build` and `cargo xtask repro` compile from the same one.
+pub(crate) struct Prepared {
+    pub(crate) plan: Resolved,
+    pub(crate) profile: String,
+    pub(crate) host: String,
+    pub(crate) target: String,
+    /// A Linux target: linked with `+crt-static` and checked for static linking.
+    pub(crate) linux: bool,
+    rustc: String,
+    git_revision: String,
+    git_dirty: bool,
+}
+
 impl Build {
+    /// A build of `set` in the release profile for the host.
+    pub(crate) fn release(set: &str) -> Build {
+        Build {
+            set: set.to_owned(),
+            profile: "release".to_owned(),
+            target: None,
+        }
+    }
+
     pub(crate) fn run(&self) -> Result<()> {
         let project = Project::current();
-        let config = Config::load(&project)?;
+        let prepared = self.prepare(&project)?;
+        prepared.build_and_verify(&project)
+    }
+
+    /// Plans the set and refuses stale generated files or failing checks.
+    pub(crate) fn prepare(&self, project: &Project) -> Result<Prepared> {
+        let config = Config::load(project)?;
         let plan = Resolved::new(&config, &self.set)?;
         eprint!("{}", plan.table());
-        sync::check(&project, &config).context("refusing to build from stale generated files")?;
-        check::all(&project, &config)?;
+        sync::check(project, &config).context("refusing to build from stale generated files")?;
+        check::all(project, &config)?;
 
-        let host = host_triple(&project)?;
+        let host = host_triple(project)?;
         let target = self.target.clone().unwrap_or_else(|| host.clone());
         let linux = target.contains("-linux-");
-        let (git_revision, git_dirty) = git_state(&project);
-        let mut manifest = BuildManifest {
-            set: &plan.set,
-            plan_hash: plan.hash(),
-            teams: &plan.teams,
-            plugins: &plan.plugins,
-            features: &plan.features,
-            target: &target,
-            profile: &self.profile,
+        let (git_revision, git_dirty) = git_state(project);
+        Ok(Prepared {
+            plan,
+            profile: self.profile.clone(),
+            host,
+            linux,
+            target,
             rustc: project::stdout(project.command(&rustc()).arg("-V"))?
                 .trim()
                 .to_string(),
             git_revision,
             git_dirty,
-            binary: None,
-        };
+        })
+    }
+}
 
-        let built = self.cargo_build(&project, &plan, &target, linux, &manifest)?;
+impl Prepared {
+    fn manifest(&self) -> BuildManifest<'_> {
+        BuildManifest {
+            set: &self.plan.set,
+            plan_hash: self.plan.hash(),
+            teams: &self.plan.teams,
+            plugins: &self.plan.plugins,
+            features: &self.plan.features,
+            target: &self.target,
+            profile: &self.profile,
+            rustc: self.rustc.clone(),
+            git_revision: self.git_revision.clone(),
+            git_dirty: self.git_dirty,
+            binary: None,
+        }
+    }
+
+    /// Compiles into `dist/<set>/`, verifies the binary, writes the manifest and shows
+    /// `plugins explain`.
+    pub(crate) fn build_and_verify(&self, project: &Project) -> Result<()> {
+        let plan = &self.plan;
+        let built = self.compile(project, None)?;
         let dist = project.root.join("dist").join(&plan.set);
         let _ = std::fs::remove_dir_all(&dist);
         std::fs::create_dir_all(&dist)
@@ -96,7 +145,7 @@ impl Build {
         std::fs::copy(&built, &binary)
             .with_context(|| format!("cannot copy {} to {}", built.display(), binary.display()))?;
 
-        if let Err(err) = verify(&project, &plan, &binary, &host, &target, linux) {
+        if let Err(err) = verify(project, plan, &binary, &self.host, &self.target, self.linux) {
             let _ = std::fs::remove_dir_all(&dist);
             return Err(err.context(format!(
                 "removed {}: the build is not what the plan says",
@@ -105,11 +154,12 @@ impl Build {
         }
 
         let bytes = std::fs::read(&binary)?;
+        let mut manifest = self.manifest();
         manifest.binary = Some(Binary {
             path: project.display(&binary),
             size: bytes.len() as u64,
             sha256: hex(&Sha256::digest(&bytes)),
-            statically_linked: linux,
+            statically_linked: self.linux,
         });
         let manifest_path = dist.join(MANIFEST);
         std::fs::write(
@@ -117,7 +167,7 @@ impl Build {
             serde_json::to_string_pretty(&manifest)? + "\n",
         )?;
 
-        if target == host {
+        if self.target == self.host {
             explain(&binary)?;
         }
         let shown = manifest.binary.as_ref().expect("set above");
@@ -131,28 +181,20 @@ impl Build {
         Ok(())
     }
 
-    /// Runs cargo; returns the built binary's path.
-    fn cargo_build(
-        &self,
-        project: &Project,
-        plan: &Resolved,
-        target: &str,
-        linux: bool,
-        manifest: &BuildManifest<'_>,
-    ) -> Result<PathBuf> {
+    /// Runs cargo, in `target_dir` if given (else cargo's own); returns the built
+    /// binary's path. The flags do not depend on `target_dir`, so two target
+    /// directories produce the same bytes (`cargo xtask repro`).
+    pub(crate) fn compile(&self, project: &Project, target_dir: Option<&Path>) -> Result<PathBuf> {
+        let plan = &self.plan;
+        let manifest = self.manifest();
+        let default_target_dir = self::target_dir(project)?;
         let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        if linux {
+        if self.linux {
             // Static C runtime; with an explicit `--target`, proc macros still build for the host.
             rustflags.push_str(" -C target-feature=+crt-static");
         }
-        // Reproducible: no machine-specific paths in the binary.
-        rustflags.push_str(&format!(
-            " --remap-path-prefix={}=/muster",
-            project.root.display()
-        ));
-        if let Some(home) = cargo_home() {
-            rustflags.push_str(&format!(" --remap-path-prefix={}=/cargo", home.display()));
-        }
+        rustflags.push(' ');
+        rustflags.push_str(&remap_flags(project, &default_target_dir).join(" "));
         let mut cmd = project.cargo();
         cmd.args([
             "build",
@@ -161,14 +203,17 @@ impl Build {
             "--profile",
             &self.profile,
             "--target",
-            target,
+            &self.target,
         ])
         .arg("--no-default-features")
         .args(["--features", &plan.features.join(",")])
         .env("RUSTFLAGS", rustflags.trim())
         .env("MUSTER_BUILD_SET", &plan.set)
         .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
-        .env("MUSTER_BUILD_MANIFEST", serde_json::to_string(manifest)?);
+        .env("MUSTER_BUILD_MANIFEST", serde_json::to_string(&manifest)?);
+        if let Some(dir) = target_dir {
+            cmd.arg("--target-dir").arg(dir);
+        }
         if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
             if let Ok(epoch) =
                 project::stdout(project.command("git").args(["log", "-1", "--format=%ct"]))
@@ -182,8 +227,9 @@ impl Build {
             "bench" => "release",
             other => other,
         };
-        let built = target_dir(project)?
-            .join(target)
+        let built = target_dir
+            .unwrap_or(&default_target_dir)
+            .join(&self.target)
             .join(dir)
             .join(APP_PACKAGE);
         if !built.is_file() {
@@ -194,6 +240,34 @@ impl Build {
         }
         Ok(built)
     }
+}
+
+/// The target directory `cargo xtask repro` builds its second copy in.
+pub(crate) fn repro_target_dir(target_dir: &Path) -> PathBuf {
+    target_dir.join("repro")
+}
+
+/// `--remap-path-prefix` flags: no machine-specific path in the binary. The checkout,
+/// cargo's home and the target directories (generated code in `OUT_DIR`) are mapped to
+/// fixed names. rustc applies the last matching prefix, so the repro directory, inside
+/// the target directory, comes after it; both builds get the same flags.
+fn remap_flags(project: &Project, target_dir: &Path) -> Vec<String> {
+    let mut flags = vec![format!(
+        "--remap-path-prefix={}=/muster",
+        project.root.display()
+    )];
+    if let Some(home) = cargo_home() {
+        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    flags.push(format!(
+        "--remap-path-prefix={}=/target",
+        target_dir.display()
+    ));
+    flags.push(format!(
+        "--remap-path-prefix={}=/target",
+        repro_target_dir(target_dir).display()
+    ));
+    flags
 }
 
 /// The checks a binary must pass before it is kept.

@@ -13,6 +13,7 @@ mod matrix;
 mod new_plugin;
 mod plan;
 mod project;
+mod repro;
 mod sync;
 mod test;
 #[cfg(test)]
@@ -42,6 +43,8 @@ enum Command {
     Build(build::Build),
     /// Scaffold a plugin crate, enable it in its team file, sync, and run its test.
     NewPlugin(new_plugin::NewPlugin),
+    /// Build a set twice in two target directories; fail unless the binaries are identical.
+    Repro(repro::Repro),
     /// Build a set in each configuration and backend; check it registers exactly the plan.
     Matrix(matrix::Matrix),
     /// Run everything CI runs: fmt, sync --check, check, clippy, tests (both backends), docs.
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Sync(cmd) => cmd.run(),
         Command::Check(cmd) => cmd.run(),
         Command::Build(cmd) => cmd.run(),
+        Command::Repro(cmd) => cmd.run(),
         Command::Matrix(cmd) => cmd.run(),
         Command::NewPlugin(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
