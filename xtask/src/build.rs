@@ -310,7 +310,79 @@ fn verify(
         "verify: the binary registers exactly the {} planned plugins",
         plan.plugins.len()
     );
+    if linux {
+        no_shared_object_opened(binary)?;
+    }
     Ok(())
+}
+
+/// Runs `edge-agent plugins explain` under `strace` and fails if it opens (or tries to
+/// open) a shared object: a static binary that still `dlopen`s (glibc's NSS, say) needs
+/// files the target machine may not have. Skipped, saying so, without strace.
+fn no_shared_object_opened(binary: &Path) -> Result<()> {
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!(
+            "verify: SKIPPED the run-time shared-object check: strace is not installed \
+             (`apt-get install strace`; .ci/run installs it)"
+        );
+        return Ok(());
+    }
+    let log = std::env::temp_dir().join(format!("xtask-strace-{}.log", std::process::id()));
+    let output = Command::new("strace")
+        .args(["-f", "-e", "trace=openat,open", "-o"])
+        .arg(&log)
+        .arg(binary)
+        .args(["plugins", "explain"])
+        .output()
+        .context("cannot start strace")?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    if text.trim().is_empty() {
+        eprintln!(
+            "verify: SKIPPED the run-time shared-object check: strace traced nothing ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+        return Ok(());
+    }
+    // `plugins explain` exits 3 when a slot has no acceptable version: not our concern here.
+    if !matches!(output.status.code(), Some(0 | 3)) {
+        bail!(
+            "`strace ... {} plugins explain` failed ({}): {}",
+            binary.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let opened = shared_objects_in(&text);
+    if !opened.is_empty() {
+        bail!(
+            "{} opened shared objects at run time (strace): {}",
+            binary.display(),
+            opened.join(", ")
+        );
+    }
+    eprintln!("verify: opened no shared object (strace)");
+    Ok(())
+}
+
+/// The paths in an `strace -e trace=openat,open` log that name a shared object (end in
+/// `.so` or contain `.so.`, which includes the loader cache `ld.so.cache`), whether the
+/// call succeeded or not.
+fn shared_objects_in(log: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in log.lines() {
+        if !(line.contains("openat(") || line.contains("open(")) {
+            continue;
+        }
+        let Some(path) = line.split('"').nth(1) else {
+            continue;
+        };
+        if (path.ends_with(".so") || path.contains(".so.")) && !found.iter().any(|p| p == path) {
+            found.push(path.to_owned());
+        }
+    }
+    found
 }
 
 /// Runs `edge-agent plugins explain` and shows its output: the outcome on this host.
@@ -377,4 +449,46 @@ fn git_state(project: &Project) -> (String, bool) {
     .map(|s| !s.trim().is_empty())
     .unwrap_or(true);
     (revision, dirty)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::build::{remap_flags, shared_objects_in};
+    use crate::project::Project;
+
+    #[test]
+    fn strace_logs_name_the_shared_objects_opened() {
+        let log = "\
+4242  openat(AT_FDCWD, \"/proc/self/maps\", O_RDONLY|O_CLOEXEC) = 3
+4242  openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3
+4242  openat(AT_FDCWD, \"/lib/x86_64-linux-gnu/libnss_files.so.2\", O_RDONLY|O_CLOEXEC) = -1 ENOENT
+4243  open(\"/usr/lib/libfoo.so\", O_RDONLY) = 4
+4243  openat(AT_FDCWD, \"/srv/spool/report.sock\", O_RDONLY) = 5
+4243  +++ exited with 0 +++
+";
+        assert_eq!(
+            shared_objects_in(log),
+            [
+                "/etc/ld.so.cache",
+                "/lib/x86_64-linux-gnu/libnss_files.so.2",
+                "/usr/lib/libfoo.so"
+            ]
+        );
+        assert!(shared_objects_in("1 openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY) = 3\n").is_empty());
+    }
+
+    #[test]
+    fn the_repro_target_dir_is_remapped_last() {
+        let flags = remap_flags(&Project::at(Path::new("/src/muster")), Path::new("/t"));
+        assert_eq!(flags[0], "--remap-path-prefix=/src/muster=/muster");
+        assert_eq!(
+            &flags[flags.len() - 2..],
+            [
+                "--remap-path-prefix=/t=/target",
+                "--remap-path-prefix=/t/repro=/target"
+            ]
+        );
+    }
 }
