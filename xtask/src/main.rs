@@ -47,7 +47,8 @@ enum Command {
     Repro(repro::Repro),
     /// Build a set in each configuration and backend; check it registers exactly the plan.
     Matrix(matrix::Matrix),
-    /// Run everything CI runs: fmt, sync --check, check, clippy, tests (both backends), docs.
+    /// Run everything CI runs: fmt, checks, clippy, tests (both backends), docs, the matrix
+    /// subset, two verified set builds and the reproducibility check.
     Test(test::Test),
 }
 
