@@ -58,36 +58,85 @@ struct Binary {
     statically_linked: bool,
 }
 
+/// Everything decided before cargo runs: the plan, the target and what the manifest
+/// records. `cargo xtask build` and `cargo xtask repro` compile from the same one.
+pub(crate) struct Prepared {
+    pub(crate) plan: Resolved,
+    pub(crate) profile: String,
+    pub(crate) host: String,
+    pub(crate) target: String,
+    /// A Linux target: linked with `+crt-static` and checked for static linking.
+    pub(crate) linux: bool,
+    rustc: String,
+    git_revision: String,
+    git_dirty: bool,
+}
+
 impl Build {
+    /// A build of `set` in the release profile for the host.
+    pub(crate) fn release(set: &str) -> Build {
+        Build {
+            set: set.to_owned(),
+            profile: "release".to_owned(),
+            target: None,
+        }
+    }
+
     pub(crate) fn run(&self) -> Result<()> {
         let project = Project::current();
-        let config = Config::load(&project)?;
+        let prepared = self.prepare(&project)?;
+        prepared.build_and_verify(&project)
+    }
+
+    /// Plans the set and refuses stale generated files or failing checks.
+    pub(crate) fn prepare(&self, project: &Project) -> Result<Prepared> {
+        let config = Config::load(project)?;
         let plan = Resolved::new(&config, &self.set)?;
         eprint!("{}", plan.table());
-        sync::check(&project, &config).context("refusing to build from stale generated files")?;
-        check::all(&project, &config)?;
+        sync::check(project, &config).context("refusing to build from stale generated files")?;
+        check::all(project, &config)?;
 
-        let host = host_triple(&project)?;
+        let host = host_triple(project)?;
         let target = self.target.clone().unwrap_or_else(|| host.clone());
         let linux = target.contains("-linux-");
-        let (git_revision, git_dirty) = git_state(&project);
-        let mut manifest = BuildManifest {
-            set: &plan.set,
-            plan_hash: plan.hash(),
-            teams: &plan.teams,
-            plugins: &plan.plugins,
-            features: &plan.features,
-            target: &target,
-            profile: &self.profile,
+        let (git_revision, git_dirty) = git_state(project);
+        Ok(Prepared {
+            plan,
+            profile: self.profile.clone(),
+            host,
+            linux,
+            target,
             rustc: project::stdout(project.command(&rustc()).arg("-V"))?
                 .trim()
                 .to_string(),
             git_revision,
             git_dirty,
-            binary: None,
-        };
+        })
+    }
+}
 
-        let built = self.cargo_build(&project, &plan, &target, linux, &manifest)?;
+impl Prepared {
+    fn manifest(&self) -> BuildManifest<'_> {
+        BuildManifest {
+            set: &self.plan.set,
+            plan_hash: self.plan.hash(),
+            teams: &self.plan.teams,
+            plugins: &self.plan.plugins,
+            features: &self.plan.features,
+            target: &self.target,
+            profile: &self.profile,
+            rustc: self.rustc.clone(),
+            git_revision: self.git_revision.clone(),
+            git_dirty: self.git_dirty,
+            binary: None,
+        }
+    }
+
+    /// Compiles into `dist/<set>/`, verifies the binary, writes the manifest and shows
+    /// `plugins explain`.
+    pub(crate) fn build_and_verify(&self, project: &Project) -> Result<()> {
+        let plan = &self.plan;
+        let built = self.compile(project, None)?;
         let dist = project.root.join("dist").join(&plan.set);
         let _ = std::fs::remove_dir_all(&dist);
         std::fs::create_dir_all(&dist)
@@ -96,7 +145,7 @@ impl Build {
         std::fs::copy(&built, &binary)
             .with_context(|| format!("cannot copy {} to {}", built.display(), binary.display()))?;
 
-        if let Err(err) = verify(&project, &plan, &binary, &host, &target, linux) {
+        if let Err(err) = verify(project, plan, &binary, &self.host, &self.target, self.linux) {
             let _ = std::fs::remove_dir_all(&dist);
             return Err(err.context(format!(
                 "removed {}: the build is not what the plan says",
@@ -105,11 +154,12 @@ impl Build {
         }
 
         let bytes = std::fs::read(&binary)?;
+        let mut manifest = self.manifest();
         manifest.binary = Some(Binary {
             path: project.display(&binary),
             size: bytes.len() as u64,
             sha256: hex(&Sha256::digest(&bytes)),
-            statically_linked: linux,
+            statically_linked: self.linux,
         });
         let manifest_path = dist.join(MANIFEST);
         std::fs::write(
@@ -117,7 +167,7 @@ impl Build {
             serde_json::to_string_pretty(&manifest)? + "\n",
         )?;
 
-        if target == host {
+        if self.target == self.host {
             explain(&binary)?;
         }
         let shown = manifest.binary.as_ref().expect("set above");
@@ -131,28 +181,20 @@ impl Build {
         Ok(())
     }
 
-    /// Runs cargo; returns the built binary's path.
-    fn cargo_build(
-        &self,
-        project: &Project,
-        plan: &Resolved,
-        target: &str,
-        linux: bool,
-        manifest: &BuildManifest<'_>,
-    ) -> Result<PathBuf> {
+    /// Runs cargo, in `target_dir` if given (else cargo's own); returns the built
+    /// binary's path. The flags do not depend on `target_dir`, so two target
+    /// directories produce the same bytes (`cargo xtask repro`).
+    pub(crate) fn compile(&self, project: &Project, target_dir: Option<&Path>) -> Result<PathBuf> {
+        let plan = &self.plan;
+        let manifest = self.manifest();
+        let default_target_dir = self::target_dir(project)?;
         let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        if linux {
+        if self.linux {
             // Static C runtime; with an explicit `--target`, proc macros still build for the host.
             rustflags.push_str(" -C target-feature=+crt-static");
         }
-        // Reproducible: no machine-specific paths in the binary.
-        rustflags.push_str(&format!(
-            " --remap-path-prefix={}=/muster",
-            project.root.display()
-        ));
-        if let Some(home) = cargo_home() {
-            rustflags.push_str(&format!(" --remap-path-prefix={}=/cargo", home.display()));
-        }
+        rustflags.push(' ');
+        rustflags.push_str(&remap_flags(project, &default_target_dir).join(" "));
         let mut cmd = project.cargo();
         cmd.args([
             "build",
@@ -161,14 +203,17 @@ impl Build {
             "--profile",
             &self.profile,
             "--target",
-            target,
+            &self.target,
         ])
         .arg("--no-default-features")
         .args(["--features", &plan.features.join(",")])
         .env("RUSTFLAGS", rustflags.trim())
         .env("MUSTER_BUILD_SET", &plan.set)
         .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
-        .env("MUSTER_BUILD_MANIFEST", serde_json::to_string(manifest)?);
+        .env("MUSTER_BUILD_MANIFEST", serde_json::to_string(&manifest)?);
+        if let Some(dir) = target_dir {
+            cmd.arg("--target-dir").arg(dir);
+        }
         if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
             if let Ok(epoch) =
                 project::stdout(project.command("git").args(["log", "-1", "--format=%ct"]))
@@ -182,8 +227,9 @@ impl Build {
             "bench" => "release",
             other => other,
         };
-        let built = target_dir(project)?
-            .join(target)
+        let built = target_dir
+            .unwrap_or(&default_target_dir)
+            .join(&self.target)
             .join(dir)
             .join(APP_PACKAGE);
         if !built.is_file() {
@@ -194,6 +240,34 @@ impl Build {
         }
         Ok(built)
     }
+}
+
+/// The target directory `cargo xtask repro` builds its second copy in.
+pub(crate) fn repro_target_dir(target_dir: &Path) -> PathBuf {
+    target_dir.join("repro")
+}
+
+/// `--remap-path-prefix` flags: no machine-specific path in the binary. The checkout,
+/// cargo's home and the target directories (generated code in `OUT_DIR`) are mapped to
+/// fixed names. rustc applies the last matching prefix, so the repro directory, inside
+/// the target directory, comes after it; both builds get the same flags.
+fn remap_flags(project: &Project, target_dir: &Path) -> Vec<String> {
+    let mut flags = vec![format!(
+        "--remap-path-prefix={}=/muster",
+        project.root.display()
+    )];
+    if let Some(home) = cargo_home() {
+        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    flags.push(format!(
+        "--remap-path-prefix={}=/target",
+        target_dir.display()
+    ));
+    flags.push(format!(
+        "--remap-path-prefix={}=/target",
+        repro_target_dir(target_dir).display()
+    ));
+    flags
 }
 
 /// The checks a binary must pass before it is kept.
@@ -236,7 +310,79 @@ fn verify(
         "verify: the binary registers exactly the {} planned plugins",
         plan.plugins.len()
     );
+    if linux {
+        no_shared_object_opened(binary)?;
+    }
     Ok(())
+}
+
+/// Runs `edge-agent plugins explain` under `strace` and fails if it opens (or tries to
+/// open) a shared object: a static binary that still `dlopen`s (glibc's NSS, say) needs
+/// files the target machine may not have. Skipped, saying so, without strace.
+fn no_shared_object_opened(binary: &Path) -> Result<()> {
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!(
+            "verify: SKIPPED the run-time shared-object check: strace is not installed \
+             (`apt-get install strace`; .ci/run installs it)"
+        );
+        return Ok(());
+    }
+    let log = std::env::temp_dir().join(format!("xtask-strace-{}.log", std::process::id()));
+    let output = Command::new("strace")
+        .args(["-f", "-e", "trace=openat,open", "-o"])
+        .arg(&log)
+        .arg(binary)
+        .args(["plugins", "explain"])
+        .output()
+        .context("cannot start strace")?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    if text.trim().is_empty() {
+        eprintln!(
+            "verify: SKIPPED the run-time shared-object check: strace traced nothing ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+        return Ok(());
+    }
+    // `plugins explain` exits 3 when a slot has no acceptable version: not our concern here.
+    if !matches!(output.status.code(), Some(0 | 3)) {
+        bail!(
+            "`strace ... {} plugins explain` failed ({}): {}",
+            binary.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let opened = shared_objects_in(&text);
+    if !opened.is_empty() {
+        bail!(
+            "{} opened shared objects at run time (strace): {}",
+            binary.display(),
+            opened.join(", ")
+        );
+    }
+    eprintln!("verify: opened no shared object (strace)");
+    Ok(())
+}
+
+/// The paths in an `strace -e trace=openat,open` log that name a shared object (end in
+/// `.so` or contain `.so.`, which includes the loader cache `ld.so.cache`), whether the
+/// call succeeded or not.
+fn shared_objects_in(log: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in log.lines() {
+        if !(line.contains("openat(") || line.contains("open(")) {
+            continue;
+        }
+        let Some(path) = line.split('"').nth(1) else {
+            continue;
+        };
+        if (path.ends_with(".so") || path.contains(".so.")) && !found.iter().any(|p| p == path) {
+            found.push(path.to_owned());
+        }
+    }
+    found
 }
 
 /// Runs `edge-agent plugins explain` and shows its output: the outcome on this host.
@@ -303,4 +449,46 @@ fn git_state(project: &Project) -> (String, bool) {
     .map(|s| !s.trim().is_empty())
     .unwrap_or(true);
     (revision, dirty)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::build::{remap_flags, shared_objects_in};
+    use crate::project::Project;
+
+    #[test]
+    fn strace_logs_name_the_shared_objects_opened() {
+        let log = "\
+4242  openat(AT_FDCWD, \"/proc/self/maps\", O_RDONLY|O_CLOEXEC) = 3
+4242  openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3
+4242  openat(AT_FDCWD, \"/lib/x86_64-linux-gnu/libnss_files.so.2\", O_RDONLY|O_CLOEXEC) = -1 ENOENT
+4243  open(\"/usr/lib/libfoo.so\", O_RDONLY) = 4
+4243  openat(AT_FDCWD, \"/srv/spool/report.sock\", O_RDONLY) = 5
+4243  +++ exited with 0 +++
+";
+        assert_eq!(
+            shared_objects_in(log),
+            [
+                "/etc/ld.so.cache",
+                "/lib/x86_64-linux-gnu/libnss_files.so.2",
+                "/usr/lib/libfoo.so"
+            ]
+        );
+        assert!(shared_objects_in("1 openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY) = 3\n").is_empty());
+    }
+
+    #[test]
+    fn the_repro_target_dir_is_remapped_last() {
+        let flags = remap_flags(&Project::at(Path::new("/src/muster")), Path::new("/t"));
+        assert_eq!(flags[0], "--remap-path-prefix=/src/muster=/muster");
+        assert_eq!(
+            &flags[flags.len() - 2..],
+            [
+                "--remap-path-prefix=/t=/target",
+                "--remap-path-prefix=/t/repro=/target"
+            ]
+        );
+    }
 }

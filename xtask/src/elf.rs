@@ -1,12 +1,11 @@
-//! Reads just enough of an ELF file to tell whether it is statically linked: no program
-//! interpreter (`PT_INTERP`) and no needed shared objects (`DT_NEEDED`).
+//! Tells whether an ELF file is statically linked: no program interpreter (`PT_INTERP`)
+//! and no needed shared objects (`DT_NEEDED`), read from the program headers with the
+//! `object` crate (no `ldd`: it would run the loader).
 
-use anyhow::{Result, bail};
-
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
-const DT_NULL: u64 = 0;
-const DT_NEEDED: u64 = 1;
+use anyhow::{Context, Result, bail};
+use object::FileKind;
+use object::elf::{self, FileHeader32, FileHeader64};
+use object::read::elf::{Dyn, FileHeader, ProgramHeader};
 
 /// What the dynamic loader would be asked to do with a binary.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -23,115 +22,35 @@ impl Linkage {
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    little: bool,
-    wide: bool,
-}
-
-impl Reader<'_> {
-    fn take<const N: usize>(&self, at: u64) -> Result<[u8; N]> {
-        let start = usize::try_from(at)?;
-        match self.bytes.get(start..start + N) {
-            Some(slice) => Ok(slice.try_into().expect("length checked")),
-            None => bail!("truncated ELF file (offset {at})"),
-        }
-    }
-
-    fn u16(&self, at: u64) -> Result<u16> {
-        let b = self.take::<2>(at)?;
-        Ok(if self.little {
-            u16::from_le_bytes(b)
-        } else {
-            u16::from_be_bytes(b)
-        })
-    }
-
-    fn u32(&self, at: u64) -> Result<u32> {
-        let b = self.take::<4>(at)?;
-        Ok(if self.little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    }
-
-    fn u64(&self, at: u64) -> Result<u64> {
-        let b = self.take::<8>(at)?;
-        Ok(if self.little {
-            u64::from_le_bytes(b)
-        } else {
-            u64::from_be_bytes(b)
-        })
-    }
-
-    /// A word: 8 bytes in ELF64, 4 in ELF32.
-    fn word(&self, at: u64) -> Result<u64> {
-        if self.wide {
-            self.u64(at)
-        } else {
-            self.u32(at).map(u64::from)
-        }
-    }
-}
-
-/// Parses the program headers (and dynamic section) of an ELF image.
+/// Reads the program headers (and dynamic segment) of an ELF image.
 pub(crate) fn linkage(bytes: &[u8]) -> Result<Linkage> {
-    if bytes.len() < 0x34 || &bytes[..4] != b"\x7fELF" {
-        bail!("not an ELF file");
+    let kind = FileKind::parse(bytes).context("not an ELF file")?;
+    match kind {
+        FileKind::Elf32 => read::<FileHeader32<object::Endianness>>(bytes),
+        FileKind::Elf64 => read::<FileHeader64<object::Endianness>>(bytes),
+        other => bail!("not an ELF file ({other:?})"),
     }
-    let wide = match bytes[4] {
-        1 => false,
-        2 => true,
-        class => bail!("unknown ELF class {class}"),
-    };
-    let little = match bytes[5] {
-        1 => true,
-        2 => false,
-        data => bail!("unknown ELF data encoding {data}"),
-    };
-    let r = Reader {
-        bytes,
-        little,
-        wide,
-    };
-    let (phoff, phentsize, phnum) = if wide {
-        (r.u64(0x20)?, r.u16(0x36)?, r.u16(0x38)?)
-    } else {
-        (u64::from(r.u32(0x1c)?), r.u16(0x2a)?, r.u16(0x2c)?)
-    };
+}
+
+fn read<H: FileHeader<Endian = object::Endianness>>(bytes: &[u8]) -> Result<Linkage> {
+    let header = H::parse(bytes).context("invalid ELF header")?;
+    let endian = header.endian()?;
     let mut linkage = Linkage::default();
-    for i in 0..u64::from(phnum) {
-        let ph = phoff + i * u64::from(phentsize);
-        let kind = r.u32(ph)?;
-        let (offset, size) = if wide {
-            (r.u64(ph + 8)?, r.u64(ph + 0x20)?)
-        } else {
-            (u64::from(r.u32(ph + 4)?), u64::from(r.u32(ph + 0x10)?))
-        };
-        match kind {
-            PT_INTERP => {
-                let start = usize::try_from(offset)?;
-                let end = start.saturating_add(usize::try_from(size)?);
-                let raw = bytes.get(start..end).unwrap_or_default();
-                let text = raw.split(|b| *b == 0).next().unwrap_or_default();
-                linkage.interpreter = Some(String::from_utf8_lossy(text).into_owned());
-            }
-            PT_DYNAMIC => {
-                let entry = if wide { 16 } else { 8 };
-                let mut at = offset;
-                while at + entry <= offset + size {
-                    let tag = r.word(at)?;
-                    if tag == DT_NULL {
-                        break;
-                    }
-                    if tag == DT_NEEDED {
-                        linkage.needed += 1;
-                    }
-                    at += entry;
+    for ph in header
+        .program_headers(endian, bytes)
+        .context("invalid ELF program headers")?
+    {
+        if let Some(interp) = ph.interpreter(endian, bytes)? {
+            linkage.interpreter = Some(String::from_utf8_lossy(interp).into_owned());
+        }
+        if let Some(dynamic) = ph.dynamic(endian, bytes)? {
+            for entry in dynamic {
+                match entry.tag(endian) {
+                    elf::DT_NULL => break,
+                    elf::DT_NEEDED => linkage.needed += 1,
+                    _ => {}
                 }
             }
-            _ => {}
         }
     }
     Ok(linkage)
@@ -146,7 +65,7 @@ mod tests {
         let phoff = 64u64;
         let data_start = phoff + 56 * headers.len() as u64;
         let mut bytes = vec![0u8; 64];
-        bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        bytes[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
         bytes[0x20..0x28].copy_from_slice(&phoff.to_le_bytes());
         bytes[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
         bytes[0x38..0x3a].copy_from_slice(&(headers.len() as u16).to_le_bytes());

@@ -1,6 +1,7 @@
 //! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
 //!
-//! Commands (one module each): `plan`, `sync`, `check`, `build`, `matrix`, `test`.
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `matrix`,
+//! `new-plugin`, `test`.
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 
 mod build;
@@ -9,8 +10,10 @@ mod config;
 mod elf;
 mod listing;
 mod matrix;
+mod new_plugin;
 mod plan;
 mod project;
+mod repro;
 mod sync;
 mod test;
 #[cfg(test)]
@@ -38,9 +41,14 @@ enum Command {
     Check(check::Check),
     /// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
     Build(build::Build),
+    /// Scaffold a plugin crate, enable it in its team file, sync, and run its test.
+    NewPlugin(new_plugin::NewPlugin),
+    /// Build a set twice in two target directories; fail unless the binaries are identical.
+    Repro(repro::Repro),
     /// Build a set in each configuration and backend; check it registers exactly the plan.
     Matrix(matrix::Matrix),
-    /// Run everything CI runs: fmt, sync --check, check, clippy, tests (both backends), docs.
+    /// Run everything CI runs: fmt, checks, clippy, tests (both backends), docs, the matrix
+    /// subset, two verified set builds and the reproducibility check.
     Test(test::Test),
 }
 
@@ -51,7 +59,9 @@ fn main() -> ExitCode {
         Command::Sync(cmd) => cmd.run(),
         Command::Check(cmd) => cmd.run(),
         Command::Build(cmd) => cmd.run(),
+        Command::Repro(cmd) => cmd.run(),
         Command::Matrix(cmd) => cmd.run(),
+        Command::NewPlugin(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
     };
     match result {

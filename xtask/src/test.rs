@@ -10,7 +10,8 @@ use crate::config::Config;
 use crate::project::{self, Project};
 use crate::{check, sync};
 
-/// Run fmt, sync --check, check, clippy, tests on both registry backends and docs.
+/// Run fmt, sync --check, check, clippy, tests on both registry backends, docs, the
+/// matrix subset, two verified set builds and the reproducibility check.
 #[derive(Debug, Args)]
 pub(crate) struct Test {}
 
@@ -84,6 +85,25 @@ impl Test {
             }
             .run()
         })?;
+        for set in [crate::config::DEFAULT_SET, crate::repro::DEFAULT_REPRO_SET] {
+            step(
+                &format!("cargo xtask build --set {set} (static, verified)"),
+                &mut || crate::build::Build::release(set).run(),
+            )?;
+        }
+        step(
+            &format!(
+                "cargo xtask repro --set {}",
+                crate::repro::DEFAULT_REPRO_SET
+            ),
+            &mut || {
+                crate::repro::Repro {
+                    set: crate::repro::DEFAULT_REPRO_SET.to_owned(),
+                    clean: false,
+                }
+                .run()
+            },
+        )?;
         if has_benches(&project.root) {
             step("cargo bench --no-run", &mut || {
                 project::run(&mut cargo(&["bench", "--workspace", "--no-run"]))

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use crate::check;
 use crate::config::Config;
+use crate::new_plugin::{NewPlugin, scaffold};
 use crate::plan::Resolved;
 use crate::project::Project;
 use crate::sync;
@@ -457,6 +458,188 @@ fn features_no_team_file_mentions_are_errors() {
     );
     assert!(
         err.contains("optional dependency `ghost` is no plugin of any team file"),
+        "{err}"
+    );
+}
+
+/// `cargo xtask new-plugin` arguments, without running cargo afterwards.
+fn new_plugin(team: &str, slot: &str, version: &str, package: &str) -> NewPlugin {
+    NewPlugin {
+        team: team.into(),
+        slot: slot.into(),
+        plugin_version: version.into(),
+        name: None,
+        no_test: true,
+        package: package.into(),
+    }
+}
+
+/// A fixture with the real contract (the templates must match its traits) and one
+/// storage plugin.
+fn new_plugin_fixture() -> Fixture {
+    let fixture = Fixture::new();
+    let contract = include_str!("../../app/contract/src/lib.rs");
+    fixture.write(
+        "app/contract/src/lib.rs",
+        &format!("{contract}\n#[muster::slot(name = \"extra\")]\npub trait Extra {{\n    fn x(&self);\n}}\n"),
+    );
+    plugin_crate(&fixture.root().join("plugins/storage/a"), "a");
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "1.0.0", "path = \"plugins/storage/a\""),
+    );
+    fixture
+}
+
+#[test]
+fn the_templates_match_the_real_contract() {
+    let traits = crate::config::contract_traits(&Project::current().contract_src()).unwrap();
+    for slot in &traits {
+        crate::new_plugin::template_for(slot).unwrap_or_else(|err| panic!("{err:#}"));
+    }
+}
+
+#[test]
+fn new_plugin_scaffolds_enables_and_syncs() {
+    let fixture = new_plugin_fixture();
+    let project = fixture.project();
+    let mut args = new_plugin("storage", "checksum", "1.5.0-rc.1", "crc-new");
+    args.name = Some("crc32c".into());
+    let dir = scaffold(&project, &args).unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(dir, fixture.root().join("plugins/storage/crc-new"));
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("name = \"crc-new\"\n"), "{manifest}");
+    assert!(
+        manifest.contains("version = \"1.5.0-rc.1\"\n"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("edge-contract.workspace = true"),
+        "{manifest}"
+    );
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    for expected in [
+        "#![forbid(unsafe_code)]",
+        "#[derive(Debug, Default)]\n#[muster::plugin(\n    slot = Checksum,\n    version = \"1.5.0-rc.1\",\n    team = \"storage\",\n    name = \"crc32c\"\n)]\npub struct CrcNew;",
+        "impl Checksum for CrcNew {",
+        ".select::<dyn Checksum>()",
+        // A pre-release is selected only when the policy allows it.
+        "Policy::from_flags(&[] as &[&str], &[] as &[&str], true)",
+    ] {
+        assert!(lib.contains(expected), "missing {expected:?} in:\n{lib}");
+    }
+    assert!(lib.starts_with("//! `crc32c` 1.5.0-rc.1"), "{lib}");
+    assert!(!lib.contains("todo!") && !lib.contains("unimplemented!"));
+
+    let config = fixture.load().unwrap();
+    let plugin = config
+        .plugins
+        .iter()
+        .find(|p| p.package == "crc-new")
+        .unwrap();
+    assert!(plugin.enabled);
+    assert_eq!(
+        (plugin.slot.as_str(), plugin.name.as_str()),
+        ("checksum", "crc32c")
+    );
+    sync::check(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
+    let plugins_rs = std::fs::read_to_string(project.app_plugins_rs()).unwrap();
+    assert!(plugins_rs.contains("use crc_new as _;"), "{plugins_rs}");
+    let app = std::fs::read_to_string(project.app_manifest()).unwrap();
+    assert!(
+        app.contains("crc-new = { path = \"../plugins/storage/crc-new\", optional = true }"),
+        "{app}"
+    );
+
+    // A team without a file gets one.
+    scaffold(&project, &new_plugin("relay", "uplink", "3.0.0", "up-new")).unwrap();
+    let team = std::fs::read_to_string(fixture.root().join("teams/relay.toml")).unwrap();
+    assert!(
+        team.contains("package = \"up-new\"\nslot = \"uplink\"\nname = \"up-new\"\nversion = \"3.0.0\"\nenabled = true\npath = \"plugins/relay/up-new\"\n"),
+        "{team}"
+    );
+    assert!(fixture.load().unwrap().teams.contains_key("relay"));
+}
+
+#[test]
+fn new_plugin_refuses_naming_the_argument() {
+    let fixture = new_plugin_fixture();
+    let project = fixture.project();
+    let team_before = std::fs::read_to_string(fixture.root().join("teams/storage.toml")).unwrap();
+    let error = |args: NewPlugin| format!("{:#}", scaffold(&project, &args).unwrap_err());
+    let cases = [
+        (
+            new_plugin("storage", "checksum", "1.5", "b"),
+            "--version `1.5` is not semver",
+        ),
+        (
+            new_plugin("storage", "chksum", "1.5.0", "b"),
+            "--slot `chksum`: unknown slot (the contract declares: checksum, extra, showcase, uplink)",
+        ),
+        (
+            new_plugin("storage", "extra", "1.5.0", "b"),
+            "--slot `extra`: no template for slot `extra`",
+        ),
+        (
+            new_plugin("storage", "checksum", "1.5.0", "a"),
+            "NAME `a`: package already declared at teams/storage.toml:1:1",
+        ),
+        (
+            new_plugin("storage", "checksum", "1.0.0", "b"),
+            "--version `1.0.0`: version 1.0.0 of slot `checksum` is already enabled (a at",
+        ),
+        (
+            new_plugin("storage", "checksum", "1.5.0", "9lives"),
+            "NAME `9lives`: not a valid package name",
+        ),
+        (
+            new_plugin("store/age", "checksum", "1.5.0", "b"),
+            "--team `store/age`: not a valid team name",
+        ),
+    ];
+    for (args, expected) in cases {
+        let err = error(args);
+        assert!(err.contains(expected), "expected {expected:?} in {err}");
+    }
+    fixture.write("plugins/storage/b/README", "taken");
+    let err = error(new_plugin("storage", "checksum", "1.5.0", "b"));
+    assert!(
+        err.contains("NAME `b`: plugins/storage/b already exists"),
+        "{err}"
+    );
+    plugin_crate(&fixture.root().join("elsewhere/c"), "c");
+    let err = error(new_plugin("storage", "checksum", "1.5.0", "c"));
+    assert!(
+        err.contains("NAME `c`: a package of that name already exists"),
+        "{err}"
+    );
+    // Nothing was written.
+    let team_after = std::fs::read_to_string(fixture.root().join("teams/storage.toml")).unwrap();
+    assert_eq!(team_before, team_after);
+    assert!(!fixture.root().join("app/src/plugins.rs").exists());
+}
+
+#[test]
+fn new_plugin_refuses_a_template_the_contract_outgrew() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "app/contract/src/lib.rs",
+        "#[muster::slot(name = \"showcase\")]\npub trait Showcase {\n    fn render(&self) -> String;\n    fn colour(&self) -> bool;\n}\n",
+    );
+    fixture.write(
+        "teams/storage.toml",
+        "[[plugin]]\npackage = \"a\"\nslot = \"showcase\"\nname = \"a\"\nversion = \"1.0.0\"\nenabled = true\npath = \"plugins/a\"\n",
+    );
+    let err = format!(
+        "{:#}",
+        scaffold(
+            &fixture.project(),
+            &new_plugin("storage", "showcase", "2.0.0", "b")
+        )
+        .unwrap_err()
+    );
+    assert!(
+        err.contains("template implements [\"render\"] but trait `Showcase` declares [\"render\", \"colour\"]"),
         "{err}"
     );
 }
