@@ -1,0 +1,2 @@
+//! Dispatch benchmark (stub).
+fn main() {}

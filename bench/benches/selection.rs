@@ -1,0 +1,2 @@
+//! Selection benchmark (stub).
+fn main() {}

@@ -1,0 +1,2 @@
+//! The benchmark driver (stub).
+fn main() {}
