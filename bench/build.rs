@@ -2,8 +2,9 @@
 //!
 //! `MUSTER_BENCH_SIZES` (comma-separated, default `10,100`) lists the registry sizes
 //! N; for each, N plugin versions spread over N/10 slots (10 versions per slot) go
-//! into `spread.rs`, in a module `n{N}`. With `MUSTER_BENCH_WIDE=1`, `wide.rs` also
-//! gets one slot per N holding all N versions (for the single-slot benchmark).
+//! into `spread.rs`, in a module `n{N}`. `MUSTER_BENCH_WIDE` (comma-separated,
+//! default `10,100`) lists sizes N for which `wide.rs` gets one slot holding all N
+//! versions, and a table `WIDE` of functions deciding it (single-slot benchmark).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -12,14 +13,8 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=MUSTER_BENCH_SIZES");
     println!("cargo:rerun-if-env-changed=MUSTER_BENCH_WIDE");
-    let sizes: Vec<usize> = std::env::var("MUSTER_BENCH_SIZES")
-        .unwrap_or_else(|_| "10,100".to_owned())
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().expect("MUSTER_BENCH_SIZES: comma-separated integers"))
-        .collect();
-    let wide = std::env::var("MUSTER_BENCH_WIDE").is_ok_and(|v| v == "1");
+    let sizes = sizes_from("MUSTER_BENCH_SIZES", "10,100");
+    let wide = sizes_from("MUSTER_BENCH_WIDE", "10,100");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
 
     let mut spread = String::new();
@@ -38,15 +33,36 @@ fn main() {
     std::fs::write(out.join("spread.rs"), spread).expect("write spread.rs");
 
     let mut wide_src = String::new();
-    if wide {
-        for &n in &sizes {
-            let _ = writeln!(wide_src, "/// One slot with {n} plugin versions.");
-            let _ = writeln!(wide_src, "pub mod w{n} {{");
-            slot(&mut wide_src, "Wide", &format!("w{n}"), n, 1);
-            let _ = writeln!(wide_src, "}}");
-        }
+    let mut table = String::new();
+    for &n in &wide {
+        let _ = writeln!(wide_src, "/// One slot with {n} plugin versions.");
+        let _ = writeln!(wide_src, "pub mod w{n} {{");
+        slot(&mut wide_src, "Wide", &format!("w{n}"), n, 1);
+        let _ = writeln!(wide_src, "}}");
+        let _ = writeln!(
+            table,
+            "    (\n        {n},\n        |s| s.explain::<dyn w{n}::Wide>(),\n        |s| s.select::<dyn w{n}::Wide>().map(|p| p.run(1)).unwrap_or(0),\n        || rebuild_index::<dyn w{n}::Wide>(),\n    ),"
+        );
     }
+    let _ = writeln!(
+        wide_src,
+        "/// Per wide size: explain, select (and call), rebuild the sorted index.\n\
+         pub type WideFns = (\n    usize,\n    fn(&::muster::Selector<'_>) -> ::muster::SlotReport,\n    fn(&::muster::Selector<'_>) -> u64,\n    fn() -> usize,\n);\n\
+         /// The wide slots generated.\npub const WIDE: &[WideFns] = &[\n{table}];\n\
+         fn rebuild_index<S: ::muster::Slot + ?Sized>() -> usize {{\n    \
+         ::muster::SlotIndex::<S>::new(\"rebuilt\", S::index().iter().map(|(r, _)| r)).len()\n}}"
+    );
     std::fs::write(out.join("wide.rs"), wide_src).expect("write wide.rs");
+}
+
+fn sizes_from(var: &str, default: &str) -> Vec<usize> {
+    std::env::var(var)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap_or_else(|_| panic!("{var}: comma-separated integers")))
+        .collect()
 }
 
 /// One slot trait `ty` named `name` with `versions` plugin versions. In every tenth

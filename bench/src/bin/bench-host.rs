@@ -1,6 +1,7 @@
 //! What `edge-agent plugins explain` does, over the generated registrations: probe
 //! the host, decide every slot, print the report. With `--time`, prints to stderr
-//! the nanoseconds from entering `main` to the decision.
+//! the nanoseconds from entering `main` to the decision; with `--warm K`, also the
+//! median of K further `explain_all` calls (indexes built, facts probed).
 
 // The generated slots and their plugins share this crate, so linkme's element
 // macro is local and its `link_section` needs this.
@@ -29,6 +30,19 @@ fn main() {
         let _ = write!(out, "\n{slot}");
     }
     let _ = out.flush();
+    if let Some(k) = warm_repeats() {
+        let mut samples: Vec<u128> = (0..k)
+            .map(|_| {
+                let t = Instant::now();
+                let report = Selector::new(&facts, &policy).explain_all();
+                let elapsed = t.elapsed().as_nanos();
+                std::hint::black_box(report);
+                elapsed
+            })
+            .collect();
+        samples.sort_unstable();
+        eprintln!("warm_ns={}", samples[samples.len() / 2]);
+    }
     if time {
         eprintln!(
             "decision_ns={} slots={} sizes={:?}",
@@ -37,4 +51,10 @@ fn main() {
             generated::SIZES
         );
     }
+}
+
+fn warm_repeats() -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--warm")?;
+    args.get(at + 1)?.parse().ok().filter(|&k: &usize| k > 0)
 }
