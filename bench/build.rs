@@ -61,7 +61,10 @@ fn sizes_from(var: &str, default: &str) -> Vec<usize> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse().unwrap_or_else(|_| panic!("{var}: comma-separated integers")))
+        .map(|s| {
+            s.parse()
+                .unwrap_or_else(|_| panic!("{var}: comma-separated integers"))
+        })
         .collect()
 }
 
@@ -91,8 +94,9 @@ fn slot(out: &mut String, ty: &str, name: &str, versions: usize, index: usize) {
         let _ = writeln!(out, "    pub struct {ty}V{v};");
         let _ = writeln!(
             out,
-            "    impl {ty} for {ty}V{v} {{ fn run(&self, x: u64) -> u64 {{ x.wrapping_mul({}) ^ {v} }} }}",
-            2 * v + 1
+            "    impl {ty} for {ty}V{v} {{ fn run(&self, x: u64) -> u64 {{ x.wrapping_mul({}) ^ {} }} }}",
+            2 * v + 3,
+            v + 1
         );
     }
 }

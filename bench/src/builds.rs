@@ -16,7 +16,9 @@ use crate::Config;
 
 /// Runs `cmd`, failing with its status.
 pub(crate) fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let status = cmd.status().with_context(|| format!("cannot run {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
     anyhow::ensure!(status.success(), "{cmd:?} failed: {status}");
     Ok(())
 }
@@ -85,7 +87,11 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
         run(&mut cmd)?;
         std::fs::copy(target.join("release").join(bin), dest)?;
         std::fs::write(dest.with_extension("stamp"), &hash)?;
-        eprintln!("built {} in {:.1} s", dest.display(), started.elapsed().as_secs_f64());
+        eprintln!(
+            "built {} in {:.1} s",
+            dest.display(),
+            started.elapsed().as_secs_f64()
+        );
         Ok(())
     };
     let fresh = |dest: &Path| {
@@ -104,7 +110,11 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
     let mut entries = Vec::new();
     for (backend, sizes, features) in [
         ("linkme", &config.host_sizes, &[][..]),
-        ("inventory", &inventory_sizes, &["--features", "inventory"][..]),
+        (
+            "inventory",
+            &inventory_sizes,
+            &["--features", "inventory"][..],
+        ),
     ] {
         for &n in [0, 10, 100, 1000, 10_000].iter() {
             let dest = dir.join(format!("{backend}-{n}"));
@@ -137,7 +147,14 @@ pub(crate) fn dlopen(config: &Config, hosts: &Hosts) -> anyhow::Result<Value> {
     let target = config.work.join("hosts-target");
     let mut cmd = Command::new(&config.cargo);
     cmd.current_dir(&config.root)
-        .args(["build", "--release", "-p", "muster-bench", "--bin", "dlopen-host"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "muster-bench",
+            "--bin",
+            "dlopen-host",
+        ])
         .env("CARGO_TARGET_DIR", &target)
         .env("MUSTER_BENCH_SIZES", "0");
     run(&mut cmd)?;
@@ -154,7 +171,8 @@ pub(crate) fn dlopen(config: &Config, hosts: &Hosts) -> anyhow::Result<Value> {
             &[(host.as_path(), &[dir.as_str()]), (static_host, &[])],
             config.reps,
         )?;
-        let dl_decision = stats::decision_stats(&host, &[dir.as_str(), "--time"], config.reps.min(30))?;
+        let dl_decision =
+            stats::decision_stats(&host, &[dir.as_str(), "--time"], config.reps.min(30))?;
         let st_decision = stats::decision_stats(static_host, &["--time"], config.reps.min(30))?;
         let mut so_bytes = 0;
         for lib in muster_bench::dlopen::libraries_in(&libs)? {
@@ -220,7 +238,10 @@ fn cdylibs(config: &Config, n: usize) -> anyhow::Result<PathBuf> {
         .current_dir(&ws)
         .args(["build", "--release"])
         .env("CARGO_TARGET_DIR", &target))?;
-    eprintln!("built {n} cdylibs in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "built {n} cdylibs in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     std::fs::create_dir_all(&libs)?;
     for i in 0..n {
         let file = format!("libn{n}_p{i}.so");
@@ -264,7 +285,10 @@ pub(crate) fn plugin_workspace(config: &Config, count: usize) -> anyhow::Result<
         let name = format!("plugin{i}");
         write(
             ws.join(format!("{name}/Cargo.toml")),
-            package(&name, &format!("{muster}contract = {{ path = \"../contract\" }}\n")),
+            package(
+                &name,
+                &format!("{muster}contract = {{ path = \"../contract\" }}\n"),
+            ),
         )?;
         write(
             ws.join(format!("{name}/src/lib.rs")),
@@ -289,7 +313,10 @@ pub(crate) fn plugin_workspace(config: &Config, count: usize) -> anyhow::Result<
         .collect();
     write(
         ws.join("Cargo.toml"),
-        format!("[workspace]\nresolver = \"3\"\nmembers = [{}]\n", members.join(", ")),
+        format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n",
+            members.join(", ")
+        ),
     )?;
     // The lock file pins the same dependency versions as muster's.
     std::fs::copy(config.root.join("Cargo.lock"), ws.join("Cargo.lock"))?;

@@ -13,11 +13,15 @@ pub struct Section {
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?)))
+    Some(u64::from(u16::from_le_bytes(
+        b.get(at..at + 2)?.try_into().ok()?,
+    )))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?)))
+    Some(u64::from(u32::from_le_bytes(
+        b.get(at..at + 4)?.try_into().ok()?,
+    )))
 }
 
 fn u64_at(b: &[u8], at: usize) -> Option<u64> {
@@ -27,7 +31,8 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 /// The sections of the ELF64 little-endian file at `path`.
 pub fn sections(path: &Path) -> anyhow::Result<Vec<Section>> {
     let bytes = std::fs::read(path)?;
-    parse(&bytes).ok_or_else(|| anyhow::anyhow!("{}: not a 64-bit little-endian ELF", path.display()))
+    parse(&bytes)
+        .ok_or_else(|| anyhow::anyhow!("{}: not a 64-bit little-endian ELF", path.display()))
 }
 
 fn parse(b: &[u8]) -> Option<Vec<Section>> {
@@ -72,7 +77,12 @@ pub fn linkme_bytes(path: &Path) -> anyhow::Result<u64> {
         .sum())
 }
 
-#[cfg(all(test, target_os = "linux", target_pointer_width = "64", target_endian = "little"))]
+#[cfg(all(
+    test,
+    target_os = "linux",
+    target_pointer_width = "64",
+    target_endian = "little"
+))]
 mod tests {
     #[test]
     fn reads_the_running_test_binary() {

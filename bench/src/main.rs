@@ -278,4 +278,3 @@ fn collect_estimates(base: &Path, dir: &Path, rows: &mut Vec<Value>) -> anyhow::
 pub(crate) fn median(stats: &Value) -> f64 {
     stats["median_ns"].as_f64().unwrap_or(f64::NAN)
 }
-

@@ -26,7 +26,10 @@ pub(crate) fn all(results: &Value, dir: &Path) -> anyhow::Result<()> {
             let points: Vec<(f64, f64)> = [10u64, 100, 1000, 10_000]
                 .into_iter()
                 .filter_map(|n| {
-                    Some((n as f64, estimate(results, &format!("{group}/{backend}"), function, Some(n))? / 1e3))
+                    Some((
+                        n as f64,
+                        estimate(results, &format!("{group}/{backend}"), function, Some(n))? / 1e3,
+                    ))
                 })
                 .collect();
             if !points.is_empty() {
@@ -34,18 +37,32 @@ pub(crate) fn all(results: &Value, dir: &Path) -> anyhow::Result<()> {
             }
         }
     }
-    chart(&dir.join("selection.svg"), "Selection, in-process (µs)", "N registered versions", &selection, true)?;
+    chart(
+        &dir.join("selection.svg"),
+        "Selection, in-process (µs)",
+        "N registered versions",
+        &selection,
+        true,
+    )?;
 
     let mut process: Vec<Series> = Vec::new();
     for backend in ["hello", "linkme", "inventory"] {
         let points: Vec<(f64, f64)> = rows("process")
             .iter()
             .filter(|r| r["backend"] == backend)
-            .map(|r| (r["n"].as_f64().unwrap_or(0.0).max(1.0), median(&r["process"]) / 1e6))
+            .map(|r| {
+                (
+                    r["n"].as_f64().unwrap_or(0.0).max(1.0),
+                    median(&r["process"]) / 1e6,
+                )
+            })
             .collect();
         if backend == "hello" {
             if let Some(&(_, y)) = points.first() {
-                process.push(("hello world (floor)".to_owned(), vec![(1.0, y), (10_000.0, y)]));
+                process.push((
+                    "hello world (floor)".to_owned(),
+                    vec![(1.0, y), (10_000.0, y)],
+                ));
             }
         } else if !points.is_empty() {
             process.push((format!("{backend} host"), points));
@@ -53,19 +70,35 @@ pub(crate) fn all(results: &Value, dir: &Path) -> anyhow::Result<()> {
     }
     let dl: Vec<(f64, f64)> = rows("dlopen")
         .iter()
-        .map(|r| (r["n"].as_f64().unwrap_or(1.0), median(&r["dlopen_process"]) / 1e6))
+        .map(|r| {
+            (
+                r["n"].as_f64().unwrap_or(1.0),
+                median(&r["dlopen_process"]) / 1e6,
+            )
+        })
         .collect();
     if !dl.is_empty() {
         process.push(("dlopen host + N .so".to_owned(), dl));
     }
-    chart(&dir.join("process.svg"), "Process start to decision (ms, median; N = 0 drawn at 1)", "N registered versions", &process, true)?;
+    chart(
+        &dir.join("process.svg"),
+        "Process start to decision (ms, median; N = 0 drawn at 1)",
+        "N registered versions",
+        &process,
+        true,
+    )?;
 
     let mut size: Vec<Series> = Vec::new();
     for backend in ["linkme", "inventory"] {
         let points: Vec<(f64, f64)> = rows("sizes")
             .iter()
             .filter(|r| r["backend"] == backend)
-            .map(|r| (r["n"].as_f64().unwrap_or(0.0), r["bytes_stripped"].as_f64().unwrap_or(0.0) / 1e6))
+            .map(|r| {
+                (
+                    r["n"].as_f64().unwrap_or(0.0),
+                    r["bytes_stripped"].as_f64().unwrap_or(0.0) / 1e6,
+                )
+            })
             .collect();
         if !points.is_empty() {
             size.push((format!("{backend} (stripped)"), points));
@@ -74,24 +107,40 @@ pub(crate) fn all(results: &Value, dir: &Path) -> anyhow::Result<()> {
     let dl_size: Vec<(f64, f64)> = rows("dlopen")
         .iter()
         .map(|r| {
-            let bytes = r["dlopen_host_bytes"].as_f64().unwrap_or(0.0) + r["so_bytes"].as_f64().unwrap_or(0.0);
+            let bytes = r["dlopen_host_bytes"].as_f64().unwrap_or(0.0)
+                + r["so_bytes"].as_f64().unwrap_or(0.0);
             (r["n"].as_f64().unwrap_or(0.0), bytes / 1e6)
         })
         .collect();
     if !dl_size.is_empty() {
         size.push(("dlopen: host + N .so (stripped)".to_owned(), dl_size));
     }
-    chart(&dir.join("size.svg"), "Bytes on disk (MB)", "N registered versions", &size, false)?;
+    chart(
+        &dir.join("size.svg"),
+        "Bytes on disk (MB)",
+        "N registered versions",
+        &size,
+        false,
+    )?;
     Ok(())
 }
 
-fn chart(path: &Path, title: &str, x_label: &str, series: &[Series], log: bool) -> anyhow::Result<()> {
+fn chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    series: &[Series],
+    log: bool,
+) -> anyhow::Result<()> {
     let points = || series.iter().flat_map(|(_, p)| p.iter().copied());
     if points().next().is_none() {
         return Ok(());
     }
     let (x_max, y_max) = points().fold((1.0f64, 0.0f64), |(a, b), (x, y)| (a.max(x), b.max(y)));
-    let y_min = points().map(|p| p.1).fold(f64::INFINITY, f64::min).max(1e-3);
+    let y_min = points()
+        .map(|p| p.1)
+        .fold(f64::INFINITY, f64::min)
+        .max(1e-3);
     let root = SVGBackend::new(path, (640, 400)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut builder = ChartBuilder::on(&root);
@@ -102,16 +151,28 @@ fn chart(path: &Path, title: &str, x_label: &str, series: &[Series], log: bool) 
         .y_label_area_size(55);
     if log {
         let mut chart = builder
-            .build_cartesian_2d((1.0..x_max * 1.5).log_scale(), (y_min / 2.0..y_max * 2.0).log_scale())
+            .build_cartesian_2d(
+                (1.0..x_max * 1.5).log_scale(),
+                (y_min / 2.0..y_max * 2.0).log_scale(),
+            )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        chart.configure_mesh().x_desc(x_label).draw().map_err(|e| anyhow::anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .draw()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         for (i, (name, points)) in series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .label(name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -127,14 +188,23 @@ fn chart(path: &Path, title: &str, x_label: &str, series: &[Series], log: bool) 
         let mut chart = builder
             .build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_max * 1.1)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        chart.configure_mesh().x_desc(x_label).draw().map_err(|e| anyhow::anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .draw()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         for (i, (name, points)) in series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .label(name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -25,7 +25,12 @@ fn rows(results: &Value, key: &str) -> Vec<Value> {
 }
 
 /// A criterion estimate (mean) for `group` / `function` / `n`.
-pub(crate) fn estimate(results: &Value, group: &str, function: &str, n: Option<u64>) -> Option<f64> {
+pub(crate) fn estimate(
+    results: &Value,
+    group: &str,
+    function: &str,
+    n: Option<u64>,
+) -> Option<f64> {
     rows(results, "criterion").iter().find_map(|r| {
         (r["group"] == group && r["function"] == function && (n.is_none() || r["n"].as_u64() == n))
             .then(|| r["mean_ns"].as_f64())
@@ -69,7 +74,10 @@ pub(crate) fn markdown(results: &Value) -> String {
 }
 
 fn selection(md: &mut String, results: &Value) {
-    let _ = writeln!(md, "### 1. Selection (criterion, mean; target: ≤ 1 ms at N = 10,000, linear or better)\n");
+    let _ = writeln!(
+        md,
+        "### 1. Selection (criterion, mean; target: ≤ 1 ms at N = 10,000, linear or better)\n"
+    );
     let _ = writeln!(md, "| backend | benchmark | N | time | per registration |");
     let _ = writeln!(md, "|---|---|---:|---:|---:|");
     for backend in ["linkme", "inventory"] {
@@ -80,7 +88,8 @@ fn selection(md: &mut String, results: &Value) {
             ("spread", "explain-slots"),
         ] {
             for n in [10u64, 100, 1000, 10_000] {
-                if let Some(t) = estimate(results, &format!("{group}/{backend}"), function, Some(n)) {
+                if let Some(t) = estimate(results, &format!("{group}/{backend}"), function, Some(n))
+                {
                     let _ = writeln!(
                         md,
                         "| {backend} | {group} {function} | {n} | {} | {:.1} ns |",
@@ -91,15 +100,27 @@ fn selection(md: &mut String, results: &Value) {
             }
         }
         for r in rows(results, "criterion") {
-            if r["group"] == format!("spread/{backend}").as_str() && r["function"] == "explain_all" {
+            if r["group"] == format!("spread/{backend}").as_str() && r["function"] == "explain_all"
+            {
                 let n = r["n"].as_f64().unwrap_or(1.0);
                 let t = r["mean_ns"].as_f64().unwrap_or(f64::NAN);
-                let _ = writeln!(md, "| {backend} | explain_all (whole bench binary) | {n} | {} | {:.1} ns |", us(t), t / n);
+                let _ = writeln!(
+                    md,
+                    "| {backend} | explain_all (whole bench binary) | {n} | {} | {:.1} ns |",
+                    us(t),
+                    t / n
+                );
             }
         }
     }
-    let _ = writeln!(md, "\nWarm `explain_all` inside the generated hosts (median of 51 calls after the first):\n");
-    let _ = writeln!(md, "| backend | N (N/10 slots) | explain_all | per registration | target ≤ 1 ms at 10,000 |");
+    let _ = writeln!(
+        md,
+        "\nWarm `explain_all` inside the generated hosts (median of 51 calls after the first):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| backend | N (N/10 slots) | explain_all | per registration | target ≤ 1 ms at 10,000 |"
+    );
     let _ = writeln!(md, "|---|---:|---:|---:|---|");
     for r in rows(results, "process") {
         if let (Some(n), Some(t)) = (r["n"].as_u64(), r["decision_warm_ns"].as_f64()) {
@@ -120,8 +141,14 @@ fn selection(md: &mut String, results: &Value) {
 }
 
 fn process(md: &mut String, results: &Value) {
-    let _ = writeln!(md, "### 2. Process start to decision (median wall time of spawn → exit, stdout to /dev/null; target: ≤ 1.3× the floor at N = 10,000)\n");
-    let _ = writeln!(md, "| binary | N | median | mean | × floor | first explain_all in-process | `.init_array` entries | target |");
+    let _ = writeln!(
+        md,
+        "### 2. Process start to decision (median wall time of spawn → exit, stdout to /dev/null; target: ≤ 1.3× the floor at N = 10,000)\n"
+    );
+    let _ = writeln!(
+        md,
+        "| binary | N | median | mean | × floor | first explain_all in-process | `.init_array` entries | target |"
+    );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
     let sizes = rows(results, "sizes");
     let init = |backend: &str, n: u64| {
@@ -141,14 +168,24 @@ fn process(md: &mut String, results: &Value) {
             floor = median(p);
         }
         let ratio = r["ratio_to_floor"].as_f64().unwrap_or(1.0);
-        let verdict = if n == 10_000 && backend == "linkme" { met(ratio <= 1.3) } else { "" };
+        let verdict = if n == 10_000 && backend == "linkme" {
+            met(ratio <= 1.3)
+        } else {
+            ""
+        };
         let _ = writeln!(
             md,
             "| {} | {n} | {} | {} | {ratio:.2} | {} | {} | {verdict} |",
-            if backend == "hello" { "hello world (floor)" } else { backend },
+            if backend == "hello" {
+                "hello world (floor)"
+            } else {
+                backend
+            },
             us(median(p)),
             us(p["mean_ns"].as_f64().unwrap_or(f64::NAN)),
-            r["decision_cold"]["median_ns"].as_f64().map_or("–".to_owned(), us),
+            r["decision_cold"]["median_ns"]
+                .as_f64()
+                .map_or("–".to_owned(), us),
             init(backend, n),
         );
     }
@@ -161,7 +198,10 @@ fn process(md: &mut String, results: &Value) {
         .into_iter()
         .find(|&n| find("inventory", n).is_some() && find("linkme", n).is_some());
     if let Some(n) = top {
-        let (inv, lm) = (find("inventory", n).unwrap_or(f64::NAN), find("linkme", n).unwrap_or(f64::NAN));
+        let (inv, lm) = (
+            find("inventory", n).unwrap_or(f64::NAN),
+            find("linkme", n).unwrap_or(f64::NAN),
+        );
         let zero = find("inventory", 0).unwrap_or(floor);
         let _ = writeln!(
             md,
@@ -174,13 +214,20 @@ fn process(md: &mut String, results: &Value) {
 }
 
 fn dlopen(md: &mut String, results: &Value) {
-    let _ = writeln!(md, "### 3. The dlopen alternative (targets: decision ≥ 50× faster at N = 100; static binary smaller on disk at N = 10)\n");
-    let _ = writeln!(md, "| N | dlopen decision | static decision | speedup | dlopen process | static process | host + .so bytes | static bytes | targets |");
+    let _ = writeln!(
+        md,
+        "### 3. The dlopen alternative (targets: decision ≥ 50× faster at N = 100; static binary smaller on disk at N = 10)\n"
+    );
+    let _ = writeln!(
+        md,
+        "| N | dlopen decision | static decision | speedup | dlopen process | static process | host + .so bytes | static bytes | targets |"
+    );
     let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for r in rows(results, "dlopen") {
         let n = r["n"].as_u64().unwrap_or(0);
         let speedup = r["speedup"].as_f64().unwrap_or(0.0);
-        let dl_bytes = r["dlopen_host_bytes"].as_u64().unwrap_or(0) + r["so_bytes"].as_u64().unwrap_or(0);
+        let dl_bytes =
+            r["dlopen_host_bytes"].as_u64().unwrap_or(0) + r["so_bytes"].as_u64().unwrap_or(0);
         let st_bytes = r["static_bytes"].as_u64().unwrap_or(0);
         let verdict = match n {
             100 => format!("speed {}", met(speedup >= 50.0)),
@@ -196,11 +243,17 @@ fn dlopen(md: &mut String, results: &Value) {
             us(median(&r["static_process"])),
         );
     }
-    let _ = writeln!(md, "\nDecision = in the process, from having the host facts to the decision (median): for dlopen, open every library, look up and call its functions, pick per slot; for the static host, the first `explain_all` (lazy index construction included, full report built).\n");
+    let _ = writeln!(
+        md,
+        "\nDecision = in the process, from having the host facts to the decision (median): for dlopen, open every library, look up and call its functions, pick per slot; for the static host, the first `explain_all` (lazy index construction included, full report built).\n"
+    );
 }
 
 fn dispatch(md: &mut String, results: &Value) {
-    let _ = writeln!(md, "### 4. Dispatch (criterion, mean; target: ≤ 2 ns over a direct call)\n");
+    let _ = writeln!(
+        md,
+        "### 4. Dispatch (criterion, mean; target: ≤ 2 ns over a direct call)\n"
+    );
     let direct = estimate(results, "dispatch", "direct", None);
     let dynamic = estimate(results, "dispatch", "dyn", None);
     let selected = estimate(results, "dispatch", "selected", None);
@@ -209,13 +262,21 @@ fn dispatch(md: &mut String, results: &Value) {
     if let (Some(d), Some(y), Some(s)) = (direct, dynamic, selected) {
         let _ = writeln!(md, "| direct (static, inlinable) | {d:.2} | – | |");
         let _ = writeln!(md, "| `&dyn Slot` | {y:.2} | {:.2} | |", y - d);
-        let _ = writeln!(md, "| `Selected<dyn Slot>` | {s:.2} | {:.2} | {} |", s - d, met(s - d <= 2.0));
+        let _ = writeln!(
+            md,
+            "| `Selected<dyn Slot>` | {s:.2} | {:.2} | {} |",
+            s - d,
+            met(s - d <= 2.0)
+        );
     }
     let _ = writeln!(md);
 }
 
 fn size(md: &mut String, results: &Value) {
-    let _ = writeln!(md, "### 5. Binary size (stripped release; target: ≤ 256 bytes per registered version)\n");
+    let _ = writeln!(
+        md,
+        "### 5. Binary size (stripped release; target: ≤ 256 bytes per registered version)\n"
+    );
     let _ = writeln!(md, "| backend | N | bytes | linkme section bytes |");
     let _ = writeln!(md, "|---|---:|---:|---:|");
     let sizes = rows(results, "sizes");
@@ -229,7 +290,10 @@ fn size(md: &mut String, results: &Value) {
             r["linkme_section_bytes"]
         );
     }
-    let _ = writeln!(md, "\n| backend | slope (bytes per registered version, least squares) | target |");
+    let _ = writeln!(
+        md,
+        "\n| backend | slope (bytes per registered version, least squares) | target |"
+    );
     let _ = writeln!(md, "|---|---:|---|");
     for backend in ["linkme", "inventory"] {
         let points: Vec<(f64, f64)> = sizes
@@ -247,12 +311,18 @@ fn size(md: &mut String, results: &Value) {
 
 fn build(md: &mut String, results: &Value) {
     let b = &results["build"];
-    let _ = writeln!(md, "### 6. Build of 50 generated plugin crates (target: rebuild after touching one plugin ≤ 20% of the full build)\n");
+    let _ = writeln!(
+        md,
+        "### 6. Build of 50 generated plugin crates (target: rebuild after touching one plugin ≤ 20% of the full build)\n"
+    );
     if b.is_null() {
         let _ = writeln!(md, "Not measured in this run (full mode only).\n");
         return;
     }
-    let _ = writeln!(md, "| crates | profile | full build (clean, with dependencies) | workspace crates only (deps warm) | rebuild after touching one plugin | ratio to full | ratio to workspace-only | target |");
+    let _ = writeln!(
+        md,
+        "| crates | profile | full build (clean, with dependencies) | workspace crates only (deps warm) | rebuild after touching one plugin | ratio to full | ratio to workspace-only | target |"
+    );
     let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---|");
     let ratio = b["ratio"].as_f64().unwrap_or(f64::NAN);
     let _ = writeln!(

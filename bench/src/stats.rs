@@ -75,7 +75,12 @@ pub fn decision_ns(program: &Path, args: &[&str]) -> anyhow::Result<f64> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()?;
-    anyhow::ensure!(out.status.success(), "{} failed: {}", program.display(), out.status);
+    anyhow::ensure!(
+        out.status.success(),
+        "{} failed: {}",
+        program.display(),
+        out.status
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let value = stderr
         .split_whitespace()

@@ -158,13 +158,15 @@ impl<'a> Selector<'a> {
             if chosen.is_none() {
                 let (outcome, reason) = match self.exclusion(slot, &entry.version) {
                     Some(reason) => (Outcome::Excluded, Some(reason)),
-                    None => match check(self.facts, entries, entry).and_then(|()| try_instance(i)) {
-                        Ok(()) => {
-                            chosen = Some(i);
-                            (Outcome::Selected, None)
+                    None => {
+                        match check(self.facts, entries, entry).and_then(|()| try_instance(i)) {
+                            Ok(()) => {
+                                chosen = Some(i);
+                                (Outcome::Selected, None)
+                            }
+                            Err(reason) => (Outcome::Rejected, Some(reason)),
                         }
-                        Err(reason) => (Outcome::Rejected, Some(reason)),
-                    },
+                    }
                 };
                 candidate.outcome = outcome;
                 candidate.reason = reason.map(Cow::Owned);

@@ -204,9 +204,18 @@ fn metas(entries: &[IndexEntry]) -> Vec<&'static PluginMeta> {
 
 /// Every slot compiled into this binary, sorted by name.
 pub fn slots() -> Vec<&'static SlotInfo> {
-    let mut slots: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
-    slots.sort_by(|a, b| a.name.cmp(b.name));
-    slots
+    sorted_slots().to_vec()
+}
+
+/// The slots, sorted once: the set is fixed when the program starts (and, with
+/// `inventory`, complete before `main`), so every later call reuses the order.
+fn sorted_slots() -> &'static [&'static SlotInfo] {
+    static SORTED: std::sync::OnceLock<Vec<&'static SlotInfo>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut slots: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
+        slots.sort_by(|a, b| a.name.cmp(b.name));
+        slots
+    })
 }
 
 /// Every registered plugin version of every slot: by slot name, newest first.
@@ -242,7 +251,7 @@ pub fn registry_problems() -> Vec<String> {
 /// The decision for every slot, without starting anything.
 pub(crate) fn explain_all(selector: &Selector<'_>) -> Report {
     Report {
-        slots: slots().iter().map(|s| s.explain(selector)).collect(),
+        slots: sorted_slots().iter().map(|s| s.explain(selector)).collect(),
         policy_warnings: selector.policy().unknown_rules(),
     }
 }

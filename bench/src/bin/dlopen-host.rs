@@ -10,7 +10,10 @@ use muster_bench::dlopen::{self, HostFacts};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().ok_or_else(|| anyhow::anyhow!("usage: dlopen-host DIR [--time]"))?);
+    let dir = PathBuf::from(
+        args.next()
+            .ok_or_else(|| anyhow::anyhow!("usage: dlopen-host DIR [--time]"))?,
+    );
     let time = args.any(|a| a == "--time");
     let facts = HostFacts {
         logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
@@ -29,7 +32,12 @@ fn main() -> anyhow::Result<()> {
     }
     out.flush()?;
     if time {
-        eprintln!("decision_ns={} slots={} libraries={}", decided.as_nanos(), decisions.len(), paths.len());
+        eprintln!(
+            "decision_ns={} slots={} libraries={}",
+            decided.as_nanos(),
+            decisions.len(),
+            paths.len()
+        );
     }
     Ok(())
 }
