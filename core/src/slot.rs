@@ -32,7 +32,7 @@ pub trait Slot: 'static {
 /// The registrations of one slot, sorted once by semver precedence (newest first;
 /// equal versions by crate name, so the order never depends on link order).
 ///
-/// Sorting and deciding work on type-erased [`IndexEntry`]s (metadata and parsed
+/// Sorting and deciding work on type-erased entries (metadata and parsed
 /// version), so that code is compiled once, not once per slot; only the typed
 /// registrations (for construction) are kept per slot type.
 pub struct SlotIndex<T: ?Sized + 'static> {
