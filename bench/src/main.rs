@@ -104,7 +104,9 @@ fn run() -> anyhow::Result<()> {
     )?;
     let md = report::markdown(&results);
     std::fs::write(out.join(format!("{mode}.md")), &md)?;
-    plot::all(&results, &config.root.join("bench/plots"))?;
+    // Committed plots come from full runs; quick runs plot beside them, ignored by git.
+    let plots = if quick { "bench/plots/quick" } else { "bench/plots" };
+    plot::all(&results, &config.root.join(plots))?;
     println!("{md}");
     eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
