@@ -105,7 +105,11 @@ fn run() -> anyhow::Result<()> {
     let md = report::markdown(&results);
     std::fs::write(out.join(format!("{mode}.md")), &md)?;
     // Committed plots come from full runs; quick runs plot beside them, ignored by git.
-    let plots = if quick { "bench/plots/quick" } else { "bench/plots" };
+    let plots = if quick {
+        "bench/plots/quick"
+    } else {
+        "bench/plots"
+    };
     plot::all(&results, &config.root.join(plots))?;
     println!("{md}");
     eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
@@ -230,7 +234,10 @@ fn criterion(config: &Config) -> anyhow::Result<Value> {
     let mut cmd = Command::new(&config.cargo);
     cmd.current_dir(&config.root)
         .args(["bench", "-p", "muster-bench", "--bench", "dispatch", "--"])
-        .args(&extra);
+        .args(&extra)
+        // The same sizes as above, so the build script does not rerun.
+        .env("MUSTER_BENCH_SIZES", spread)
+        .env("MUSTER_BENCH_WIDE", wide);
     builds::run(&mut cmd)?;
     let dir = config
         .work
