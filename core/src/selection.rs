@@ -7,6 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use semver::Version;
 
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
+use crate::slot::IndexEntry;
 use crate::{Facts, Policy, Quarantine, Registration, Report, Slot};
 
 /// The winner of a decision: its registration, version and instance.
@@ -115,12 +116,38 @@ impl<'a> Selector<'a> {
         None
     }
 
+    /// The typed part of a decision: only construction and hooks depend on `S`;
+    /// the walk over candidates is [`decide_erased`](Self::decide_erased), compiled once.
     fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<Chosen<S>>) {
         let index = S::index();
-        let mut candidates = Vec::with_capacity(index.len());
-        let mut chosen: Option<Chosen<S>> = None;
-        for entry in index.entries() {
-            let meta = &entry.registration.meta;
+        let mut instance: Option<Box<S>> = None;
+        let (report, chosen) = self.decide_erased(S::NAME, index.entries(), &mut |i| {
+            let construct = index.registration(i).construct;
+            instance = Some(self.instantiate::<S>(construct, activate)?);
+            Ok(())
+        });
+        let chosen = chosen.zip(instance).map(|(i, instance)| {
+            (
+                index.registration(i),
+                index.entries()[i].version.clone(),
+                instance,
+            )
+        });
+        (report, chosen)
+    }
+
+    /// Walks `entries` newest first; the first that passes policy, ambiguity,
+    /// requirements and `try_instance` wins. Older ones are not tried.
+    fn decide_erased(
+        &self,
+        slot: &'static str,
+        entries: &[IndexEntry],
+        try_instance: &mut dyn FnMut(usize) -> Result<(), String>,
+    ) -> (SlotReport, Option<usize>) {
+        let mut candidates = Vec::with_capacity(entries.len());
+        let mut chosen: Option<usize> = None;
+        for (i, entry) in entries.iter().enumerate() {
+            let meta = entry.meta;
             let mut candidate = Candidate {
                 name: meta.name,
                 version: meta.version.text,
@@ -129,28 +156,30 @@ impl<'a> Selector<'a> {
                 reason: Some(Cow::Borrowed("a newer version was selected")),
             };
             if chosen.is_none() {
-                let (outcome, reason) = match self.exclusion(S::NAME, &entry.version) {
+                let (outcome, reason) = match self.exclusion(slot, &entry.version) {
                     Some(reason) => (Outcome::Excluded, Some(reason)),
-                    None => match self.try_version::<S>(entry, index, activate) {
-                        Ok(instance) => {
-                            chosen = Some((entry.registration, entry.version.clone(), instance));
-                            (Outcome::Selected, None)
+                    None => {
+                        match check(self.facts, entries, entry).and_then(|()| try_instance(i)) {
+                            Ok(()) => {
+                                chosen = Some(i);
+                                (Outcome::Selected, None)
+                            }
+                            Err(reason) => (Outcome::Rejected, Some(reason)),
                         }
-                        Err(reason) => (Outcome::Rejected, Some(reason)),
-                    },
+                    }
                 };
                 candidate.outcome = outcome;
                 candidate.reason = reason.map(Cow::Owned);
             }
             candidates.push(candidate);
         }
-        let selected = chosen.as_ref().map(|(r, _, _)| Choice {
-            name: r.meta.name,
-            version: r.meta.version.text,
+        let selected = chosen.map(|i| Choice {
+            name: entries[i].meta.name,
+            version: entries[i].meta.version.text,
         });
         (
             SlotReport {
-                slot: S::NAME,
+                slot,
                 selected,
                 candidates,
             },
@@ -158,30 +187,13 @@ impl<'a> Selector<'a> {
         )
     }
 
-    fn try_version<S: Slot + ?Sized>(
+    /// Constructs an instance and runs its hooks (`start` too when `activate`);
+    /// panics reject the version.
+    fn instantiate<S: Slot + ?Sized>(
         &self,
-        entry: &crate::slot::IndexEntry<S>,
-        index: &crate::SlotIndex<S>,
+        construct: fn() -> Box<S>,
         activate: bool,
     ) -> Result<Box<S>, String> {
-        let meta = &entry.registration.meta;
-        if entry.ambiguous {
-            let crates: Vec<&str> = index
-                .entries()
-                .iter()
-                .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
-                .map(|e| e.registration.meta.crate_name)
-                .collect();
-            return Err(format!(
-                "ambiguous: version {} is registered by crates {}; refusing to pick one",
-                meta.version,
-                crates.join(" and ")
-            ));
-        }
-        for requirement in meta.requires {
-            requirement.check(self.facts)?;
-        }
-        let construct = entry.registration.construct;
         let mut instance = catch_unwind(construct)
             .map_err(|p| format!("constructor panicked: {}", panic_message(p.as_ref())))?;
         match catch_unwind(AssertUnwindSafe(|| {
@@ -205,6 +217,27 @@ impl<'a> Selector<'a> {
         }
         Ok(instance)
     }
+}
+
+/// The checks that need no instance: ambiguity and declared requirements.
+fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<(), String> {
+    let meta = entry.meta;
+    if entry.ambiguous {
+        let crates: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
+            .map(|e| e.meta.crate_name)
+            .collect();
+        return Err(format!(
+            "ambiguous: version {} is registered by crates {}; refusing to pick one",
+            meta.version,
+            crates.join(" and ")
+        ));
+    }
+    for requirement in meta.requires {
+        requirement.check(facts)?;
+    }
+    Ok(())
 }
 
 /// The message of a caught panic payload.

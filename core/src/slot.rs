@@ -31,13 +31,20 @@ pub trait Slot: 'static {
 
 /// The registrations of one slot, sorted once by semver precedence (newest first;
 /// equal versions by crate name, so the order never depends on link order).
+///
+/// Sorting and deciding work on type-erased entries (metadata and parsed
+/// version), so that code is compiled once, not once per slot; only the typed
+/// registrations (for construction) are kept per slot type.
 pub struct SlotIndex<T: ?Sized + 'static> {
     slot: &'static str,
-    entries: Vec<IndexEntry<T>>,
+    entries: Vec<IndexEntry>,
+    /// Same order as `entries`.
+    registrations: Vec<&'static Registration<T>>,
 }
 
-pub(crate) struct IndexEntry<T: ?Sized + 'static> {
-    pub(crate) registration: &'static Registration<T>,
+/// One registration of a slot, without its type: what sorting and deciding need.
+pub(crate) struct IndexEntry {
+    pub(crate) meta: &'static PluginMeta,
     pub(crate) version: Version,
     /// Another registration has the same slot and version (from another crate).
     pub(crate) ambiguous: bool,
@@ -49,38 +56,14 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
         slot: &'static str,
         registrations: impl IntoIterator<Item = &'static Registration<T>>,
     ) -> Self {
-        let mut entries: Vec<IndexEntry<T>> = registrations
-            .into_iter()
-            .map(|registration| IndexEntry {
-                registration,
-                version: registration.meta.version.to_version(),
-                ambiguous: false,
-            })
-            .collect();
-        entries.sort_by(|a, b| {
-            b.version
-                .cmp_precedence(&a.version)
-                .then_with(|| {
-                    a.registration
-                        .meta
-                        .crate_name
-                        .cmp(b.registration.meta.crate_name)
-                })
-                .then_with(|| {
-                    a.registration
-                        .meta
-                        .module_path
-                        .cmp(b.registration.meta.module_path)
-                })
-                .then_with(|| a.registration.meta.name.cmp(b.registration.meta.name))
-        });
-        for i in 1..entries.len() {
-            if entries[i - 1].version.cmp_precedence(&entries[i].version) == Ordering::Equal {
-                entries[i - 1].ambiguous = true;
-                entries[i].ambiguous = true;
-            }
+        let registrations: Vec<&'static Registration<T>> = registrations.into_iter().collect();
+        let (order, entries) = sort_entries(registrations.iter().map(|r| &r.meta).collect());
+        let registrations = order.into_iter().map(|i| registrations[i]).collect();
+        SlotIndex {
+            slot,
+            entries,
+            registrations,
         }
-        SlotIndex { slot, entries }
     }
 
     /// The slot's name.
@@ -100,26 +83,70 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
 
     /// Registrations with their parsed versions, newest first.
     pub fn iter(&self) -> impl Iterator<Item = (&'static Registration<T>, &Version)> + '_ {
-        self.entries.iter().map(|e| (e.registration, &e.version))
+        self.registrations
+            .iter()
+            .copied()
+            .zip(self.entries.iter().map(|e| &e.version))
     }
 
-    pub(crate) fn entries(&self) -> &[IndexEntry<T>] {
+    pub(crate) fn entries(&self) -> &[IndexEntry] {
         &self.entries
+    }
+
+    /// The typed registration at position `i` of [`entries`](Self::entries).
+    pub(crate) fn registration(&self, i: usize) -> &'static Registration<T> {
+        self.registrations[i]
     }
 
     /// Registrations sharing a version with another registration: `(version, crates)`.
     pub fn ambiguities(&self) -> Vec<(Version, Vec<&'static str>)> {
-        let mut out: Vec<(Version, Vec<&'static str>)> = Vec::new();
-        for e in self.entries.iter().filter(|e| e.ambiguous) {
-            match out.last_mut() {
-                Some((v, crates)) if v.cmp_precedence(&e.version).is_eq() => {
-                    crates.push(e.registration.meta.crate_name);
-                }
-                _ => out.push((e.version.clone(), vec![e.registration.meta.crate_name])),
-            }
-        }
-        out
+        ambiguities(&self.entries)
     }
+}
+
+/// Sorts registrations newest first (ties by crate, module, name) and flags equal
+/// versions; returns the permutation applied and the sorted entries.
+fn sort_entries(metas: Vec<&'static PluginMeta>) -> (Vec<usize>, Vec<IndexEntry>) {
+    let mut keyed: Vec<(usize, IndexEntry)> = metas
+        .into_iter()
+        .enumerate()
+        .map(|(i, meta)| {
+            let entry = IndexEntry {
+                meta,
+                version: meta.version.to_version(),
+                ambiguous: false,
+            };
+            (i, entry)
+        })
+        .collect();
+    keyed.sort_by(|(_, a), (_, b)| {
+        b.version
+            .cmp_precedence(&a.version)
+            .then_with(|| a.meta.crate_name.cmp(b.meta.crate_name))
+            .then_with(|| a.meta.module_path.cmp(b.meta.module_path))
+            .then_with(|| a.meta.name.cmp(b.meta.name))
+    });
+    let (order, mut entries): (Vec<usize>, Vec<IndexEntry>) = keyed.into_iter().unzip();
+    for i in 1..entries.len() {
+        if entries[i - 1].version.cmp_precedence(&entries[i].version) == Ordering::Equal {
+            entries[i - 1].ambiguous = true;
+            entries[i].ambiguous = true;
+        }
+    }
+    (order, entries)
+}
+
+fn ambiguities(entries: &[IndexEntry]) -> Vec<(Version, Vec<&'static str>)> {
+    let mut out: Vec<(Version, Vec<&'static str>)> = Vec::new();
+    for e in entries.iter().filter(|e| e.ambiguous) {
+        match out.last_mut() {
+            Some((v, crates)) if v.cmp_precedence(&e.version).is_eq() => {
+                crates.push(e.meta.crate_name);
+            }
+            _ => out.push((e.version.clone(), vec![e.meta.crate_name])),
+        }
+    }
+    out
 }
 
 /// A slot seen without its trait type: what `plugins list` and `explain` iterate.
@@ -168,18 +195,27 @@ fn explain_slot<S: Slot + ?Sized>(selector: &Selector<'_>) -> SlotReport {
 }
 
 fn slot_plugins<S: Slot + ?Sized>() -> Vec<&'static PluginMeta> {
-    S::index()
-        .entries()
-        .iter()
-        .map(|e| &e.registration.meta)
-        .collect()
+    metas(S::index().entries())
+}
+
+fn metas(entries: &[IndexEntry]) -> Vec<&'static PluginMeta> {
+    entries.iter().map(|e| e.meta).collect()
 }
 
 /// Every slot compiled into this binary, sorted by name.
 pub fn slots() -> Vec<&'static SlotInfo> {
-    let mut slots: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
-    slots.sort_by(|a, b| a.name.cmp(b.name));
-    slots
+    sorted_slots().to_vec()
+}
+
+/// The slots, sorted once: the set is fixed when the program starts (and, with
+/// `inventory`, complete before `main`), so every later call reuses the order.
+fn sorted_slots() -> &'static [&'static SlotInfo] {
+    static SORTED: std::sync::OnceLock<Vec<&'static SlotInfo>> = std::sync::OnceLock::new();
+    SORTED.get_or_init(|| {
+        let mut slots: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
+        slots.sort_by(|a, b| a.name.cmp(b.name));
+        slots
+    })
 }
 
 /// Every registered plugin version of every slot: by slot name, newest first.
@@ -215,7 +251,7 @@ pub fn registry_problems() -> Vec<String> {
 /// The decision for every slot, without starting anything.
 pub(crate) fn explain_all(selector: &Selector<'_>) -> Report {
     Report {
-        slots: slots().iter().map(|s| s.explain(selector)).collect(),
+        slots: sorted_slots().iter().map(|s| s.explain(selector)).collect(),
         policy_warnings: selector.policy().unknown_rules(),
     }
 }

@@ -1,9 +1,10 @@
 //! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
 //!
-//! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `matrix`,
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `matrix`, `bench`,
 //! `new-plugin`, `test`.
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 
+mod bench;
 mod build;
 mod check;
 mod config;
@@ -47,6 +48,8 @@ enum Command {
     Repro(repro::Repro),
     /// Build a set in each configuration and backend; check it registers exactly the plan.
     Matrix(matrix::Matrix),
+    /// Run the benchmarks (criterion and process timings; writes bench/results and bench/plots).
+    Bench(bench::Bench),
     /// Run everything CI runs: fmt, checks, clippy, tests (both backends), docs, the matrix
     /// subset, two verified set builds and the reproducibility check.
     Test(test::Test),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Repro(cmd) => cmd.run(),
         Command::Matrix(cmd) => cmd.run(),
         Command::NewPlugin(cmd) => cmd.run(),
+        Command::Bench(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
     };
     match result {

@@ -1,6 +1,5 @@
 //! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
 
-use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -104,45 +103,14 @@ impl Test {
                 .run()
             },
         )?;
-        if has_benches(&project.root) {
-            step("cargo bench --no-run", &mut || {
-                project::run(&mut cargo(&["bench", "--workspace", "--no-run"]))
-            })?;
-        } else {
-            eprintln!("\n(no benches: skipping `cargo bench --no-run`)");
-        }
+        step(
+            "cargo bench -p muster-bench --no-run (benches build, not run)",
+            &mut || project::run(&mut cargo(&["bench", "-p", "muster-bench", "--no-run"])),
+        )?;
         eprintln!(
             "\ncargo xtask test: all steps passed in {:.0?}",
             started.elapsed()
         );
         Ok(())
     }
-}
-
-/// Whether any workspace crate has a `benches/` directory or a `[[bench]]` target.
-fn has_benches(root: &Path) -> bool {
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            if path.is_dir() {
-                if name == "benches" && dir.join("Cargo.toml").is_file() {
-                    return true;
-                }
-                let skip = [".git", "target", "dist", "fuzz"];
-                if !skip.iter().any(|s| name == *s) && !name.to_string_lossy().starts_with('.') {
-                    stack.push(path);
-                }
-            } else if name == "Cargo.toml"
-                && std::fs::read_to_string(&path).is_ok_and(|text| text.contains("[[bench]]"))
-            {
-                return true;
-            }
-        }
-    }
-    false
 }

@@ -1,0 +1,102 @@
+//! Generates the benchmark registrations into `OUT_DIR` (nothing generated is committed).
+//!
+//! `MUSTER_BENCH_SIZES` (comma-separated, default `10,100`) lists the registry sizes
+//! N; for each, N plugin versions spread over N/10 slots (10 versions per slot) go
+//! into `spread.rs`, in a module `n{N}`. `MUSTER_BENCH_WIDE` (comma-separated,
+//! default `10,100`) lists sizes N for which `wide.rs` gets one slot holding all N
+//! versions, and a table `WIDE` of functions deciding it (single-slot benchmark).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=MUSTER_BENCH_SIZES");
+    println!("cargo:rerun-if-env-changed=MUSTER_BENCH_WIDE");
+    let sizes = sizes_from("MUSTER_BENCH_SIZES", "10,100");
+    let wide = sizes_from("MUSTER_BENCH_WIDE", "10,100");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+
+    let mut spread = String::new();
+    let mut sizes_list = String::new();
+    for &n in &sizes {
+        let _ = write!(sizes_list, "{n}, ");
+        let _ = writeln!(spread, "/// {n} plugin versions over {} slots.", n / 10);
+        let _ = writeln!(spread, "pub mod n{n} {{");
+        for s in 0..n / 10 {
+            slot(&mut spread, &format!("S{s}"), &format!("n{n}_s{s}"), 10, s);
+        }
+        let _ = writeln!(spread, "}}");
+    }
+    let _ = writeln!(spread, "/// The sizes generated.");
+    let _ = writeln!(spread, "pub const SIZES: &[usize] = &[{sizes_list}];");
+    std::fs::write(out.join("spread.rs"), spread).expect("write spread.rs");
+
+    let mut wide_src = String::new();
+    let mut table = String::new();
+    for &n in &wide {
+        let _ = writeln!(wide_src, "/// One slot with {n} plugin versions.");
+        let _ = writeln!(wide_src, "pub mod w{n} {{");
+        slot(&mut wide_src, "Wide", &format!("w{n}"), n, 1);
+        let _ = writeln!(wide_src, "}}");
+        let _ = writeln!(
+            table,
+            "    (\n        {n},\n        |s| s.explain::<dyn w{n}::Wide>(),\n        |s| s.select::<dyn w{n}::Wide>().map(|p| p.run(1)).unwrap_or(0),\n        || rebuild_index::<dyn w{n}::Wide>(),\n    ),"
+        );
+    }
+    let _ = writeln!(
+        wide_src,
+        "/// Per wide size: explain, select (and call), rebuild the sorted index.\n\
+         pub type WideFns = (\n    usize,\n    fn(&::muster::Selector<'_>) -> ::muster::SlotReport,\n    fn(&::muster::Selector<'_>) -> u64,\n    fn() -> usize,\n);\n\
+         /// The wide slots generated.\npub const WIDE: &[WideFns] = &[\n{table}];\n\
+         fn rebuild_index<S: ::muster::Slot + ?Sized>() -> usize {{\n    \
+         ::muster::SlotIndex::<S>::new(\"rebuilt\", S::index().iter().map(|(r, _)| r)).len()\n}}"
+    );
+    std::fs::write(out.join("wide.rs"), wide_src).expect("write wide.rs");
+}
+
+fn sizes_from(var: &str, default: &str) -> Vec<usize> {
+    std::env::var(var)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .unwrap_or_else(|_| panic!("{var}: comma-separated integers"))
+        })
+        .collect()
+}
+
+/// One slot trait `ty` named `name` with `versions` plugin versions. In every tenth
+/// slot (by `index`) the newest version requires a label no host has, so selection
+/// also exercises the rejection path.
+fn slot(out: &mut String, ty: &str, name: &str, versions: usize, index: usize) {
+    let _ = writeln!(out, "    /// Bench slot `{name}`.");
+    let _ = writeln!(out, "    #[::muster::slot(name = \"{name}\")]");
+    let _ = writeln!(out, "    pub trait {ty}: Send + Sync {{");
+    let _ = writeln!(out, "        /// Does a little arithmetic.");
+    let _ = writeln!(out, "        fn run(&self, x: u64) -> u64;");
+    let _ = writeln!(out, "    }}");
+    for v in 0..versions {
+        let requires = if index % 10 == 0 && v + 1 == versions {
+            ", requires = [label(bench = \"never\")]"
+        } else {
+            ""
+        };
+        let (major, minor) = (v / 100, v % 100);
+        let _ = writeln!(out, "    /// Version {major}.{minor}.0 of `{name}`.");
+        let _ = writeln!(out, "    #[derive(Default)]");
+        let _ = writeln!(
+            out,
+            "    #[::muster::plugin(slot = {ty}, version = \"{major}.{minor}.0\", name = \"{name}\"{requires})]"
+        );
+        let _ = writeln!(out, "    pub struct {ty}V{v};");
+        let _ = writeln!(
+            out,
+            "    impl {ty} for {ty}V{v} {{ fn run(&self, x: u64) -> u64 {{ x.wrapping_mul({}) ^ {} }} }}",
+            2 * v + 3,
+            v + 1
+        );
+    }
+}

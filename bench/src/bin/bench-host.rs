@@ -1,0 +1,67 @@
+//! What `edge-agent plugins explain` does, over the generated registrations: probe
+//! the host, decide every slot, render the report into one string and write it
+//! (as `edge-agent` does). With `--time`, prints to stderr `probe_ns` (facts),
+//! `decision_ns` (the first `explain_all`, lazy index construction included) and
+//! `main_ns` (entering `main` to the decision); with `--warm K`, also `warm_ns`,
+//! the median of K further `explain_all` calls.
+
+// The generated slots and their plugins share this crate, so linkme's element
+// macro is local and its `link_section` needs this.
+#![allow(unsafe_code)]
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::Instant;
+
+use muster::{Facts, Policy, Selector};
+
+#[allow(dead_code, missing_docs, unreachable_pub)] // Generated; reached through the registry only.
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/spread.rs"));
+}
+
+fn main() {
+    let start = Instant::now();
+    let time = std::env::args().any(|a| a == "--time");
+    let facts = Facts::probe();
+    let probed = start.elapsed();
+    let policy = Policy::new();
+    let report = Selector::new(&facts, &policy).explain_all();
+    let decided = start.elapsed();
+    let mut text = format!("host: {} ({})\n", facts.hostname, muster::BACKEND);
+    for slot in &report.slots {
+        let _ = write!(text, "\n{slot}");
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    if let Some(k) = warm_repeats() {
+        let mut samples: Vec<u128> = (0..k)
+            .map(|_| {
+                let t = Instant::now();
+                let report = Selector::new(&facts, &policy).explain_all();
+                let elapsed = t.elapsed().as_nanos();
+                std::hint::black_box(report);
+                elapsed
+            })
+            .collect();
+        samples.sort_unstable();
+        eprintln!("warm_ns={}", samples[samples.len() / 2]);
+    }
+    if time {
+        eprintln!(
+            "probe_ns={} decision_ns={} main_ns={} slots={} sizes={:?}",
+            probed.as_nanos(),
+            (decided - probed).as_nanos(),
+            decided.as_nanos(),
+            report.slots.len(),
+            generated::SIZES
+        );
+    }
+}
+
+fn warm_repeats() -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--warm")?;
+    args.get(at + 1)?.parse().ok().filter(|&k: &usize| k > 0)
+}
