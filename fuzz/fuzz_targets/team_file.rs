@@ -50,16 +50,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(value) = toml::from_str::<toml::Value>(text) {
-        if let Ok(written) = toml::to_string(&value) {
-            let back: toml::Value = toml::from_str(&written)
-                .unwrap_or_else(|e| panic!("{text:?} written as {written:?} does not parse: {e}"));
-            let again = toml::to_string(&back).expect("re-serializes");
-            assert_eq!(
-                written, again,
-                "TOML serialization is not idempotent for {text:?}"
-            );
-        }
+    if let Ok(value) = toml::from_str::<toml::Value>(text)
+        && let Ok(written) = toml::to_string(&value)
+    {
+        let back: toml::Value = toml::from_str(&written)
+            .unwrap_or_else(|e| panic!("{text:?} written as {written:?} does not parse: {e}"));
+        let again = toml::to_string(&back).expect("re-serializes");
+        assert_eq!(
+            written, again,
+            "TOML serialization is not idempotent for {text:?}"
+        );
     }
     if let Ok(team) = toml::from_str::<RawTeam>(text) {
         for plugin in &team.plugins {
