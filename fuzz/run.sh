@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) seconds=30 ;;
         --seconds) seconds="$2"; shift ;;
-        -h|--help) sed -n '3,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1") ;;
     esac
@@ -37,7 +37,7 @@ for target in "${targets[@]}"; do
     # One process (2-core CI machines); inputs up to 64 KiB; fail on > 2 GiB RSS.
     cargo +nightly fuzz run "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-        -print_final_stats=1 2>&1 | tee "/tmp/muster-fuzz-$target.log" | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|thread .* panicked)' || true
+        -print_final_stats=1 2>&1 | tee "/tmp/muster-fuzz-$target.log" | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|thread .* panicked)' || true
     status=${PIPESTATUS[0]}
     echo "== $target: exit $status after $(( $(date +%s) - start ))s (log /tmp/muster-fuzz-$target.log)"
     [ "$status" -eq 0 ] || exit "$status"
