@@ -35,10 +35,12 @@ for target in "${targets[@]}"; do
     echo "== fuzz $target for ${seconds}s"
     start=$(date +%s)
     # One process (2-core CI machines); inputs up to 64 KiB; fail on > 2 GiB RSS.
+    set +e
     cargo +nightly fuzz run "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-        -print_final_stats=1 2>&1 | tee "/tmp/muster-fuzz-$target.log" | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|thread .* panicked)' || true
+        -print_final_stats=1 2>&1 | tee "/tmp/muster-fuzz-$target.log" | grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY|thread .* panicked)'
     status=${PIPESTATUS[0]}
+    set -e
     echo "== $target: exit $status after $(( $(date +%s) - start ))s (log /tmp/muster-fuzz-$target.log)"
     [ "$status" -eq 0 ] || exit "$status"
 done
