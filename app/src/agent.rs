@@ -196,7 +196,7 @@ fn save_quarantine(state: &Path, quarantine: &Quarantine) {
 
 /// Reads a quarantine state file; a missing file is an empty quarantine.
 pub fn load_quarantine(path: &Path) -> Result<Quarantine, String> {
-    match std::fs::read(path) {
+    match muster::read_input_file(path, muster::MAX_INPUT_BYTES) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| format!("invalid state file {}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Quarantine::new()),

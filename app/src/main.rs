@@ -136,6 +136,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 args.policy.allow_prerelease,
             )?;
             let layers = PolicyLayers::new(args.policy.policy.clone(), flags)?;
+            if args.spool.exists() && !args.spool.is_dir() {
+                return Err(
+                    BadInput(format!("--spool {}: not a directory", args.spool.display())).into(),
+                );
+            }
             let stop = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 signal_hook::flag::register(signal, Arc::clone(&stop))

@@ -95,9 +95,16 @@ impl Facts {
 
     /// Reads and parses a facts file.
     pub fn from_file(path: &Path) -> Result<Facts, FactsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| FactsError::Read {
+        let read_err = |source| FactsError::Read {
             path: path.display().to_string(),
             source,
+        };
+        let bytes = crate::read_input_file(path, crate::MAX_INPUT_BYTES).map_err(read_err)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            read_err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+            ))
         })?;
         Facts::from_json(&text, &path.display().to_string())
     }

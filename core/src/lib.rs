@@ -94,6 +94,7 @@
 extern crate self as muster;
 
 mod facts;
+mod input;
 mod policy;
 mod quarantine;
 mod registration;
@@ -108,6 +109,7 @@ mod slot;
 pub mod __private;
 
 pub use crate::facts::{Facts, FactsError, LABEL_ENV_PREFIX, labels_from};
+pub use crate::input::{MAX_INPUT_BYTES, read_input_file};
 pub use crate::policy::{
     DENY_ENV, Deny, PIN_ENV, PRERELEASE_ENV, Pin, Policy, PolicyError, Source, parse_deny,
     parse_pin,

@@ -327,9 +327,11 @@ impl Policy {
 
     /// Reads and parses a TOML policy file.
     pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
-        let bytes = std::fs::read(path).map_err(|e| PolicyError::File {
-            path: path.to_owned(),
-            reason: e.to_string(),
+        let bytes = crate::read_input_file(path, crate::MAX_INPUT_BYTES).map_err(|e| {
+            PolicyError::File {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            }
         })?;
         let text = String::from_utf8(bytes).map_err(|e| PolicyError::File {
             path: path.to_owned(),

@@ -1,0 +1,66 @@
+//! Fuzz target: `--pin`/`--deny` strings and the `MUSTER_*` policy variables.
+//!
+//! Input: up to three fields separated by `\n` (pins, denies, pre-release switch),
+//! each also tried alone as a pin and as a deny. Invariants beyond "no panic":
+//! an accepted pin or deny has a valid slot name and round-trips through its
+//! `Display` form; an accepted environment policy has only environment sources
+//! and no more rules than comma-separated items.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use muster::{Policy, Source, parse_deny, parse_pin};
+
+fn valid_slot(slot: &str) -> bool {
+    !slot.is_empty()
+        && slot
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn check_pin(text: &str) {
+    if let Ok((slot, req)) = parse_pin(text) {
+        assert!(valid_slot(&slot), "accepted slot {slot:?} from {text:?}");
+        let shown = format!("{slot}={req}");
+        let (slot2, req2) = parse_pin(&shown)
+            .unwrap_or_else(|e| panic!("pin {text:?} shown as {shown:?} does not parse: {e}"));
+        assert_eq!(slot, slot2);
+        assert_eq!(req, req2, "pin {text:?} shown as {shown:?}");
+    }
+}
+
+fn check_deny(text: &str) {
+    if let Ok((slot, version)) = parse_deny(text) {
+        assert!(valid_slot(&slot), "accepted slot {slot:?} from {text:?}");
+        let shown = format!("{slot}@{version}");
+        let (slot2, version2) = parse_deny(&shown)
+            .unwrap_or_else(|e| panic!("deny {text:?} shown as {shown:?} does not parse: {e}"));
+        assert_eq!((slot, version), (slot2, version2), "deny {text:?}");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut fields = text.splitn(3, '\n');
+    let (pins, denies, pre) = (fields.next(), fields.next(), fields.next());
+    for field in [pins, denies, pre].into_iter().flatten() {
+        check_pin(field);
+        check_deny(field);
+    }
+    if let Ok(policy) = Policy::from_env_values(pins, denies, pre) {
+        let items = |s: Option<&str>| s.map_or(0, |s| s.split(',').count());
+        assert!(policy.pins.len() <= items(pins));
+        assert!(policy.denies.values().map(Vec::len).sum::<usize>() <= items(denies));
+        for pin in policy.pins.values() {
+            assert_eq!(pin.source, Source::Env("MUSTER_PIN".to_owned()));
+        }
+        for deny in policy.denies.values().flatten() {
+            assert_eq!(deny.source, Source::Env("MUSTER_DENY".to_owned()));
+        }
+        assert_eq!(pre.is_some(), policy.allow_prerelease.is_some());
+        // Layering a policy over itself changes nothing.
+        assert_eq!(policy.clone().layered(policy.clone()), policy);
+    }
+});

@@ -1,0 +1,56 @@
+//! Fuzz target: `Policy::from_toml`, the `--policy` file parser.
+//!
+//! Invariant beyond "no panic": an accepted policy, written back as TOML from its
+//! parsed rules, parses to the same policy (rules, versions and sources).
+
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use muster::Policy;
+
+fn to_toml(policy: &Policy) -> String {
+    let mut doc = toml::value::Table::new();
+    if let Some((allow, _)) = &policy.allow_prerelease {
+        doc.insert("allow_prerelease".into(), toml::Value::Boolean(*allow));
+    }
+    let pins: toml::value::Table = policy
+        .pins
+        .iter()
+        .map(|(slot, pin)| (slot.clone(), toml::Value::String(pin.req.to_string())))
+        .collect();
+    doc.insert("pin".into(), toml::Value::Table(pins));
+    let denies: toml::value::Table = policy
+        .denies
+        .iter()
+        .map(|(slot, denies)| {
+            let versions = denies
+                .iter()
+                .map(|d| toml::Value::String(d.version.to_string()))
+                .collect();
+            (slot.clone(), toml::Value::Array(versions))
+        })
+        .collect();
+    doc.insert("deny".into(), toml::Value::Table(denies));
+    toml::to_string(&doc).expect("a table serializes")
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("fuzz/policy.toml");
+    match Policy::from_toml(text, path) {
+        Ok(policy) => {
+            let written = to_toml(&policy);
+            let back = Policy::from_toml(&written, path)
+                .unwrap_or_else(|e| panic!("{text:?} written as {written:?} does not parse: {e}"));
+            assert_eq!(back, policy, "{text:?} written as {written:?}");
+        }
+        Err(e) => {
+            // Every error names the file.
+            assert!(e.to_string().contains("fuzz/policy.toml"), "{e}");
+        }
+    }
+});
