@@ -272,31 +272,16 @@ impl Config {
                     file.name
                 ));
             }
-            let raw: RawTeam = match file.parse() {
-                Ok(raw) => raw,
-                Err(problem) => {
-                    problems.push(problem);
-                    continue;
-                }
+            let Some((description, found)) = parse_team_file(&file, &team, &slots, &mut problems)
+            else {
+                continue;
             };
-            for entry in raw.plugins {
-                let origin = file.at(entry.span());
-                if let Some(plugin) = validate_plugin(
-                    &file,
-                    &team,
-                    entry.into_inner(),
-                    origin,
-                    &slots,
-                    &mut problems,
-                ) {
-                    plugins.push(plugin);
-                }
-            }
+            plugins.extend(found);
             teams.insert(
                 team,
                 Team {
                     file: file.name,
-                    description: raw.description,
+                    description,
                 },
             );
         }
@@ -422,6 +407,57 @@ impl Config {
             bail!("{}: set `{name}` has no plugins", set.file);
         }
         Ok(chosen)
+    }
+}
+
+/// Parses one team file and validates each entry (against the contract's `slots`);
+/// returns its description and valid plugins, pushing every problem found. `None`
+/// when the file is not even a well-formed team file.
+fn parse_team_file(
+    file: &SourceFile,
+    team: &str,
+    slots: &BTreeSet<String>,
+    problems: &mut Problems,
+) -> Option<(Option<String>, Vec<Plugin>)> {
+    let raw: RawTeam = match file.parse() {
+        Ok(raw) => raw,
+        Err(problem) => {
+            problems.push(problem);
+            return None;
+        }
+    };
+    let plugins = raw
+        .plugins
+        .into_iter()
+        .filter_map(|entry| {
+            let origin = file.at(entry.span());
+            validate_plugin(file, team, entry.into_inner(), origin, slots, problems)
+        })
+        .collect();
+    Some((raw.description, plugins))
+}
+
+/// Parses and validates the text of one team file named `name` (for `teams/<team>.toml`)
+/// as `cargo xtask check` does, against the slot names `slots`: the packages it
+/// declares, or every problem (each naming `name:line:column`). Pure: no disk access;
+/// the entry point of the `team_file` fuzz target.
+pub fn parse_team(
+    name: &str,
+    team: &str,
+    text: &str,
+    slots: &BTreeSet<String>,
+) -> Result<Vec<String>, Vec<String>> {
+    let file = SourceFile {
+        name: name.to_owned(),
+        text: text.to_owned(),
+    };
+    let mut problems = Problems::default();
+    let parsed = parse_team_file(&file, team, slots, &mut problems);
+    match parsed {
+        Some((_, plugins)) if problems.is_empty() => {
+            Ok(plugins.into_iter().map(|p| p.package).collect())
+        }
+        _ => Err(problems.0),
     }
 }
 

@@ -643,3 +643,22 @@ fn new_plugin_refuses_a_template_the_contract_outgrew() {
         "{err}"
     );
 }
+
+#[test]
+fn team_file_text_parses_without_disk_and_names_each_problem() {
+    let slots: std::collections::BTreeSet<String> = ["checksum".to_owned()].into_iter().collect();
+    let good = "[[plugin]]\npackage = \"c\"\nslot = \"checksum\"\nname = \"c\"\nversion = \"1.0.0\"\nenabled = true\npath = \"plugins/x/c\"\n";
+    assert_eq!(
+        crate::parse_team("teams/t.toml", "t", good, &slots),
+        Ok(vec!["c".to_owned()])
+    );
+    let bad = good.replace("checksum", "chksum").replace("1.0.0", "1.0");
+    let problems = crate::parse_team("teams/t.toml", "t", &bad, &slots).unwrap_err();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems.iter().all(|p| p.starts_with("teams/t.toml:")),
+        "{problems:?}"
+    );
+    let unknown = crate::parse_team("teams/t.toml", "t", "[team]\n", &slots).unwrap_err();
+    assert!(unknown[0].starts_with("teams/t.toml:1:"), "{unknown:?}");
+}

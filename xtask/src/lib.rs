@@ -1,0 +1,100 @@
+//! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
+//!
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `matrix`, `bench`,
+//! `fuzz`, `new-plugin`, `test`.
+//! See `docs/release-engineer.md` for the team files, sets and what each check guards.
+//!
+//! A library (with a thin binary) so that the fuzz targets can reach the team-file
+//! parser, [`parse_team`].
+
+mod bench;
+mod build;
+mod check;
+mod config;
+mod elf;
+mod fuzz;
+mod listing;
+mod matrix;
+mod new_plugin;
+mod plan;
+mod project;
+mod repro;
+mod sync;
+mod test;
+#[cfg(test)]
+mod tests;
+
+pub use crate::config::parse_team;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Release tooling for the edge-agent: team files in, verified static binaries out.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the resolved plugin list of a set and the exact cargo features, without building.
+    Plan(plan::Plan),
+    /// Regenerate the app's plugin features, dependencies and `app/src/plugins.rs`.
+    Sync(sync::Sync),
+    /// Check team files, sets, plugin sources, app features and the dependency graph.
+    Check(check::Check),
+    /// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
+    Build(build::Build),
+    /// Scaffold a plugin crate, enable it in its team file, sync, and run its test.
+    NewPlugin(new_plugin::NewPlugin),
+    /// Build a set twice in two target directories; fail unless the binaries are identical.
+    Repro(repro::Repro),
+    /// Build a set in each configuration and backend; check it registers exactly the plan.
+    Matrix(matrix::Matrix),
+    /// Run the benchmarks (criterion and process timings; writes bench/results and bench/plots).
+    Bench(bench::Bench),
+    /// Fuzz the parsers with cargo-fuzz (nightly): `--smoke` runs 30 s per target.
+    Fuzz(fuzz::Fuzz),
+    /// Run everything CI runs: fmt, checks, clippy, tests (both backends), docs, the matrix
+    /// subset, two verified set builds and the reproducibility check.
+    Test(test::Test),
+}
+
+/// Runs the command line; what `cargo xtask` does.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Plan(cmd) => cmd.run(),
+        Command::Sync(cmd) => cmd.run(),
+        Command::Check(cmd) => cmd.run(),
+        Command::Build(cmd) => cmd.run(),
+        Command::Repro(cmd) => cmd.run(),
+        Command::Matrix(cmd) => cmd.run(),
+        Command::NewPlugin(cmd) => cmd.run(),
+        Command::Bench(cmd) => cmd.run(),
+        Command::Fuzz(cmd) => cmd.run(),
+        Command::Test(cmd) => cmd.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod cli_tests {
+    use clap::CommandFactory;
+
+    use crate::Cli;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}
