@@ -31,6 +31,15 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Finished reports in an uplink directory: `<id>.json`, not the hidden temporary
+/// files an atomic write leaves for a moment.
+fn reports(dir: &Path) -> Vec<String> {
+    names(dir)
+        .into_iter()
+        .filter(|n| !n.starts_with('.') && n.ends_with(".json"))
+        .collect()
+}
+
 fn report(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -113,7 +122,7 @@ fn failover(mode: &str) {
     assert_eq!(code, 0, "{err}");
     // Same tick, same units: 1.1.0 was quarantined and 1.0.0 spooled both files.
     assert_eq!(names(&spool.path().join("done")), ["a.txt", "b.txt"]);
-    assert_eq!(names(&spool.path().join("outbox")).len(), 2);
+    assert_eq!(reports(&spool.path().join("outbox")).len(), 2);
     let quarantine_events = err
         .lines()
         .filter(|l| l.contains("\"event\":\"quarantine\""))
@@ -251,6 +260,13 @@ fn sigterm_and_sigint_stop_gracefully_with_status_0() {
     }
 }
 
+/// Replaces `path` atomically (write beside, rename over).
+fn replace_file(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 #[test]
 fn policy_changes_apply_live_and_a_bad_file_keeps_the_last_good_policy() {
     let spool = spool_with(&[]);
@@ -265,19 +281,20 @@ fn policy_changes_apply_live_and_a_bad_file_keeps_the_last_good_policy() {
     std::fs::write(incoming.join("1.txt"), b"one").unwrap();
     let outbox = spool.path().join("outbox");
     wait_for("report 1", Duration::from_secs(20), || {
-        names(&outbox).len() == 1
+        reports(&outbox).len() == 1
     });
-    let first = report(&outbox.join(&names(&outbox)[0]));
+    let first = report(&outbox.join(&reports(&outbox)[0]));
     assert_eq!(first["checksum_plugin"], "crc32c@1.0.0");
 
-    // A malformed file: reported, last good policy stays in force.
-    std::fs::write(&policy, "[pin\nchecksum = ").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // A malformed file: reported, last good policy stays in force. (The agent
+    // re-reads the policy before each unit, so writing the policy before the input
+    // orders the two; the write is a rename, as an operator's editor or deploy does.)
+    replace_file(&policy, "[pin\nchecksum = ");
     std::fs::write(incoming.join("2.txt"), b"two").unwrap();
     wait_for("report 2", Duration::from_secs(20), || {
-        names(&outbox).len() == 2
+        reports(&outbox).len() == 2
     });
-    let second = names(&outbox)
+    let second = reports(&outbox)
         .into_iter()
         .find(|n| n.starts_with("2.txt"))
         .unwrap();
@@ -292,13 +309,12 @@ fn policy_changes_apply_live_and_a_bad_file_keeps_the_last_good_policy() {
     );
 
     // A good change takes effect at the next unit, without a restart.
-    std::fs::write(&policy, "allow_prerelease = true\n").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    replace_file(&policy, "allow_prerelease = true\n");
     std::fs::write(incoming.join("3.txt"), b"three").unwrap();
     wait_for("report 3", Duration::from_secs(20), || {
-        names(&outbox).len() == 3
+        reports(&outbox).len() == 3
     });
-    let third = names(&outbox)
+    let third = reports(&outbox)
         .into_iter()
         .find(|n| n.starts_with("3.txt"))
         .unwrap();
@@ -356,7 +372,7 @@ fn sigkill_at_random_points_loses_nothing() {
     );
     assert_eq!(names(&spool.path().join("done")).len(), files.len());
     let outbox = spool.path().join("outbox");
-    let reports: Vec<String> = names(&outbox)
+    let reports: Vec<String> = reports(&outbox)
         .into_iter()
         .filter(|n| n.ends_with(".json"))
         .collect();
