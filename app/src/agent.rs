@@ -327,12 +327,7 @@ impl Agent {
                     tracing::warn!(event = "policy_warning", warning = %warning);
                 }
                 self.policy = policy;
-                self.checksum
-                    .revisit(&self.facts, &self.policy, &self.quarantine);
-                self.uplink
-                    .revisit(&self.facts, &self.policy, &self.quarantine);
-                self.showcase
-                    .revisit(&self.facts, &self.policy, &self.quarantine);
+                self.revisit_all();
             }
             Err(e) => {
                 tracing::error!(event = "policy_rejected", path = %path.display(), error = %e, "keeping the last good policy")
@@ -340,9 +335,41 @@ impl Agent {
         }
     }
 
+    /// Lifts quarantines older than the policy's `quarantine_seconds`; the slots
+    /// then reselect, so a recovered newer version comes back.
+    fn expire_quarantine(&mut self) {
+        let Some((ttl, _)) = self.policy.quarantine_seconds else {
+            return;
+        };
+        let lifted = self.quarantine.expire(ttl, muster::now_unix());
+        if lifted.is_empty() {
+            return;
+        }
+        for (slot, entry) in &lifted {
+            tracing::info!(event = "quarantine_expired", slot = %slot, version = %entry.version, after_seconds = ttl);
+        }
+        save_quarantine(&self.spool.state(), &self.quarantine);
+        self.revisit_all();
+    }
+
+    fn revisit_all(&mut self) {
+        self.checksum
+            .revisit(&self.facts, &self.policy, &self.quarantine);
+        self.uplink
+            .revisit(&self.facts, &self.policy, &self.quarantine);
+        self.showcase
+            .revisit(&self.facts, &self.policy, &self.quarantine);
+    }
+
+    /// Re-reads the policy file if it changed, and lifts expired quarantines.
+    fn refresh(&mut self) {
+        self.reload_policy();
+        self.expire_quarantine();
+    }
+
     /// One pass over `incoming/`. Returns `Some` when the agent must stop.
     pub fn tick(&mut self) -> anyhow::Result<Option<Exit>> {
-        self.reload_policy();
+        self.refresh();
         self.failed_slots.clear();
         let (inputs, skipped) = self.spool.pending()?;
         for s in skipped {
@@ -353,7 +380,7 @@ impl Agent {
             if let Some(exit) = self.interrupted() {
                 return Ok(Some(exit));
             }
-            self.reload_policy();
+            self.refresh();
             match self.process(input) {
                 Ok(()) => {
                     self.processed += 1;

@@ -502,3 +502,65 @@ fn start_and_stop_hooks_run_once_and_a_failing_start_falls_back() {
     let r = report(&spool.path().join("outbox/a.txt-9-e3069283.json"));
     assert_ne!(r["checksum_plugin"], "crc32c@1.9.0");
 }
+
+/// With `quarantine_seconds` in the policy, a quarantined version comes back after
+/// that long (and here, still broken, is quarantined again); without it, the
+/// quarantine lasts for the process lifetime (the other failover tests).
+#[cfg(feature = "plugin-checksum-chaos")]
+#[test]
+fn quarantine_expires_when_the_policy_says_so() {
+    let spool = spool_with(&[("a.txt", b"a")]);
+    let policy = spool.path().join("policy.toml");
+    std::fs::write(&policy, "quarantine_seconds = 1\n").unwrap();
+    let mut child = std::process::Command::new(bin())
+        .args([
+            "run",
+            "--interval",
+            "50ms",
+            "--log-format",
+            "json",
+            "--policy",
+        ])
+        .arg(&policy)
+        .arg("--spool")
+        .arg(spool.path())
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_PANIC_AT", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let state = spool.path().join("state/quarantine.json");
+    let quarantined = |state: &Path| {
+        std::fs::read(state)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v["slots"]["checksum"].is_array())
+    };
+    wait_for("a.txt done", Duration::from_secs(20), || {
+        spool.path().join("done/a.txt").exists()
+    });
+    assert!(
+        quarantined(&state),
+        "1.9.0 panicked on its first call and was quarantined"
+    );
+    wait_for("the quarantine to lift", Duration::from_secs(20), || {
+        !quarantined(&state)
+    });
+    std::fs::write(spool.path().join("incoming/b.txt"), b"b").unwrap();
+    wait_for("b.txt done", Duration::from_secs(20), || {
+        spool.path().join("done/b.txt").exists()
+    });
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
+    let err = stderr_of(child);
+    assert!(err.contains("\"event\":\"quarantine_expired\""), "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("\"event\":\"quarantine\""))
+            .count(),
+        2,
+        "{err}"
+    );
+    assert_eq!(reports(&spool.path().join("outbox")).len(), 2);
+}

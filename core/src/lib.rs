@@ -114,7 +114,7 @@ pub use crate::policy::{
     DENY_ENV, Deny, PIN_ENV, PRERELEASE_ENV, Pin, Policy, PolicyError, Source, parse_deny,
     parse_pin,
 };
-pub use crate::quarantine::{Quarantine, QuarantineEntry};
+pub use crate::quarantine::{Quarantine, QuarantineEntry, now_unix};
 pub use crate::registration::{PluginMeta, Registration, VersionParts};
 pub use crate::rejection::Rejection;
 pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, SlotReport};

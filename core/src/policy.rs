@@ -76,6 +76,9 @@ pub struct Policy {
     pub denies: BTreeMap<String, Vec<Deny>>,
     /// Whether pre-releases may be selected, and who said so; `None` means no.
     pub allow_prerelease: Option<(bool, Source)>,
+    /// How long a quarantined version stays excluded, in seconds, and who said so;
+    /// `None`: for the lifetime of the process.
+    pub quarantine_seconds: Option<(u64, Source)>,
 }
 
 /// A policy string, variable or file is invalid.
@@ -170,6 +173,8 @@ pub fn parse_deny(input: &str) -> Result<(String, Version), PolicyError> {
 struct PolicyFile {
     #[serde(default)]
     allow_prerelease: Option<bool>,
+    #[serde(default)]
+    quarantine_seconds: Option<u64>,
     #[serde(default)]
     pin: BTreeMap<String, String>,
     #[serde(default)]
@@ -293,6 +298,7 @@ impl Policy {
     ///
     /// ```toml
     /// allow_prerelease = false
+    /// quarantine_seconds = 600   # optional; default: the process lifetime
     /// [pin]
     /// showcase = "^0.1"
     /// [deny]
@@ -318,6 +324,15 @@ impl Policy {
                     .map_err(|e| file_err(format!("key `deny.{slot}`: {e}")))?;
                 policy.deny(slot, version, source.clone());
             }
+        }
+        if let Some(seconds) = file.quarantine_seconds {
+            if seconds == 0 {
+                return Err(file_err(
+                    "key `quarantine_seconds`: must be at least 1 (omit it to quarantine for the process lifetime)"
+                        .to_owned(),
+                ));
+            }
+            policy.quarantine_seconds = Some((seconds, source.clone()));
         }
         if let Some(allow) = file.allow_prerelease {
             policy.allow_prerelease(allow, source);
@@ -352,6 +367,9 @@ impl Policy {
         }
         if over.allow_prerelease.is_some() {
             self.allow_prerelease = over.allow_prerelease;
+        }
+        if over.quarantine_seconds.is_some() {
+            self.quarantine_seconds = over.quarantine_seconds;
         }
         self
     }
@@ -485,6 +503,15 @@ mod tests {
         .unwrap();
         assert_eq!(p.pins["showcase"].source, Source::File(path.into()));
         assert!(p.denial("checksum", &Version::new(1, 1, 0)).is_some());
+        let p = Policy::from_toml("quarantine_seconds = 90\n", path).unwrap();
+        assert_eq!(p.quarantine_seconds, Some((90, Source::File(path.into()))));
+        let e = Policy::from_toml("quarantine_seconds = 0\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("policy.toml") && e.contains("quarantine_seconds"),
+            "{e}"
+        );
         let e = Policy::from_toml("[pins]\nshowcase = \"^0.1\"\n", path)
             .unwrap_err()
             .to_string();

@@ -39,9 +39,7 @@ impl Quarantine {
         if entries.iter().any(|e| e.version == version) {
             return false;
         }
-        let since_unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let since_unix = now_unix();
         entries.push(QuarantineEntry {
             version,
             reason: reason.into(),
@@ -55,8 +53,51 @@ impl Quarantine {
         self.slots.get(slot)?.iter().find(|e| &e.version == version)
     }
 
+    /// Lifts quarantines older than `ttl_seconds` at `now_unix`; returns them.
+    pub fn expire(&mut self, ttl_seconds: u64, now_unix: u64) -> Vec<(String, QuarantineEntry)> {
+        let mut lifted = Vec::new();
+        for (slot, entries) in &mut self.slots {
+            entries.retain(|e| {
+                let keep = now_unix.saturating_sub(e.since_unix) < ttl_seconds;
+                if !keep {
+                    lifted.push((slot.clone(), e.clone()));
+                }
+                keep
+            });
+        }
+        self.slots.retain(|_, entries| !entries.is_empty());
+        lifted
+    }
+
     /// Whether nothing is quarantined.
     pub fn is_empty(&self) -> bool {
         self.slots.values().all(Vec::is_empty)
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use semver::Version;
+
+    use crate::Quarantine;
+
+    #[test]
+    fn entries_expire_after_their_ttl() {
+        let mut q = Quarantine::new();
+        assert!(q.add("uplink", Version::new(1, 1, 0), "panicked"));
+        assert!(!q.add("uplink", Version::new(1, 1, 0), "again"));
+        let since = q.get("uplink", &Version::new(1, 1, 0)).unwrap().since_unix;
+        assert!(q.expire(60, since + 59).is_empty());
+        let lifted = q.expire(60, since + 60);
+        assert_eq!(lifted.len(), 1);
+        assert_eq!(lifted[0].0, "uplink");
+        assert!(q.is_empty() && q.slots.is_empty());
     }
 }

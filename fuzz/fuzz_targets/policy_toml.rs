@@ -15,6 +15,10 @@ fn to_toml(policy: &Policy) -> String {
     if let Some((allow, _)) = &policy.allow_prerelease {
         doc.insert("allow_prerelease".into(), toml::Value::Boolean(*allow));
     }
+    if let Some((seconds, _)) = &policy.quarantine_seconds {
+        let seconds = i64::try_from(*seconds).expect("parsed from a TOML integer");
+        doc.insert("quarantine_seconds".into(), toml::Value::Integer(seconds));
+    }
     let pins: toml::value::Table = policy
         .pins
         .iter()
