@@ -149,74 +149,68 @@ fn chart(
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(55);
+    // The two coordinate systems have different types; the drawing is the same.
+    macro_rules! draw {
+        ($chart:expr) => {{
+            let mut chart = $chart.map_err(|e| anyhow::anyhow!("{e}"))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .draw()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for (i, (name, points)) in series.iter().enumerate() {
+                let color = COLORS[i % COLORS.len()];
+                chart
+                    .draw_series(LineSeries::new(
+                        points.iter().copied(),
+                        color.stroke_width(2),
+                    ))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }};
+    }
     if log {
-        let mut chart = builder
-            .build_cartesian_2d(
-                (1.0..x_max * 1.5).log_scale(),
-                (y_min / 2.0..y_max * 2.0).log_scale(),
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .draw()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for (i, (name, points)) in series.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(2),
-                ))
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        draw!(builder.build_cartesian_2d(
+            (1.0..x_max * 1.5).log_scale(),
+            (y_min / 2.0..y_max * 2.0).log_scale(),
+        ));
     } else {
-        let mut chart = builder
-            .build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_max * 1.1)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .draw()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for (i, (name, points)) in series.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(2),
-                ))
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        draw!(builder.build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_max * 1.1));
     }
     root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    #[test]
+    fn plots_the_committed_full_run() {
+        let results: Value = serde_json::from_str(include_str!("../results/full.json")).unwrap();
+        let dir = std::env::temp_dir().join(format!("muster-plot-test-{}", std::process::id()));
+        crate::plot::all(&results, &dir).unwrap();
+        for name in ["selection.svg", "process.svg", "size.svg"] {
+            let svg = std::fs::read_to_string(dir.join(name)).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.contains("<polyline"),
+                "{name}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
