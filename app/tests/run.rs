@@ -278,30 +278,29 @@ fn policy_changes_apply_live_and_a_bad_file_keeps_the_last_good_policy() {
         &["--policy", policy.to_str().unwrap()],
     );
     let incoming = spool.path().join("incoming");
-    std::fs::write(incoming.join("1.txt"), b"one").unwrap();
     let outbox = spool.path().join("outbox");
-    wait_for("report 1", Duration::from_secs(20), || {
-        reports(&outbox).len() == 1
-    });
-    let first = report(&outbox.join(&reports(&outbox)[0]));
-    assert_eq!(first["checksum_plugin"], "crc32c@1.0.0");
+    // Drops an input and returns which checksum version reported it.
+    let checksum_of = |name: &str| {
+        std::fs::write(incoming.join(name), name.as_bytes()).unwrap();
+        wait_for(name, Duration::from_secs(20), || {
+            reports(&outbox).iter().any(|n| n.starts_with(name))
+        });
+        let file = reports(&outbox)
+            .into_iter()
+            .find(|n| n.starts_with(name))
+            .unwrap();
+        report(&outbox.join(file))["checksum_plugin"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(checksum_of("1.txt"), "crc32c@1.0.0");
 
     // A malformed file: reported, last good policy stays in force. (The agent
     // re-reads the policy before each unit, so writing the policy before the input
     // orders the two; the write is a rename, as an operator's editor or deploy does.)
     replace_file(&policy, "[pin\nchecksum = ");
-    std::fs::write(incoming.join("2.txt"), b"two").unwrap();
-    wait_for("report 2", Duration::from_secs(20), || {
-        reports(&outbox).len() == 2
-    });
-    let second = reports(&outbox)
-        .into_iter()
-        .find(|n| n.starts_with("2.txt"))
-        .unwrap();
-    assert_eq!(
-        report(&outbox.join(second))["checksum_plugin"],
-        "crc32c@1.0.0"
-    );
+    assert_eq!(checksum_of("2.txt"), "crc32c@1.0.0");
     assert_eq!(
         std::fs::read_to_string(&policy).unwrap(),
         "[pin\nchecksum = ",
@@ -310,18 +309,7 @@ fn policy_changes_apply_live_and_a_bad_file_keeps_the_last_good_policy() {
 
     // A good change takes effect at the next unit, without a restart.
     replace_file(&policy, "allow_prerelease = true\n");
-    std::fs::write(incoming.join("3.txt"), b"three").unwrap();
-    wait_for("report 3", Duration::from_secs(20), || {
-        reports(&outbox).len() == 3
-    });
-    let third = reports(&outbox)
-        .into_iter()
-        .find(|n| n.starts_with("3.txt"))
-        .unwrap();
-    assert_eq!(
-        report(&outbox.join(third))["checksum_plugin"],
-        "crc32c@1.2.0-beta.1"
-    );
+    assert_eq!(checksum_of("3.txt"), "crc32c@1.2.0-beta.1");
 
     signal(&child, "TERM");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
