@@ -395,11 +395,7 @@ impl Policy {
                     pin.req, pin.source
                 )),
                 Some(info) => {
-                    if !info
-                        .plugins()
-                        .iter()
-                        .any(|p| pin.req.matches(&p.version.to_version()))
-                    {
+                    if !info.entries().iter().any(|e| pin.req.matches(&e.version)) {
                         problems.push(format!(
                             "pin {slot}={} ({}) matches no compiled-in version",
                             pin.req, pin.source
@@ -416,11 +412,11 @@ impl Policy {
                 ));
                 continue;
             };
-            let plugins = info.plugins();
             for d in denies {
-                if !plugins
+                if !info
+                    .entries()
                     .iter()
-                    .any(|p| p.version.to_version().cmp_precedence(&d.version).is_eq())
+                    .any(|e| e.version.cmp_precedence(&d.version).is_eq())
                 {
                     problems.push(format!(
                         "deny {slot}@{} ({}) names a version that is not compiled in",

@@ -157,7 +157,7 @@ pub struct SlotInfo {
     /// The slot's description.
     pub description: &'static str,
     explain: fn(&Selector<'_>) -> SlotReport,
-    plugins: fn() -> Vec<&'static PluginMeta>,
+    entries: fn() -> &'static [IndexEntry],
 }
 
 impl std::fmt::Debug for SlotInfo {
@@ -175,7 +175,7 @@ impl SlotInfo {
             name: S::NAME,
             description: S::DESCRIPTION,
             explain: explain_slot::<S>,
-            plugins: slot_plugins::<S>,
+            entries: slot_entries::<S>,
         }
     }
 
@@ -186,7 +186,17 @@ impl SlotInfo {
 
     /// The registered versions, newest first.
     pub fn plugins(&self) -> Vec<&'static PluginMeta> {
-        (self.plugins)()
+        self.entries().iter().map(|e| e.meta).collect()
+    }
+
+    /// Versions registered more than once: `(version, crates)`.
+    pub fn ambiguities(&self) -> Vec<(Version, Vec<&'static str>)> {
+        ambiguities(self.entries())
+    }
+
+    /// The slot's sorted entries, versions parsed once (the slot's index).
+    pub(crate) fn entries(&self) -> &'static [IndexEntry] {
+        (self.entries)()
     }
 }
 
@@ -194,12 +204,8 @@ fn explain_slot<S: Slot + ?Sized>(selector: &Selector<'_>) -> SlotReport {
     selector.explain::<S>()
 }
 
-fn slot_plugins<S: Slot + ?Sized>() -> Vec<&'static PluginMeta> {
-    metas(S::index().entries())
-}
-
-fn metas(entries: &[IndexEntry]) -> Vec<&'static PluginMeta> {
-    entries.iter().map(|e| e.meta).collect()
+fn slot_entries<S: Slot + ?Sized>() -> &'static [IndexEntry] {
+    S::index().entries()
 }
 
 /// Every slot compiled into this binary, sorted by name.
@@ -234,15 +240,12 @@ pub fn registry_problems() -> Vec<String> {
         }
     }
     for slot in &slots {
-        let plugins = slot.plugins();
-        for pair in plugins.windows(2) {
-            let (a, b) = (pair[0].version.to_version(), pair[1].version.to_version());
-            if a.cmp_precedence(&b).is_eq() {
-                problems.push(format!(
-                    "slot `{}` version {} is registered twice: by crate `{}` and by crate `{}`",
-                    slot.name, pair[0].version, pair[0].crate_name, pair[1].crate_name
-                ));
-            }
+        for (version, crates) in slot.ambiguities() {
+            problems.push(format!(
+                "slot `{}` version {version} is registered more than once: by crates `{}`",
+                slot.name,
+                crates.join("` and `")
+            ));
         }
     }
     problems
