@@ -67,3 +67,34 @@ pub fn check_checksum(plugin: &dyn Checksum) {
     let long = noise(1 << 20);
     assert_eq!(crc(&long), reference_crc32c(&long), "1 MiB buffer");
 }
+
+/// What a plugin crate registered, for its own tests: `(slot, name, team, requires)`
+/// of the one registration from `package`, whose version must equal
+/// `package_version` (each release is its own package, versioned like its plugin).
+/// Call as `registration(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`.
+pub fn registration(
+    package: &str,
+    package_version: &str,
+) -> (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Vec<String>,
+) {
+    let found: Vec<_> = muster::plugins()
+        .into_iter()
+        .filter(|m| m.package == package)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "package {package} should register exactly one plugin version"
+    );
+    let meta = found[0];
+    assert_eq!(
+        meta.version.text, package_version,
+        "plugin version of {package}"
+    );
+    let requires = meta.requires.iter().map(ToString::to_string).collect();
+    (meta.slot, meta.name, meta.team, requires)
+}

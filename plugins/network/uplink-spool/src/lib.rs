@@ -119,19 +119,11 @@ mod tests {
 
     #[test]
     fn is_registered_as_relay() {
-        let meta = muster::plugins()
-            .into_iter()
-            .find(|m| m.package == env!("CARGO_PKG_NAME"))
-            .expect("registered");
-        assert_eq!(
-            (meta.slot, meta.name, meta.version.text, meta.team),
-            (
-                "uplink",
-                "relay",
-                env!("CARGO_PKG_VERSION"),
-                Some("network")
-            )
+        let (slot, name, team, requires) = edge_contract::conformance::registration(
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
         );
-        assert!(meta.requires.is_empty());
+        assert_eq!((slot, name, team), ("uplink", "relay", Some("network")));
+        assert!(requires.is_empty(), "{requires:?}");
     }
 }

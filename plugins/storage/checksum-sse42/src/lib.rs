@@ -73,20 +73,11 @@ mod tests {
 
     #[test]
     fn is_registered_as_crc32c() {
-        let meta = muster::plugins()
-            .into_iter()
-            .find(|m| m.package == env!("CARGO_PKG_NAME"))
-            .expect("registered");
-        assert_eq!(
-            (meta.slot, meta.name, meta.version.text, meta.team),
-            (
-                "checksum",
-                "crc32c",
-                env!("CARGO_PKG_VERSION"),
-                Some("storage")
-            )
+        let (slot, name, team, requires) = edge_contract::conformance::registration(
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
         );
-        let requires: Vec<String> = meta.requires.iter().map(ToString::to_string).collect();
+        assert_eq!((slot, name, team), ("checksum", "crc32c", Some("storage")));
         assert_eq!(requires, ["arch=x86_64", "cpu=sse4.2"]);
     }
 }

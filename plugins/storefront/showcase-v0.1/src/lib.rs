@@ -57,19 +57,14 @@ mod tests {
 
     #[test]
     fn is_registered_as_banner_0_1_0() {
-        let meta = muster::plugins()
-            .into_iter()
-            .find(|m| m.package == env!("CARGO_PKG_NAME"))
-            .expect("registered");
-        assert_eq!(
-            (meta.slot, meta.name, meta.version.text, meta.team),
-            (
-                "showcase",
-                "banner",
-                env!("CARGO_PKG_VERSION"),
-                Some("storefront")
-            )
+        let (slot, name, team, requires) = edge_contract::conformance::registration(
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
         );
-        assert!(meta.requires.is_empty());
+        assert_eq!(
+            (slot, name, team),
+            ("showcase", "banner", Some("storefront"))
+        );
+        assert!(requires.is_empty(), "{requires:?}");
     }
 }
