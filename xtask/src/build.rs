@@ -10,10 +10,11 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::auditable::{self, Mode};
 use crate::config::{Config, DEFAULT_SET};
 use crate::plan::{PlannedPlugin, Resolved, hex};
 use crate::project::{self, APP_PACKAGE, Project};
-use crate::{check, elf, listing, sync};
+use crate::{check, elf, listing, sbom, sync};
 
 /// Name of the manifest written beside the binary in `dist/<set>/`.
 pub(crate) const MANIFEST: &str = "edge-agent.manifest.json";
@@ -30,32 +31,45 @@ pub(crate) struct Build {
     /// Target triple (default: the host's, from `rustc -vV`).
     #[arg(long)]
     target: Option<String>,
+    /// Build with plain `cargo build` instead of `cargo auditable build`: the binary does
+    /// not carry its dependency list (scanners see an opaque binary). Recorded as
+    /// `"auditable": false` in the manifest; not for binaries that ship.
+    #[arg(long)]
+    no_auditable: bool,
 }
 
 /// What `dist/<set>/edge-agent.manifest.json` records (and, without `binary`, what the build passes
 /// to the app in `MUSTER_BUILD_MANIFEST`).
+/// `cargo xtask rebuild` reads it back (`crate::rebuild::Recorded`): a test checks the two agree.
 #[derive(Debug, Serialize)]
-struct BuildManifest<'a> {
-    set: &'a str,
-    plan_hash: String,
-    teams: &'a [String],
-    plugins: &'a [PlannedPlugin],
-    features: &'a [String],
-    target: &'a str,
-    profile: &'a str,
-    rustc: String,
-    git_revision: String,
-    git_dirty: bool,
+pub(crate) struct BuildManifest<'a> {
+    pub(crate) set: &'a str,
+    pub(crate) plan_hash: String,
+    pub(crate) teams: &'a [String],
+    pub(crate) plugins: &'a [PlannedPlugin],
+    pub(crate) features: &'a [String],
+    pub(crate) target: &'a str,
+    pub(crate) profile: &'a str,
+    pub(crate) rustc: String,
+    pub(crate) git_revision: String,
+    pub(crate) git_dirty: bool,
+    /// Built with `cargo auditable build`: the binary carries its dependency list.
+    pub(crate) auditable: bool,
+    /// The CycloneDX SBOM's file name, beside the binary.
+    pub(crate) sbom: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    binary: Option<Binary>,
+    pub(crate) binary: Option<Binary>,
+    /// SHA-256 of the SBOM file (it names the binary's hash, so it is written after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sbom_sha256: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Binary {
-    path: String,
-    size: u64,
-    sha256: String,
-    statically_linked: bool,
+#[derive(Debug, Serialize, serde::Deserialize, Clone, PartialEq, Eq)]
+pub(crate) struct Binary {
+    pub(crate) path: String,
+    pub(crate) size: u64,
+    pub(crate) sha256: String,
+    pub(crate) statically_linked: bool,
 }
 
 /// Everything decided before cargo runs: the plan, the target and what the manifest
@@ -67,9 +81,11 @@ pub(crate) struct Prepared {
     pub(crate) target: String,
     /// A Linux target: linked with `+crt-static` and checked for static linking.
     pub(crate) linux: bool,
-    rustc: String,
-    git_revision: String,
-    git_dirty: bool,
+    /// `cargo auditable build` or, with `--no-auditable`, `cargo build`.
+    pub(crate) mode: Mode,
+    pub(crate) rustc: String,
+    pub(crate) git_revision: String,
+    pub(crate) git_dirty: bool,
 }
 
 impl Build {
@@ -79,6 +95,7 @@ impl Build {
             set: set.to_owned(),
             profile: "release".to_owned(),
             target: None,
+            no_auditable: false,
         }
     }
 
@@ -90,6 +107,7 @@ impl Build {
 
     /// Plans the set and refuses stale generated files or failing checks.
     pub(crate) fn prepare(&self, project: &Project) -> Result<Prepared> {
+        let mode = Mode::choose(self.no_auditable)?;
         let config = Config::load(project)?;
         let plan = Resolved::new(&config, &self.set)?;
         eprint!("{}", plan.table());
@@ -106,6 +124,7 @@ impl Build {
             host,
             linux,
             target,
+            mode,
             rustc: project::stdout(project.command(&rustc()).arg("-V"))?
                 .trim()
                 .to_string(),
@@ -116,7 +135,29 @@ impl Build {
 }
 
 impl Prepared {
-    fn manifest(&self) -> BuildManifest<'_> {
+    /// A plan for `set` as `build` would prepare it, without the sync check, the checks or
+    /// the tool check (tests that need no binary: the SBOM, the manifest's shape).
+    #[cfg(test)]
+    pub(crate) fn unbuilt(project: &Project, set: &str) -> Result<Prepared> {
+        let config = Config::load(project)?;
+        let host = host_triple(project)?;
+        let (git_revision, git_dirty) = git_state(project);
+        Ok(Prepared {
+            plan: Resolved::new(&config, set)?,
+            profile: "release".to_owned(),
+            linux: host.contains("-linux-"),
+            target: host.clone(),
+            host,
+            mode: Mode::Auditable,
+            rustc: project::stdout(project.command(&rustc()).arg("-V"))?
+                .trim()
+                .to_string(),
+            git_revision,
+            git_dirty,
+        })
+    }
+
+    pub(crate) fn manifest(&self) -> BuildManifest<'_> {
         BuildManifest {
             set: &self.plan.set,
             plan_hash: self.plan.hash(),
@@ -128,7 +169,10 @@ impl Prepared {
             rustc: self.rustc.clone(),
             git_revision: self.git_revision.clone(),
             git_dirty: self.git_dirty,
+            auditable: self.mode.is_auditable(),
+            sbom: sbom::FILE,
             binary: None,
+            sbom_sha256: None,
         }
     }
 
@@ -155,12 +199,27 @@ impl Prepared {
 
         let bytes = std::fs::read(&binary)?;
         let mut manifest = self.manifest();
-        manifest.binary = Some(Binary {
+        let shown = Binary {
             path: project.display(&binary),
             size: bytes.len() as u64,
             sha256: hex(&Sha256::digest(&bytes)),
             statically_linked: self.linux,
-        });
+        };
+        let sbom_path = dist.join(sbom::FILE);
+        let sbom_text = match sbom::generate(project, self, &shown.sha256) {
+            Ok(text) => text,
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&dist);
+                return Err(err.context(format!(
+                    "removed {}: cannot write its SBOM",
+                    project.display(&dist)
+                )));
+            }
+        };
+        std::fs::write(&sbom_path, &sbom_text)
+            .with_context(|| format!("cannot write {}", sbom_path.display()))?;
+        manifest.sbom_sha256 = Some(hex(&Sha256::digest(sbom_text.as_bytes())));
+        manifest.binary = Some(shown);
         let manifest_path = dist.join(MANIFEST);
         std::fs::write(
             &manifest_path,
@@ -172,10 +231,16 @@ impl Prepared {
         }
         let shown = manifest.binary.as_ref().expect("set above");
         println!(
-            "built {} ({} bytes, sha256 {}) and {}",
+            "built {} ({} bytes, sha256 {}{}), {} and {}",
             shown.path,
             shown.size,
             shown.sha256,
+            if self.mode.is_auditable() {
+                ", dependency list embedded by cargo auditable"
+            } else {
+                ", NOT auditable (--no-auditable)"
+            },
+            project.display(&sbom_path),
             project.display(&manifest_path)
         );
         Ok(())
@@ -196,21 +261,21 @@ impl Prepared {
         rustflags.push(' ');
         rustflags.push_str(&remap_flags(project, &default_target_dir).join(" "));
         let mut cmd = project.cargo();
-        cmd.args([
-            "build",
-            "--package",
-            APP_PACKAGE,
-            "--profile",
-            &self.profile,
-            "--target",
-            &self.target,
-        ])
-        .arg("--no-default-features")
-        .args(["--features", &plan.features.join(",")])
-        .env("RUSTFLAGS", rustflags.trim())
-        .env("MUSTER_BUILD_SET", &plan.set)
-        .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
-        .env("MUSTER_BUILD_MANIFEST", serde_json::to_string(&manifest)?);
+        cmd.args(self.mode.build_args())
+            .args([
+                "--package",
+                APP_PACKAGE,
+                "--profile",
+                &self.profile,
+                "--target",
+                &self.target,
+            ])
+            .arg("--no-default-features")
+            .args(["--features", &plan.features.join(",")])
+            .env("RUSTFLAGS", rustflags.trim())
+            .env("MUSTER_BUILD_SET", &plan.set)
+            .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
+            .env("MUSTER_BUILD_MANIFEST", serde_json::to_string(&manifest)?);
         if let Some(dir) = target_dir {
             cmd.arg("--target-dir").arg(dir);
         }
@@ -256,7 +321,7 @@ fn remap_flags(project: &Project, target_dir: &Path) -> Vec<String> {
         "--remap-path-prefix={}=/muster",
         project.root.display()
     )];
-    if let Some(home) = cargo_home() {
+    if let Some(home) = auditable::cargo_home() {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }
     flags.push(format!(
@@ -413,12 +478,6 @@ pub(crate) fn host_triple(project: &Project) -> Result<String> {
         .find_map(|line| line.strip_prefix("host: "))
         .map(|host| host.trim().to_string())
         .context("`rustc -vV` printed no `host:` line")
-}
-
-fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
 }
 
 /// Cargo's target directory for this workspace.

@@ -7,6 +7,7 @@
 //! A library (with a thin binary) so that the fuzz targets can reach the team-file
 //! parser, [`parse_team`].
 
+mod auditable;
 mod bench;
 mod build;
 mod check;
@@ -19,10 +20,12 @@ mod new_plugin;
 mod plan;
 mod project;
 mod repro;
+mod sbom;
 mod sync;
 mod test;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 pub use crate::config::parse_team;
 

@@ -662,3 +662,144 @@ fn team_file_text_parses_without_disk_and_names_each_problem() {
     let unknown = crate::parse_team("teams/t.toml", "t", "[team]\n", &slots).unwrap_err();
     assert!(unknown[0].starts_with("teams/t.toml:1:"), "{unknown:?}");
 }
+
+/// The SBOM of `set`, generated for a stand-in binary hash, as JSON (no build needed:
+/// the SBOM comes from the resolved graph, the hash is only recorded).
+fn sbom_of(set: &str) -> (serde_json::Value, String) {
+    let project = Project::current();
+    let prepared = crate::build::Prepared::unbuilt(&project, set).unwrap();
+    let text = crate::sbom::generate(&project, &prepared, &"ab".repeat(32))
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    (serde_json::from_str(&text).unwrap(), text)
+}
+
+fn components(sbom: &serde_json::Value) -> &Vec<serde_json::Value> {
+    sbom["components"].as_array().unwrap()
+}
+
+fn component<'a>(sbom: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    components(sbom).iter().find(|c| c["name"] == name)
+}
+
+fn property<'a>(component: &'a serde_json::Value, name: &str) -> Vec<&'a str> {
+    component["properties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == name)
+        .map(|p| p["value"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn each_sets_sbom_lists_exactly_its_linked_crates_with_version_license_and_source() {
+    let project = Project::current();
+    let config = Config::load(&project).unwrap();
+    let (default, _) = sbom_of("default");
+    let (minimal, _) = sbom_of("edge-minimal");
+    for (set, sbom) in [("default", &default), ("edge-minimal", &minimal)] {
+        assert_eq!(sbom["bomFormat"], "CycloneDX");
+        assert_eq!(sbom["specVersion"], "1.5");
+        let app = &sbom["metadata"]["component"];
+        assert_eq!(app["name"], "edge-agent");
+        assert_eq!(app["hashes"][0]["content"], "ab".repeat(32));
+        assert_eq!(property(app, "muster:set"), [set]);
+        let plan = Resolved::new(&config, set).unwrap();
+        assert_eq!(property(app, "muster:plan-hash"), [plan.hash().as_str()]);
+        for c in components(sbom) {
+            let name = c["name"].as_str().unwrap();
+            assert!(c["version"].is_string(), "{name}: no version");
+            assert!(c["licenses"].is_array(), "{name}: no license");
+            let source = property(c, crate::sbom::SOURCE);
+            assert_eq!(source.len(), 1, "{name}: {source:?}");
+            if source[0] == "crates.io" {
+                let purl = c["purl"].as_str().unwrap();
+                assert_eq!(
+                    purl,
+                    format!("pkg:cargo/{name}@{}", c["version"].as_str().unwrap())
+                );
+                assert_eq!(c["hashes"][0]["alg"], "SHA-256", "{name}");
+            } else {
+                assert!(source[0].starts_with("path+"), "{name}: {source:?}");
+                assert!(
+                    c["purl"].is_null(),
+                    "{name}: a path crate has no crates.io purl"
+                );
+                assert!(!source[0].contains("/work/"), "machine path in {source:?}");
+            }
+        }
+        // Every plugin of the plan is a component with its slot, team and version.
+        for p in &plan.plugins {
+            let c = component(sbom, &p.package)
+                .unwrap_or_else(|| panic!("{set}: plugin {} missing", p.package));
+            assert_eq!(property(c, crate::sbom::SLOT), [p.slot.as_str()]);
+            assert_eq!(property(c, crate::sbom::TEAM), [p.team.as_str()]);
+            assert_eq!(
+                property(c, crate::sbom::PLUGIN_VERSION),
+                [p.version.as_str()]
+            );
+            assert_eq!(property(c, crate::sbom::PLUGIN_NAME), [p.name.as_str()]);
+        }
+        // Only what is linked: the set's plugins, no proc macro, no dev- or build-only crate.
+        let plugin_components = components(sbom)
+            .iter()
+            .filter(|c| !property(c, crate::sbom::SLOT).is_empty())
+            .count();
+        assert_eq!(plugin_components, plan.plugins.len(), "{set}");
+        for absent in [
+            "muster-macros",
+            "serde_derive",
+            "clap_derive",
+            "tempfile",
+            "linkme-impl",
+        ] {
+            assert!(
+                component(sbom, absent).is_none(),
+                "{set}: {absent} is not linked"
+            );
+        }
+        for present in ["muster", "edge-contract", "serde", "clap", "linkme"] {
+            assert!(
+                component(sbom, present).is_some(),
+                "{set}: {present} missing"
+            );
+        }
+        // The dependency graph names only components of this SBOM.
+        let refs: std::collections::BTreeSet<&str> = components(sbom)
+            .iter()
+            .map(|c| c["bom-ref"].as_str().unwrap())
+            .chain([app["bom-ref"].as_str().unwrap()])
+            .collect();
+        for dep in sbom["dependencies"].as_array().unwrap() {
+            assert!(refs.contains(dep["ref"].as_str().unwrap()));
+            for on in dep["dependsOn"].as_array().into_iter().flatten() {
+                assert!(refs.contains(on.as_str().unwrap()), "{on}");
+            }
+        }
+    }
+    // crc32c comes only with the hardware checksum plugin: in default, not in edge-minimal.
+    assert!(component(&default, "crc32c").is_some());
+    assert!(component(&minimal, "crc32c").is_none());
+    assert!(component(&minimal, "checksum-sse42").is_none());
+}
+
+#[test]
+fn the_sbom_validates_against_the_cyclonedx_schema() {
+    let (_, text) = sbom_of("default");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge-agent.cdx.json");
+    std::fs::write(&path, &text).unwrap();
+    crate::tools::validate_cyclonedx(&path, "1.5")
+        .unwrap_or_else(|err| panic!("{err:#}"))
+        .unwrap_or_else(|problems| panic!("{}: {problems}", path.display()));
+    // The validator does reject what the schema forbids.
+    std::fs::write(
+        &path,
+        text.replacen("\"type\": \"library\"", "\"type\": \"plugin\"", 1),
+    )
+    .unwrap();
+    let problems = crate::tools::validate_cyclonedx(&path, "1.5")
+        .unwrap()
+        .unwrap_err();
+    assert!(problems.contains("components/"), "{problems}");
+}
