@@ -22,6 +22,7 @@ mod project;
 mod rebuild;
 mod repro;
 mod sbom;
+mod scan;
 mod sync;
 mod test;
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::build::{Binary, BuildManifest, MANIFEST, target_dir};
@@ -27,7 +27,7 @@ pub(crate) struct Rebuild {
 
 /// A manifest as `cargo xtask build` wrote it (`crate::build::BuildManifest`): every
 /// key required, no other key allowed.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Recorded {
     pub(crate) set: String,
@@ -78,6 +78,13 @@ pub(crate) struct Checked {
 }
 
 impl Rebuild {
+    /// A rebuild of the binary `manifest` describes.
+    pub(crate) fn of(manifest: &Path) -> Rebuild {
+        Rebuild {
+            manifest: manifest.to_owned(),
+        }
+    }
+
     pub(crate) fn run(&self) -> Result<()> {
         let project = Project::current();
         let checked = check_inputs(&project, &self.manifest, &current_rustc(&project)?)?;
@@ -348,4 +355,245 @@ fn clone_at(project: &Project, dir: &Path, revision: &str) -> Result<()> {
             .args(["checkout", "--quiet", "--detach", revision]),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use sha2::{Digest, Sha256};
+
+    use crate::build::{Binary, MANIFEST, Prepared};
+    use crate::plan::hex;
+    use crate::project::Project;
+    use crate::rebuild::{Rebuild, Recorded, check_inputs, current_rustc, differences};
+
+    #[test]
+    fn the_manifest_build_writes_is_the_one_rebuild_reads() {
+        let project = Project::current();
+        let prepared = Prepared::unbuilt(&project, "edge-minimal").unwrap();
+        let mut manifest = prepared.manifest();
+        manifest.binary = Some(Binary {
+            path: "dist/edge-minimal/edge-agent".into(),
+            size: 3,
+            sha256: "ab".repeat(32),
+            statically_linked: true,
+        });
+        manifest.sbom_sha256 = Some("cd".repeat(32));
+        let written = serde_json::to_value(&manifest).unwrap();
+        let read: Recorded = serde_json::from_value(written.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), written);
+        // What the build embeds is what rebuild looks for in the binary.
+        manifest.binary = None;
+        manifest.sbom_sha256 = None;
+        assert_eq!(
+            read.embedded().unwrap(),
+            serde_json::to_string(&manifest).unwrap()
+        );
+    }
+
+    /// A `dist/<dir>/` with a stand-in binary that embeds `recorded`'s manifest, its SBOM
+    /// and its manifest; returns the manifest's path.
+    fn fake_dist(root: &Path, dir: &str, recorded: &mut Recorded) -> PathBuf {
+        let dist = root.join("dist").join(dir);
+        std::fs::create_dir_all(&dist).unwrap();
+        let mut bytes = b"\x7fELF stand-in\0".to_vec();
+        bytes.extend(recorded.embedded().unwrap().as_bytes());
+        bytes.extend(b"\0rest of the binary");
+        std::fs::write(dist.join("edge-agent"), &bytes).unwrap();
+        recorded.binary.size = bytes.len() as u64;
+        recorded.binary.sha256 = hex(&Sha256::digest(&bytes));
+        let sbom = b"{\"bomFormat\": \"CycloneDX\"}\n";
+        std::fs::write(dist.join(&recorded.sbom), sbom).unwrap();
+        recorded.sbom_sha256 = hex(&Sha256::digest(sbom));
+        let manifest = dist.join(MANIFEST);
+        std::fs::write(&manifest, serde_json::to_string_pretty(recorded).unwrap()).unwrap();
+        manifest
+    }
+
+    fn recorded(project: &Project) -> Recorded {
+        let head = crate::project::stdout(project.command("git").args(["rev-parse", "HEAD"]))
+            .unwrap()
+            .trim()
+            .to_owned();
+        Recorded {
+            set: "edge-minimal".into(),
+            plan_hash: "11".repeat(32),
+            teams: vec!["storage".into()],
+            plugins: Vec::new(),
+            features: vec!["plugin-checksum-table".into()],
+            target: "x86_64-unknown-linux-gnu".into(),
+            profile: "release".into(),
+            rustc: current_rustc(project).unwrap(),
+            git_revision: head,
+            git_dirty: false,
+            auditable: true,
+            sbom: "edge-agent.cdx.json".into(),
+            binary: Binary {
+                path: "dist/edge-minimal/edge-agent".into(),
+                size: 0,
+                sha256: String::new(),
+                statically_linked: true,
+            },
+            sbom_sha256: String::new(),
+        }
+    }
+
+    /// Every file under `dir` with its content.
+    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(snapshot(&path));
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+        files
+    }
+
+    /// `cargo xtask rebuild MANIFEST` fails before building, with `expected` in the error,
+    /// and leaves `dist/` as it was.
+    fn refused(root: &Path, manifest: &Path, expected: &[&str]) {
+        let before = snapshot(&root.join("dist"));
+        let err = format!("{:#}", Rebuild::of(manifest).run().unwrap_err());
+        for e in expected {
+            assert!(err.contains(e), "expected {e:?} in: {err}");
+        }
+        assert_eq!(snapshot(&root.join("dist")), before, "dist/ changed");
+    }
+
+    #[test]
+    fn good_inputs_pass_the_checks() {
+        let project = Project::current();
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = fake_dist(dir.path(), "edge-minimal", &mut recorded(&project));
+        let rustc = current_rustc(&project).unwrap();
+        let checked = check_inputs(&project, &manifest, &rustc).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(
+            checked.binary,
+            dir.path().join("dist/edge-minimal/edge-agent")
+        );
+    }
+
+    #[test]
+    fn a_manifest_from_another_set_is_refused() {
+        let project = Project::current();
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = fake_dist(dir.path(), "default", &mut recorded(&project));
+        refused(
+            dir.path(),
+            &manifest,
+            &["records set `edge-minimal` but is in the directory of set `default`"],
+        );
+    }
+
+    #[test]
+    fn a_tampered_binary_sbom_or_manifest_is_refused_naming_what_changed() {
+        let project = Project::current();
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = fake_dist(dir.path(), "edge-minimal", &mut recorded(&project));
+        let binary = dir.path().join("dist/edge-minimal/edge-agent");
+        let good = std::fs::read(&binary).unwrap();
+        let mut bad = good.clone();
+        bad[3] ^= 1;
+        std::fs::write(&binary, &bad).unwrap();
+        refused(
+            dir.path(),
+            &manifest,
+            &[
+                "edge-minimal/edge-agent has sha256",
+                "the binary or the manifest was changed",
+            ],
+        );
+        std::fs::write(&binary, &good).unwrap();
+
+        let sbom = dir.path().join("dist/edge-minimal/edge-agent.cdx.json");
+        let good_sbom = std::fs::read(&sbom).unwrap();
+        std::fs::write(&sbom, b"{}").unwrap();
+        refused(
+            dir.path(),
+            &manifest,
+            &["the SBOM or the manifest was changed"],
+        );
+        std::fs::write(&sbom, good_sbom).unwrap();
+
+        // Edit the manifest's features (keeping the binary's hash): the embedded copy disagrees.
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            text.replace("plugin-checksum-table", "plugin-checksum-sse42"),
+        )
+        .unwrap();
+        refused(
+            dir.path(),
+            &manifest,
+            &[
+                "does not match the manifest embedded in",
+                "differs in `features`",
+            ],
+        );
+        std::fs::write(
+            &manifest,
+            text.replace("\"teams\"", "\"colour\": 1, \"teams\""),
+        )
+        .unwrap();
+        refused(
+            dir.path(),
+            &manifest,
+            &["not a manifest written by `cargo xtask build`"],
+        );
+    }
+
+    #[test]
+    fn a_missing_toolchain_or_revision_is_refused() {
+        let project = Project::current();
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = recorded(&project);
+        old.rustc = "rustc 1.2.3 (0123456789 2015-01-01)".into();
+        let manifest = fake_dist(dir.path(), "edge-minimal", &mut old);
+        refused(
+            dir.path(),
+            &manifest,
+            &[
+                "missing toolchain",
+                "built with `rustc 1.2.3 (0123456789 2015-01-01)`",
+                "rustup toolchain install 1.2.3",
+            ],
+        );
+
+        let other = tempfile::tempdir().unwrap();
+        let mut gone = recorded(&project);
+        gone.git_revision = "0123456789abcdef0123456789abcdef01234567".into();
+        let manifest = fake_dist(other.path(), "edge-minimal", &mut gone);
+        refused(
+            other.path(),
+            &manifest,
+            &[
+                "revision 0123456789abcdef0123456789abcdef01234567",
+                "does not exist in this repository",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_mismatch_names_what_differs() {
+        let project = Project::current();
+        let a = recorded(&project);
+        let mut b = a.clone();
+        assert!(differences(&a, &b).is_empty());
+        b.rustc = "rustc 9.9.9".into();
+        b.git_dirty = true;
+        b.features.push("plugin-x".into());
+        let named = differences(&a, &b).join("; ");
+        for what in [
+            "toolchain: recorded",
+            "dirty tree: recorded false, rebuilt true",
+            "features: recorded plugin-checksum-table, rebuilt plugin-checksum-table,plugin-x",
+        ] {
+            assert!(named.contains(what), "{what} in {named}");
+        }
+    }
 }
