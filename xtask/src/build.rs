@@ -259,7 +259,7 @@ impl Prepared {
             rustflags.push_str(" -C target-feature=+crt-static");
         }
         rustflags.push(' ');
-        rustflags.push_str(&remap_flags(project, &default_target_dir).join(" "));
+        rustflags.push_str(&remap_flags(project, &default_target_dir, plan).join(" "));
         let mut cmd = project.cargo();
         cmd.args(self.mode.build_args())
             .args([
@@ -313,14 +313,21 @@ pub(crate) fn repro_target_dir(target_dir: &Path) -> PathBuf {
 }
 
 /// `--remap-path-prefix` flags: no machine-specific path in the binary. The checkout,
-/// cargo's home and the target directories (generated code in `OUT_DIR`) are mapped to
-/// fixed names. rustc applies the last matching prefix, so the repro directory, inside
-/// the target directory, comes after it; both builds get the same flags.
-fn remap_flags(project: &Project, target_dir: &Path) -> Vec<String> {
+/// plugins from outside it (each to `/plugins/<package>`), cargo's home and the target
+/// directories (generated code in `OUT_DIR`) are mapped to fixed names. rustc applies the
+/// last matching prefix, so the repro directory, inside the target directory, comes after
+/// it; both builds get the same flags.
+pub(crate) fn remap_flags(project: &Project, target_dir: &Path, plan: &Resolved) -> Vec<String> {
     let mut flags = vec![format!(
         "--remap-path-prefix={}=/muster",
         project.root.display()
     )];
+    for (dir, package) in outside_plugins(project, plan) {
+        flags.push(format!(
+            "--remap-path-prefix={}=/plugins/{package}",
+            dir.display()
+        ));
+    }
     if let Some(home) = auditable::cargo_home() {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }
@@ -333,6 +340,34 @@ fn remap_flags(project: &Project, target_dir: &Path) -> Vec<String> {
         repro_target_dir(target_dir).display()
     ));
     flags
+}
+
+/// The directories of the plan's path plugins outside the checkout (absolute or `../`
+/// paths in the team files), normalized, with their packages.
+pub(crate) fn outside_plugins(project: &Project, plan: &Resolved) -> Vec<(PathBuf, String)> {
+    plan.plugins
+        .iter()
+        .filter_map(|p| {
+            let path = p.source.strip_prefix("path:")?;
+            let dir = normalize(&project.root.join(path));
+            (!dir.starts_with(&project.root)).then(|| (dir, p.package.clone()))
+        })
+        .collect()
+}
+
+/// `path` with `.` and `..` resolved lexically (as cargo does for path dependencies).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The checks a binary must pass before it is kept.
@@ -511,11 +546,62 @@ fn git_state(project: &Project) -> (String, bool) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use crate::build::{remap_flags, shared_objects_in};
+    use crate::plan::{PlannedPlugin, Resolved};
     use crate::project::Project;
+
+    /// A plan whose plugins have these `(package, source)`s.
+    pub(crate) fn plan_with_sources(sources: &[(&str, &str)]) -> Resolved {
+        Resolved {
+            set: "s".into(),
+            description: None,
+            teams: vec!["t".into()],
+            plugins: sources
+                .iter()
+                .map(|(package, source)| PlannedPlugin {
+                    slot: "checksum".into(),
+                    name: (*package).into(),
+                    version: "1.0.0".into(),
+                    team: "t".into(),
+                    package: (*package).into(),
+                    crate_name: package.replace('-', "_"),
+                    feature: format!("plugin-{package}"),
+                    source: (*source).into(),
+                })
+                .collect(),
+            features: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn plugins_outside_the_checkout_are_remapped_by_package() {
+        let plan = plan_with_sources(&[
+            ("inside", "path:plugins/storage/inside"),
+            ("up", "path:../net-repo/./up"),
+            ("abs", "path:/srv/teams/abs"),
+            ("remote", "git:https://example.invalid/r.git?tag=v1"),
+        ]);
+        let flags = remap_flags(
+            &Project::at(Path::new("/src/muster")),
+            Path::new("/t"),
+            &plan,
+        );
+        assert_eq!(
+            flags[1..3],
+            [
+                "--remap-path-prefix=/src/net-repo/up=/plugins/up",
+                "--remap-path-prefix=/srv/teams/abs=/plugins/abs"
+            ]
+        );
+        assert!(
+            !flags
+                .iter()
+                .any(|f| f.contains("inside") || f.contains("remote"))
+        );
+    }
 
     #[test]
     fn strace_logs_name_the_shared_objects_opened() {
@@ -540,7 +626,11 @@ mod tests {
 
     #[test]
     fn the_repro_target_dir_is_remapped_last() {
-        let flags = remap_flags(&Project::at(Path::new("/src/muster")), Path::new("/t"));
+        let flags = remap_flags(
+            &Project::at(Path::new("/src/muster")),
+            Path::new("/t"),
+            &plan_with_sources(&[]),
+        );
         assert_eq!(flags[0], "--remap-path-prefix=/src/muster=/muster");
         assert_eq!(
             &flags[flags.len() - 2..],

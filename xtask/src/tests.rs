@@ -803,3 +803,81 @@ fn the_sbom_validates_against_the_cyclonedx_schema() {
         .unwrap_err();
     assert!(problems.contains("components/"), "{problems}");
 }
+
+/// A one-crate workspace at `ws` whose binary calls the plugin crate at `plugin` (a path
+/// dependency outside the workspace) and prints its `file!()`; built in release with the
+/// build's remap flags for a plan naming that plugin. Returns the binary's bytes.
+fn build_with_outside_plugin(ws: &Path, plugin: &Path, remap_outside: bool) -> Vec<u8> {
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"host\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nouter = {{ path = \"{}\" }}\n\n[workspace]\n",
+            plugin.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("src/main.rs"),
+        "fn main() {\n    println!(\"{} {}\", outer::whence(), file!());\n}\n",
+    )
+    .unwrap();
+    let project = Project::at(ws);
+    let target = ws.join("target");
+    let plan =
+        crate::build::tests::plan_with_sources(&[("outer", &format!("path:{}", plugin.display()))]);
+    let mut flags = crate::build::remap_flags(&project, &target, &plan);
+    if !remap_outside {
+        flags.retain(|f| !f.contains("=/plugins/"));
+    }
+    let output = project
+        .cargo()
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(&target)
+        .env("RUSTFLAGS", flags.join(" "))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read(target.join("release/host")).unwrap()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn an_outside_plugin_leaves_no_path_and_builds_identically_from_two_checkouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("teams-repo/outer");
+    plugin_crate(&plugin, "outer");
+    std::fs::write(
+        plugin.join("src/lib.rs"),
+        "//! Plugin.\n/// Where this source file is.\npub fn whence() -> &'static str {\n    file!()\n}\n",
+    )
+    .unwrap();
+    let one = build_with_outside_plugin(&dir.path().join("one/muster"), &plugin, true);
+    let two = build_with_outside_plugin(&dir.path().join("two/deeper/muster"), &plugin, true);
+    let root = dir.path().display().to_string();
+    for bytes in [&one, &two] {
+        assert!(
+            !contains(bytes, &root),
+            "a build path leaked into the binary"
+        );
+        assert!(contains(bytes, "/plugins/outer/src/lib.rs"));
+    }
+    assert!(
+        one == two,
+        "the same outside plugin built from two checkouts gives different bytes"
+    );
+    // Without the plugin's remap, its location is in the binary.
+    let unmapped = build_with_outside_plugin(&dir.path().join("three/muster"), &plugin, false);
+    assert!(contains(&unmapped, &plugin.display().to_string()));
+}
