@@ -9,6 +9,7 @@ mod plugins;
 pub mod agent;
 pub mod build_info;
 pub mod error;
+pub mod exit_status;
 pub mod fleet;
 pub mod policy;
 pub mod render;
