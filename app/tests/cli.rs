@@ -135,6 +135,20 @@ fn checksum_follows_the_cpu() {
     let (outcome, reason) = candidate(&v, "checksum", "1.2.0-beta.1");
     assert_eq!(outcome, "excluded");
     assert!(reason.contains("pre-release"), "{reason}");
+    // The hint naming this host's flag is edge-agent's, not the library's.
+    assert!(!reason.contains("--"), "{reason}");
+    let (_, text, _) = run(agent()
+        .args(["plugins", "explain", "--facts"])
+        .arg(host("edge-b")));
+    assert!(
+        text.contains("hint: pre-releases (checksum 1.2.0-beta.1)")
+            && text.contains("--allow-prerelease"),
+        "{text}"
+    );
+    let (_, text, _) = run(agent()
+        .args(["plugins", "explain", "--allow-prerelease", "--facts"])
+        .arg(host("edge-b")));
+    assert!(!text.contains("hint:"), "{text}");
     // Pre-releases only when allowed.
     let (_, out, _) = run(agent()
         .args([

@@ -103,9 +103,7 @@ impl<'a> Selector<'a> {
             }
         }
         if !version.pre.is_empty() && !pre_allowed && !pin.is_some_and(|p| p.req.matches(version)) {
-            return Some(
-                "pre-release, not allowed by policy (allow with --allow-prerelease)".to_owned(),
-            );
+            return Some("pre-release, not allowed by policy".to_owned());
         }
         if let Some(entry) = self.quarantine.and_then(|q| q.get(slot, version)) {
             return Some(format!(
