@@ -24,6 +24,9 @@ use crate::cli::{Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArg
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // A plugin panic caught by selection is reported (explain's candidates, run's
+    // `rejection` event), not printed like a crash; `run` installs its own hook.
+    muster::silence_caught_panics();
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -141,6 +144,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .context("cannot install signal handlers")?;
             }
             std::panic::set_hook(Box::new(|info| {
+                if muster::is_catching_plugin_panic() {
+                    return; // Selection reports it: one `rejection` event.
+                }
                 let location = info.location().map(ToString::to_string).unwrap_or_default();
                 tracing::error!(event = "panic", location = %location, message = %muster::panic_message(info.payload()));
             }));

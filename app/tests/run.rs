@@ -552,3 +552,47 @@ fn quarantine_expires_when_the_policy_says_so() {
     );
     assert_eq!(reports(&spool.path().join("outbox")).len(), 2);
 }
+
+/// A panic that selection catches is a rejection in the report, not a crash: nothing
+/// on stderr from `explain` (text or JSON), even with `RUST_BACKTRACE=1`; in `run`,
+/// one structured event (the rejection) and no raw panic text.
+#[cfg(feature = "plugin-checksum-chaos")]
+#[test]
+fn a_caught_constructor_panic_prints_nothing_beyond_the_report() {
+    const WHY: &str = "constructor panicked: chaos: the constructor panics on purpose";
+    for json in [false, true] {
+        let mut cmd = agent();
+        cmd.args(["plugins", "explain", "--slot", "checksum"])
+            .env("MUSTER_LABEL_chaos", "on")
+            .env("EDGE_CHAOS_CONSTRUCT", "panic")
+            .env("RUST_BACKTRACE", "1");
+        if json {
+            cmd.arg("--json");
+        }
+        let (code, out, err) = run(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(err, "", "stderr must be empty (json: {json})");
+        assert!(out.contains(WHY), "{out}");
+    }
+
+    let spool = spool_with(&[("a.txt", b"123456789")]);
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--log-format", "json", "--spool"])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_CONSTRUCT", "panic")
+        .env("RUST_BACKTRACE", "1"));
+    assert_eq!(code, 0, "{err}");
+    for line in err.lines() {
+        let event: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}\n{err}"));
+        assert!(event["event"].is_string(), "{line}");
+    }
+    let mentions: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("panics on purpose"))
+        .collect();
+    assert_eq!(mentions.len(), 1, "{err}");
+    assert!(mentions[0].contains("\"event\":\"rejection\""), "{err}");
+    assert!(!err.contains("panicked at"), "{err}");
+}

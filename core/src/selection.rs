@@ -2,10 +2,11 @@
 
 use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
 
 use semver::Version;
 
+use crate::caught::catch_plugin_panic;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
 use crate::slot::IndexEntry;
 use crate::{Facts, Policy, Quarantine, Registration, Report, Slot};
@@ -192,25 +193,20 @@ impl<'a> Selector<'a> {
         construct: fn() -> Box<S>,
         activate: bool,
     ) -> Result<Box<S>, String> {
-        let mut instance = catch_unwind(construct)
-            .map_err(|p| format!("constructor panicked: {}", panic_message(p.as_ref())))?;
-        match catch_unwind(AssertUnwindSafe(|| {
+        let mut instance = catch_plugin_panic(construct)
+            .map_err(|message| format!("constructor panicked: {message}"))?;
+        match catch_plugin_panic(AssertUnwindSafe(|| {
             S::__is_acceptable(&instance, self.facts)
         })) {
             Ok(Ok(())) => {}
             Ok(Err(rejection)) => return Err(rejection.to_string()),
-            Err(p) => {
-                return Err(format!(
-                    "is_acceptable panicked: {}",
-                    panic_message(p.as_ref())
-                ));
-            }
+            Err(message) => return Err(format!("is_acceptable panicked: {message}")),
         }
         if activate {
-            match catch_unwind(AssertUnwindSafe(|| S::__start(&mut instance))) {
+            match catch_plugin_panic(AssertUnwindSafe(|| S::__start(&mut instance))) {
                 Ok(Ok(())) => {}
                 Ok(Err(rejection)) => return Err(format!("start failed: {rejection}")),
-                Err(p) => return Err(format!("start panicked: {}", panic_message(p.as_ref()))),
+                Err(message) => return Err(format!("start panicked: {message}")),
             }
         }
         Ok(instance)
@@ -287,7 +283,7 @@ impl<S: ?Sized + Slot> Drop for Selected<S> {
     fn drop(&mut self) {
         if let Some(mut instance) = self.instance.take() {
             // A panicking `stop` must not take the host down either.
-            let _ = catch_unwind(AssertUnwindSafe(|| S::__stop(&mut instance)));
+            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
         }
     }
 }
