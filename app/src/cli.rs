@@ -90,6 +90,11 @@ pub(crate) struct ExplainArgs {
     /// Decide for the host described by FILE (from `edge-agent facts --json`).
     #[arg(long, value_name = "FILE")]
     pub(crate) facts: Option<PathBuf>,
+    /// Also run the selected versions' start (then stop) hooks, as `run` does: a
+    /// version whose start fails is rejected and an older one chosen. Without it,
+    /// nothing is started and the output says what `run` would use if a start failed.
+    #[arg(long, conflicts_with = "facts")]
+    pub(crate) start: bool,
     /// Show the quarantine of a running agent (its spool or state directory).
     #[arg(long, value_name = "DIR")]
     pub(crate) state: Option<PathBuf>,

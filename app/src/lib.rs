@@ -14,5 +14,6 @@ pub mod fleet;
 pub mod policy;
 pub mod render;
 pub mod spool;
+pub mod start_check;
 
 pub use edge_contract as contract;

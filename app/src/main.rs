@@ -17,6 +17,7 @@ use edge_agent::exit_status::ExitStatus;
 use edge_agent::fleet::Fleet;
 use edge_agent::policy::{PolicyLayers, flag_policy};
 use edge_agent::render;
+use edge_agent::start_check::StartCheck;
 use muster::{Facts, Policy, Selector};
 
 use crate::cli::{Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArgs};
@@ -207,7 +208,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let mut selector = Selector::new(&facts, &policy);
+    let mut selector = Selector::new(&facts, &policy).with_start(args.start);
     if let Some(q) = &quarantine {
         selector = selector.with_quarantine(q);
     }
@@ -223,10 +224,17 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    if args.json {
-        print_json(&render::explain_json(&facts, &policy, &report))?;
+    let start = if args.start {
+        StartCheck::Ran
     } else {
-        print(&render::explain_text(&facts, &policy, &report))?;
+        StartCheck::fallbacks(&facts, &policy, quarantine.as_ref(), &report)
+    };
+    if args.json {
+        let mut json = render::explain_json(&facts, &policy, &report);
+        json["start"] = start.to_json();
+        print_json(&json)?;
+    } else {
+        print(&(render::explain_text(&facts, &policy, &report) + &start.to_text()))?;
     }
     for w in &report.policy_warnings {
         eprintln!("warning: {w}");

@@ -20,6 +20,7 @@ pub struct Selector<'a> {
     facts: &'a Facts,
     policy: &'a Policy,
     quarantine: Option<&'a Quarantine>,
+    start: bool,
 }
 
 /// A selected, started plugin instance of slot `S`; `stop` runs when it is dropped.
@@ -37,6 +38,7 @@ impl<'a> Selector<'a> {
             facts,
             policy,
             quarantine: None,
+            start: false,
         }
     }
 
@@ -44,6 +46,19 @@ impl<'a> Selector<'a> {
     pub fn with_quarantine(mut self, quarantine: &'a Quarantine) -> Selector<'a> {
         self.quarantine = Some(quarantine);
         self
+    }
+
+    /// Also run `start` in [`explain`](Self::explain) (then `stop` at once), so a
+    /// version whose `start` fails is rejected and an older one chosen, exactly as
+    /// [`select`](Self::select) does. Off by default: explaining starts nothing.
+    pub fn with_start(mut self, start: bool) -> Selector<'a> {
+        self.start = start;
+        self
+    }
+
+    /// Whether [`explain`](Self::explain) runs `start` (see [`with_start`](Self::with_start)).
+    pub fn runs_start(&self) -> bool {
+        self.start
     }
 
     /// The host facts.
@@ -70,10 +85,15 @@ impl<'a> Selector<'a> {
         }
     }
 
-    /// The decision for `S` without starting anything (constructors and
-    /// `is_acceptable` hooks still run; instances are dropped).
+    /// The decision for `S`: constructors and `is_acceptable` hooks run, instances are
+    /// dropped. `start` runs only [`with_start`](Self::with_start), and then the
+    /// chosen instance's `stop` runs before returning.
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
-        self.decide::<S>(false).0
+        let (report, chosen) = self.decide::<S>(self.start);
+        if let Some((_, _, mut instance)) = chosen.filter(|_| self.start) {
+            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
+        }
+        report
     }
 
     /// The decision for every slot in the binary.
