@@ -10,6 +10,7 @@
 mod auditable;
 mod bench;
 mod build;
+mod cargo_build;
 mod check;
 mod config;
 mod elf;
