@@ -228,6 +228,7 @@ impl Prepared {
         )?;
 
         if self.target == self.host {
+            sbom_is_where_build_info_says(&binary, &sbom_path)?;
             explain(&binary)?;
         }
         let shown = manifest.binary.as_ref().expect("set above");
@@ -462,6 +463,28 @@ fn shared_objects_in(log: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// `edge-agent build-info --json` names `sbom` as the SBOM's path (it looks beside itself).
+fn sbom_is_where_build_info_says(binary: &Path, sbom: &Path) -> Result<()> {
+    let json = project::stdout(Command::new(binary).args(["build-info", "--json"]))?;
+    let info: serde_json::Value = serde_json::from_str(&json)
+        .with_context(|| format!("`{} build-info --json` printed no JSON", binary.display()))?;
+    let said = info["sbom"]["path"].as_str().map(PathBuf::from);
+    let expected = std::fs::canonicalize(sbom)?;
+    if said.as_deref().and_then(|p| std::fs::canonicalize(p).ok()) != Some(expected.clone()) {
+        bail!(
+            "`{} build-info --json` says the SBOM is at {:?}, but it is {}",
+            binary.display(),
+            info["sbom"],
+            expected.display()
+        );
+    }
+    eprintln!(
+        "verify: build-info --json names the SBOM {}",
+        expected.display()
+    );
+    Ok(())
 }
 
 /// Runs `edge-agent plugins explain` and shows its output: the outcome on this host.
