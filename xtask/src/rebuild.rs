@@ -4,8 +4,9 @@
 //! is the one embedded in the binary, this machine has the recorded toolchain, the
 //! revision exists), then clones the repository at the recorded revision into
 //! `<target>/rebuild/checkout`, runs *that revision's* `cargo xtask build` with the
-//! recorded set, profile, target and auditable mode, and compares the sha256. Nothing in
-//! `dist/` is written: the rebuilt binary stays in `<target>/rebuild/checkout/dist/`.
+//! recorded set, profile, target and auditable mode, and compares the sha256 of the binary
+//! (and then of the SBOM). Nothing in `dist/` is written: the rebuilt binary stays in
+//! `<target>/rebuild/checkout/dist/`.
 
 use std::path::{Path, PathBuf};
 
@@ -123,8 +124,21 @@ impl Rebuild {
         );
         println!("rebuilt:  sha256 {sha}  {}", rebuilt.display());
         if sha == recorded.binary.sha256 {
+            // The SBOM is deterministic too: the same binary must come with the same SBOM.
+            let sbom = std::fs::read(rebuilt_dir.join(&again.sbom))?;
+            let sbom_sha = hex(&Sha256::digest(&sbom));
+            if sbom_sha != recorded.sbom_sha256 {
+                bail!(
+                    "the rebuilt binary is identical, but its SBOM is not (sha256 {sbom_sha}, \
+                     recorded {}): compare {} with {}",
+                    recorded.sbom_sha256,
+                    checked.binary.with_file_name(&recorded.sbom).display(),
+                    rebuilt_dir.join(&again.sbom).display()
+                );
+            }
             println!(
-                "rebuild: identical: set `{}` at {} rebuilt from a clean checkout gives the same bytes",
+                "rebuild: identical: set `{}` at {} rebuilt from a clean checkout gives the same \
+                 bytes and the same SBOM",
                 recorded.set, recorded.git_revision
             );
             return Ok(());

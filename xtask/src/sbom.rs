@@ -48,7 +48,7 @@ pub(crate) const PLUGIN_NAME: &str = "muster:plugin-name";
 pub(crate) const PLUGIN_VERSION: &str = "muster:plugin-version";
 
 #[derive(Deserialize)]
-struct Metadata_ {
+struct CargoMetadata {
     packages: Vec<Package>,
     resolve: Resolve,
     workspace_root: PathBuf,
@@ -124,7 +124,7 @@ pub(crate) fn generate(
             .arg("--no-default-features")
             .args(["--features", &plan.features.join(",")]),
     )?;
-    let metadata: Metadata_ =
+    let metadata: CargoMetadata =
         serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
     let lock_text = std::fs::read_to_string(project.root.join("Cargo.lock"))
         .context("cannot read Cargo.lock")?;
