@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
+use crate::project;
+
 /// The cargo subcommand's executable: `cargo auditable` runs `cargo-auditable`.
 pub(crate) const SUBCOMMAND: &str = "cargo-auditable";
 
@@ -36,7 +38,7 @@ impl Mode {
             );
             return Ok(Mode::Plain);
         }
-        match find_subcommand(SUBCOMMAND, std::env::var_os("PATH"), cargo_home()) {
+        match find_subcommand(SUBCOMMAND, std::env::var_os("PATH"), project::cargo_home()) {
             Some(_) => Ok(Mode::Auditable),
             None => bail!("{}", missing_message()),
         }
@@ -91,13 +93,6 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(path: &Path) -> bool {
     path.with_extension("exe").is_file() || path.is_file()
-}
-
-/// `$CARGO_HOME`, else `~/.cargo`.
-pub(crate) fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::auditable::{self, Mode};
+use crate::auditable::Mode;
 use crate::cargo_build::CargoBuild;
 use crate::config::{Config, DEFAULT_SET};
 use crate::plan::{PlannedPlugin, Resolved, hex};
@@ -115,15 +115,27 @@ impl Build {
         sync::check(project, &config).context("refusing to build from stale generated files")?;
         check::all(project, &config)?;
 
+        Prepared::new(project, plan, &self.profile, self.target.as_deref(), mode)
+    }
+}
+
+impl Prepared {
+    /// The build of `plan`: `target` (default: the host), this toolchain and checkout.
+    fn new(
+        project: &Project,
+        plan: Resolved,
+        profile: &str,
+        target: Option<&str>,
+        mode: Mode,
+    ) -> Result<Prepared> {
         let host = host_triple(project)?;
-        let target = self.target.clone().unwrap_or_else(|| host.clone());
-        let linux = target.contains("-linux-");
+        let target = target.map_or_else(|| host.clone(), str::to_owned);
         let (git_revision, git_dirty) = git_state(project);
         Ok(Prepared {
             plan,
-            profile: self.profile.clone(),
+            profile: profile.to_owned(),
+            linux: target.contains("-linux-"),
             host,
-            linux,
             target,
             mode,
             rustc: project::stdout(project.command(&rustc()).arg("-V"))?
@@ -133,29 +145,14 @@ impl Build {
             git_dirty,
         })
     }
-}
 
-impl Prepared {
-    /// A plan for `set` as `build` would prepare it, without the sync check, the checks or
-    /// the tool check (tests that need no binary: the SBOM, the manifest's shape).
+    /// A release build of `set` for the host as `build` would prepare it, without the
+    /// sync check, the checks or the tool check (tests that need no binary: the SBOM, the
+    /// manifest's shape).
     #[cfg(test)]
     pub(crate) fn unbuilt(project: &Project, set: &str) -> Result<Prepared> {
-        let config = Config::load(project)?;
-        let host = host_triple(project)?;
-        let (git_revision, git_dirty) = git_state(project);
-        Ok(Prepared {
-            plan: Resolved::new(&config, set)?,
-            profile: "release".to_owned(),
-            linux: host.contains("-linux-"),
-            target: host.clone(),
-            host,
-            mode: Mode::Auditable,
-            rustc: project::stdout(project.command(&rustc()).arg("-V"))?
-                .trim()
-                .to_string(),
-            git_revision,
-            git_dirty,
-        })
+        let plan = Resolved::new(&Config::load(project)?, set)?;
+        Prepared::new(project, plan, "release", None, Mode::Auditable)
     }
 
     pub(crate) fn manifest(&self) -> BuildManifest<'_> {
@@ -308,7 +305,7 @@ pub(crate) fn remap_flags(project: &Project, target_dir: &Path, plan: &Resolved)
             dir.display()
         ));
     }
-    if let Some(home) = auditable::cargo_home() {
+    if let Some(home) = project::cargo_home() {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }
     flags.push(format!(

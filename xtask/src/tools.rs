@@ -98,7 +98,7 @@ pub(crate) fn cargo_audit() -> Result<Command> {
     if auditable::find_subcommand(
         "cargo-audit",
         std::env::var_os("PATH"),
-        auditable::cargo_home(),
+        crate::project::cargo_home(),
     )
     .is_none()
     {
