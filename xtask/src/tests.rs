@@ -662,3 +662,49 @@ fn team_file_text_parses_without_disk_and_names_each_problem() {
     let unknown = crate::parse_team("teams/t.toml", "t", "[team]\n", &slots).unwrap_err();
     assert!(unknown[0].starts_with("teams/t.toml:1:"), "{unknown:?}");
 }
+
+/// The workspace's `rust-version` is not below what any dependency declares (cargo
+/// would refuse to build with an older toolchain anyway); `.ci/run` checks the
+/// workspace with exactly that toolchain, so the number is verified, not hoped.
+#[test]
+fn rust_version_covers_every_dependency() {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        packages: Vec<Package>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+        rust_version: Option<String>,
+    }
+    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap()).collect() };
+    let project = Project::current();
+    let manifest = std::fs::read_to_string(project.root.join("Cargo.toml")).unwrap();
+    let table: toml::Table = manifest.parse().unwrap();
+    let ours = table["workspace"]["package"]["rust-version"]
+        .as_str()
+        .expect("[workspace.package] rust-version");
+    let json = crate::project::stdout(project.cargo().args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--offline",
+    ]))
+    .unwrap();
+    let metadata: Metadata = serde_json::from_str(&json).unwrap();
+    let needs = metadata
+        .packages
+        .iter()
+        .filter_map(|p| p.rust_version.as_deref().map(|v| (parse(v), &p.name)))
+        .max()
+        .expect("some package declares a rust-version");
+    let mut ours_parsed = parse(ours);
+    ours_parsed.resize(needs.0.len().max(ours_parsed.len()), 0);
+    let mut needed = needs.0.clone();
+    needed.resize(ours_parsed.len(), 0);
+    assert!(
+        ours_parsed >= needed,
+        "rust-version {ours} is below what {} needs ({needed:?})",
+        needs.1
+    );
+}
