@@ -53,10 +53,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .name
         .as_ref()
         .map_or_else(|| snake_case(&item.ident.to_string()), LitStr::value);
-    if let Some(lit) = &args.name {
-        if let Err(msg) = check_slot_name(&name) {
-            push(&mut errors, Error::new(lit.span(), msg));
-        }
+    if let Some(lit) = &args.name
+        && let Err(msg) = check_slot_name(&name)
+    {
+        push(&mut errors, Error::new(lit.span(), msg));
     }
 
     if let Some(err) = errors {
@@ -129,13 +129,13 @@ fn validate(item: &ItemTrait) -> Vec<Error> {
         ));
     }
     for bound in &item.supertraits {
-        if let TypeParamBound::Trait(t) = bound {
-            if t.path.is_ident("Sized") {
-                errors.push(Error::new(
-                    t.span(),
-                    "#[slot] trait must not require `Sized`: a slot is used as `dyn Trait`",
-                ));
-            }
+        if let TypeParamBound::Trait(t) = bound
+            && t.path.is_ident("Sized")
+        {
+            errors.push(Error::new(
+                t.span(),
+                "#[slot] trait must not require `Sized`: a slot is used as `dyn Trait`",
+            ));
         }
     }
     for trait_item in &item.items {
@@ -182,15 +182,15 @@ fn validate(item: &ItemTrait) -> Vec<Error> {
                             "#[slot] method `{name}` needs a `self` receiver (or `where Self: Sized`): a slot is used as `dyn Trait`"
                         ),
                     ));
-                } else if let ReturnType::Type(_, ty) = &f.sig.output {
-                    if is_self(ty) {
-                        errors.push(Error::new(
+                } else if let ReturnType::Type(_, ty) = &f.sig.output
+                    && is_self(ty)
+                {
+                    errors.push(Error::new(
                             ty.span(),
                             format!(
                                 "#[slot] method `{name}` must not return `Self`: a slot is used as `dyn Trait`"
                             ),
                         ));
-                    }
                 }
             }
             _ => {}
@@ -261,19 +261,18 @@ fn doc_summary(attrs: &[syn::Attribute]) -> String {
         if !attr.path().is_ident("doc") {
             continue;
         }
-        if let Meta::NameValue(nv) = &attr.meta {
-            if let Expr::Lit(ExprLit {
+        if let Meta::NameValue(nv) = &attr.meta
+            && let Expr::Lit(ExprLit {
                 lit: Lit::Str(s), ..
             }) = &nv.value
-            {
-                let line = s.value().trim().to_owned();
-                if line.is_empty() {
-                    if !lines.is_empty() {
-                        break;
-                    }
-                } else {
-                    lines.push(line);
+        {
+            let line = s.value().trim().to_owned();
+            if line.is_empty() {
+                if !lines.is_empty() {
+                    break;
                 }
+            } else {
+                lines.push(line);
             }
         }
     }

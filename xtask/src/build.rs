@@ -201,12 +201,11 @@ impl Prepared {
         for flag in remap_flags(project, &default_target_dir) {
             build = build.rustflag(&flag);
         }
-        if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
-            if let Ok(epoch) =
+        if std::env::var_os("SOURCE_DATE_EPOCH").is_none()
+            && let Ok(epoch) =
                 project::stdout(project.command("git").args(["log", "-1", "--format=%ct"]))
-            {
-                build = build.env("SOURCE_DATE_EPOCH", epoch.trim());
-            }
+        {
+            build = build.env("SOURCE_DATE_EPOCH", epoch.trim());
         }
         project::run(&mut build.command(project)?)?;
         let built = build.binary(&default_target_dir);

@@ -671,12 +671,12 @@ fn block_methods(block: &str) -> Vec<String> {
     let mut depth = 0usize;
     for line in block.lines() {
         let code = line.split("//").next().unwrap_or("");
-        if depth == 0 {
-            if let Some(at) = code.find("fn ") {
-                let before = &code[..at];
-                if before.is_empty() || before.ends_with(char::is_whitespace) {
-                    methods.push(ident_at(&code[at + 3..]));
-                }
+        if depth == 0
+            && let Some(at) = code.find("fn ")
+        {
+            let before = &code[..at];
+            if before.is_empty() || before.ends_with(char::is_whitespace) {
+                methods.push(ident_at(&code[at + 3..]));
             }
         }
         for c in code.chars() {
