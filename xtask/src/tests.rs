@@ -708,3 +708,102 @@ fn rust_version_covers_every_dependency() {
         needs.1
     );
 }
+
+/// The code in a Markdown text: fenced blocks whole, and inline `spans` elsewhere.
+fn code_in_markdown(text: &str) -> Vec<String> {
+    let mut code = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if fenced {
+            code.push(line.to_owned());
+        } else {
+            code.extend(line.split('`').skip(1).step_by(2).map(str::to_owned));
+        }
+    }
+    code
+}
+
+/// The word after each `prefix` in `code` (letters, digits, `-`, `_`).
+fn words_after(code: &str, prefix: &str) -> Vec<String> {
+    code.match_indices(prefix)
+        .map(|(at, _)| {
+            code[at + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
+        .collect()
+}
+
+/// The user guides name only sets that exist (`--set NAME`, and the "Shipped sets"
+/// list is exactly `sets/`) and only `cargo xtask` commands that exist; every command
+/// is described in docs/release-engineer.md.
+#[test]
+fn the_docs_name_real_sets_and_commands() {
+    use clap::CommandFactory;
+
+    let project = Project::current();
+    let config = Config::load(&project).unwrap();
+    let sets: std::collections::BTreeSet<&str> = config.sets.keys().map(String::as_str).collect();
+    let commands: Vec<String> = crate::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    let mut problems = Vec::new();
+    let docs = [
+        "README.md",
+        "BENCHMARKS.md",
+        "docs/operator.md",
+        "docs/plugin-author.md",
+        "docs/release-engineer.md",
+        "docs/security.md",
+    ];
+    for doc in docs {
+        let text = std::fs::read_to_string(project.root.join(doc)).unwrap();
+        for code in code_in_markdown(&text) {
+            for set in words_after(&code, "--set ") {
+                if !sets.contains(set.as_str()) {
+                    problems.push(format!("{doc}: `--set {set}`: no sets/{set}.toml"));
+                }
+            }
+            for command in words_after(&code, "cargo xtask ") {
+                if !commands.contains(&command) {
+                    problems.push(format!("{doc}: `cargo xtask {command}`: no such command"));
+                }
+            }
+        }
+    }
+    let guide = std::fs::read_to_string(project.root.join("docs/release-engineer.md")).unwrap();
+    let shipped = guide
+        .split("Shipped sets:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("docs/release-engineer.md lists the shipped sets");
+    // Each shipped set is written "`name` (what it is for)".
+    let parts: Vec<&str> = shipped.split('`').collect();
+    let listed: std::collections::BTreeSet<&str> = (1..parts.len())
+        .step_by(2)
+        .filter(|&i| {
+            parts
+                .get(i + 1)
+                .is_some_and(|after| after.starts_with(" ("))
+        })
+        .map(|i| parts[i])
+        .collect();
+    if listed != sets {
+        problems.push(format!(
+            "docs/release-engineer.md: \"Shipped sets\" lists {listed:?}, sets/ holds {sets:?}"
+        ));
+    }
+    for command in &commands {
+        if !guide.contains(&format!("`cargo xtask {command}")) {
+            problems.push(format!(
+                "docs/release-engineer.md does not describe `cargo xtask {command}`"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
