@@ -83,6 +83,16 @@ impl Build {
         }
     }
 
+    /// A build of `set` in the dev profile for the host (tests: cheaper than release).
+    #[cfg(test)]
+    pub(crate) fn dev(set: &str) -> Build {
+        Build {
+            set: set.to_owned(),
+            profile: "dev".to_owned(),
+            target: None,
+        }
+    }
+
     pub(crate) fn run(&self) -> Result<()> {
         let project = Project::current();
         let prepared = self.prepare(&project)?;

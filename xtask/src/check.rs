@@ -52,7 +52,7 @@ pub(crate) fn all(project: &Project, config: &Config) -> Result<()> {
 /// Each plugin's path or git source contains its package (and crate).
 pub(crate) fn sources(project: &Project, config: &Config) -> Result<()> {
     let mut problems = Problems::default();
-    for plugin in &config.plugins {
+    for plugin in config.packages() {
         let result = match &plugin.source {
             PluginSource::Path(path) => path_source(project, plugin, path),
             PluginSource::Git { url, reference } => git_source(project, plugin, url, reference),

@@ -45,7 +45,9 @@ pub(crate) struct Team {
     pub(crate) description: Option<String>,
 }
 
-/// One plugin version, as a team file declares it.
+/// One plugin version (one `#[muster::plugin]` registration), as a team file declares
+/// it. A package that registers several has one `Plugin` per registration, sharing
+/// package, source, `enabled` and `declared_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Plugin {
     pub(crate) team: String,
@@ -61,8 +63,12 @@ pub(crate) struct Plugin {
     /// Whether the team ships it in the sets that name the team.
     pub(crate) enabled: bool,
     pub(crate) source: PluginSource,
-    /// `teams/<team>.toml:<line>:<column>` of the entry.
+    /// `teams/<team>.toml:<line>:<column>` of the registration (the `[[plugin]]`
+    /// entry, or its `[[plugin.registration]]`).
     pub(crate) origin: String,
+    /// `teams/<team>.toml:<line>:<column>` of the `[[plugin]]` entry that declares the
+    /// package (shared by all registrations of one package).
+    pub(crate) declared_at: String,
 }
 
 impl Plugin {
@@ -197,10 +203,11 @@ impl Config {
 
         plugins.sort_by(|a, b| a.package.cmp(&b.package));
         for pair in plugins.windows(2) {
-            if pair[0].package == pair[1].package {
+            if pair[0].package == pair[1].package && pair[0].declared_at != pair[1].declared_at {
                 problems.push(format!(
-                    "{}: package `{}` is declared twice (also at {})",
-                    pair[1].origin, pair[1].package, pair[0].origin
+                    "{}: package `{}` is declared twice (also at {}); one `[[plugin]]` \
+                     lists every registration of a package (`[[plugin.registration]]`)",
+                    pair[1].declared_at, pair[1].package, pair[0].declared_at
                 ));
             }
         }
@@ -281,6 +288,14 @@ impl Config {
         }
         problems.into_result("sets")?;
         Ok(config)
+    }
+
+    /// One plugin per package (its first registration): what gets a feature, a
+    /// dependency, a `use` line and a source check. Sorted by package.
+    pub(crate) fn packages(&self) -> Vec<&Plugin> {
+        let mut packages: Vec<&Plugin> = self.plugins.iter().collect();
+        packages.dedup_by(|a, b| a.package == b.package);
+        packages
     }
 
     /// The plugins of set `name`, sorted by slot, then version.

@@ -358,7 +358,16 @@ fn strict_parsing_names_file_line_column_and_problem() {
     fixture.write("teams/storage.toml", "[[plugin]]\npackage = \"a\"\n");
     let err = fixture.error();
     assert!(
-        err.contains("teams/storage.toml:1:1: missing field `slot`"),
+        err.contains("teams/storage.toml:1:1: missing field `enabled`"),
+        "{err}"
+    );
+    fixture.write(
+        "teams/storage.toml",
+        "[[plugin]]\npackage = \"a\"\nenabled = true\npath = \"p\"\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("teams/storage.toml:1:1: plugin `a` lacks `slot`, `name`, `version`"),
         "{err}"
     );
 }
@@ -806,4 +815,175 @@ fn the_docs_name_real_sets_and_commands() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// One crate, several registrations: a `[[plugin]]` with `[[plugin.registration]]`s
+/// is one package (one feature, one dependency, one `use`) and several plan entries,
+/// and `cargo xtask build` builds a real workspace with it and finds the binary's
+/// `plugins list --json` equal to the plan.
+#[test]
+fn one_crate_registering_several_versions_and_slots_builds() {
+    let fixture = Fixture::new();
+    let real = Project::current().root;
+    let core = real.join("core");
+    fixture.write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/multi\"]\n",
+    );
+    // Share compiled dependencies between runs; the real lock file pins them offline.
+    fixture.write(
+        ".cargo/config.toml",
+        &format!(
+            "[build]\ntarget-dir = \"{}\"\n",
+            real.join("target").join("xtask-fixture").display()
+        ),
+    );
+    std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
+    let muster = format!("muster = {{ path = \"{}\" }}", core.display());
+    fixture.write(
+        "app/contract/Cargo.toml",
+        &format!(
+            "[package]\nname = \"edge-contract\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\n{muster}\n"
+        ),
+    );
+    fixture.write(
+        "app/contract/src/lib.rs",
+        "//! Contract.\n#[muster::slot(name = \"showcase\")]\npub trait Showcase: Send + Sync {}\n\
+         #[muster::slot(name = \"checksum\")]\npub trait Checksum: Send + Sync {}\n",
+    );
+    fixture.write(
+        "app/Cargo.toml",
+        &format!(
+            "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [features]\n\n[dependencies]\n{muster}\nedge-contract = {{ path = \"contract\" }}\n"
+        ),
+    );
+    // A host that lists its plugins as edge-agent does (the shape `build` verifies).
+    fixture.write(
+        "app/src/main.rs",
+        r##"//! A minimal host.
+mod plugins;
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.join(" ").as_str() {
+        "plugins list --json" => {
+            let list: Vec<String> = muster::plugins()
+                .iter()
+                .map(|p| format!(r#"{{"slot":"{}","name":"{}","version":"{}","crate":"{}"}}"#,
+                    p.slot, p.name, p.version.text, p.crate_name))
+                .collect();
+            println!("{{\"plugins\":[{}]}}", list.join(","));
+        }
+        "plugins explain" => println!("{} plugins", muster::plugins().len()),
+        _ => std::process::exit(2),
+    }
+}
+"##,
+    );
+    fixture.write(
+        "plugins/multi/Cargo.toml",
+        &format!(
+            "[package]\nname = \"multi-plugin\"\nversion = \"3.0.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\n{muster}\nedge-contract = {{ path = \"../../app/contract\" }}\n"
+        ),
+    );
+    fixture.write(
+        "plugins/multi/src/lib.rs",
+        "//! Three registrations, two slots, one crate.\n\
+         use edge_contract::{Checksum, Showcase};\n\
+         #[derive(Default)]\n#[muster::plugin(slot = Showcase, version = \"1.0.0\", name = \"banner\")]\n\
+         pub struct Old;\nimpl Showcase for Old {}\n\
+         #[derive(Default)]\n#[muster::plugin(slot = Showcase, version = \"2.0.0\", name = \"banner\")]\n\
+         pub struct New;\nimpl Showcase for New {}\n\
+         #[derive(Default)]\n#[muster::plugin(slot = Checksum, version = \"1.0.0\", name = \"crc\")]\n\
+         pub struct Crc;\nimpl Checksum for Crc {}\n",
+    );
+    let registration = |slot: &str, name: &str, version: &str| {
+        format!(
+            "\n[[plugin.registration]]\nslot = \"{slot}\"\nname = \"{name}\"\nversion = \"{version}\"\n"
+        )
+    };
+    fixture.write(
+        "teams/storage.toml",
+        &[
+            "[[plugin]]\npackage = \"multi-plugin\"\nenabled = true\npath = \"plugins/multi\"\n"
+                .to_owned(),
+            registration("showcase", "banner", "1.0.0"),
+            registration("showcase", "banner", "2.0.0"),
+            registration("checksum", "crc", "1.0.0"),
+        ]
+        .concat(),
+    );
+
+    let project = fixture.project();
+    let config = fixture.load().unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(config.plugins.len(), 3, "one plugin per registration");
+    assert_eq!(config.packages().len(), 1, "one package");
+    let plan = Resolved::new(&config, "default").unwrap();
+    assert_eq!(plan.features, ["plugin-multi-plugin"]);
+    let planned: Vec<(&str, &str)> = plan
+        .plugins
+        .iter()
+        .map(|p| (p.slot.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            ("checksum", "1.0.0"),
+            ("showcase", "1.0.0"),
+            ("showcase", "2.0.0")
+        ]
+    );
+    sync::write(&project, &config).unwrap();
+    let plugins_rs = std::fs::read_to_string(project.app_plugins_rs()).unwrap();
+    assert_eq!(plugins_rs.matches("use multi_plugin as _;").count(), 1);
+
+    // `cargo xtask build` (dev profile): plan, sync --check, check, build, verify.
+    let prepared = crate::build::Build::dev("default")
+        .prepare(&project)
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    prepared
+        .build_and_verify(&project)
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.root().join("dist/default/edge-agent.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["plugins"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_package_in_two_plugin_entries_or_with_mixed_keys_is_refused() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "teams/storage.toml",
+        &[
+            entry("crc", "1.0.0", "path = \"plugins/crc\""),
+            entry("crc", "1.1.0", "path = \"plugins/crc\""),
+        ]
+        .join("\n"),
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("package `crc` is declared twice") && err.contains("[[plugin.registration]]"),
+        "{err}"
+    );
+    fixture.write(
+        "teams/storage.toml",
+        "[[plugin]]\npackage = \"crc\"\nslot = \"checksum\"\nenabled = true\npath = \"plugins/crc\"\n\
+         [[plugin.registration]]\nslot = \"checksum\"\nname = \"crc32c\"\nversion = \"1.0.0\"\n",
+    );
+    let err = fixture.error();
+    assert!(err.contains("teams/storage.toml:3:"), "{err}");
+    assert!(err.contains("go in them, not in `[[plugin]]`"), "{err}");
+    fixture.write(
+        "teams/storage.toml",
+        "[[plugin]]\npackage = \"crc\"\nslot = \"checksum\"\nenabled = true\npath = \"plugins/crc\"\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("plugin `crc` lacks `name`, `version`"),
+        "{err}"
+    );
 }

@@ -25,14 +25,26 @@ struct RawPlugin {
     package: Spanned<String>,
     #[serde(rename = "crate")]
     crate_name: Option<Spanned<String>>,
-    slot: Spanned<String>,
-    name: Spanned<String>,
-    version: Spanned<String>,
+    slot: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+    version: Option<Spanned<String>>,
+    /// Several registrations of one package (instead of `slot`, `name`, `version`).
+    #[serde(default, rename = "registration")]
+    registrations: Vec<Spanned<RawRegistration>>,
     enabled: bool,
     path: Option<Spanned<String>>,
     git: Option<Spanned<String>>,
     tag: Option<Spanned<String>>,
     rev: Option<Spanned<String>>,
+}
+
+/// One `#[muster::plugin]` of a package: `[[plugin.registration]]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistration {
+    slot: Spanned<String>,
+    name: Spanned<String>,
+    version: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,7 +115,7 @@ pub(crate) fn parse_team_file(
     let plugins = raw
         .plugins
         .into_iter()
-        .filter_map(|entry| {
+        .flat_map(|entry| {
             let origin = file.at(entry.span());
             validate_plugin(file, team, entry.into_inner(), origin, slots, problems)
         })
@@ -129,7 +141,9 @@ pub fn parse_team(
     let parsed = parse_team_file(&file, team, slots, &mut problems);
     match parsed {
         Some((_, plugins)) if problems.is_empty() => {
-            Ok(plugins.into_iter().map(|p| p.package).collect())
+            let mut packages: Vec<String> = plugins.into_iter().map(|p| p.package).collect();
+            packages.dedup();
+            Ok(packages)
         }
         _ => Err(problems.0),
     }
@@ -142,7 +156,7 @@ fn validate_plugin(
     origin: String,
     slots: &BTreeSet<String>,
     problems: &mut Problems,
-) -> Option<Plugin> {
+) -> Vec<Plugin> {
     let before = problems.0.len();
     let package = raw.package.get_ref().clone();
     if !is_package_name(&package) {
@@ -164,29 +178,73 @@ fn validate_plugin(
         }
         None => package.replace('-', "_"),
     };
-    let slot = raw.slot.get_ref().clone();
-    if !slots.contains(&slot) {
-        let known: Vec<&str> = slots.iter().map(String::as_str).collect();
-        problems.push(format!(
-            "{}: unknown slot `{slot}` (the contract declares: {})",
-            file.at(raw.slot.span()),
-            known.join(", ")
-        ));
-    }
-    if raw.name.get_ref().trim().is_empty() {
-        problems.push(format!("{}: empty plugin name", file.at(raw.name.span())));
-    }
-    let version = match semver::Version::parse(raw.version.get_ref()) {
-        Ok(version) => Some(version),
-        Err(err) => {
-            problems.push(format!(
-                "{}: version `{}` is not semver: {err}",
-                file.at(raw.version.span()),
-                raw.version.get_ref()
-            ));
-            None
+    // What the package registers: the entry's own `slot`/`name`/`version`, or each
+    // `[[plugin.registration]]` (one crate, several versions or slots).
+    let inline_key = [&raw.slot, &raw.name, &raw.version]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|key| file.at(key.span()));
+    let registrations: Vec<(String, RawRegistration)> = if raw.registrations.is_empty() {
+        match (raw.slot, raw.name, raw.version) {
+            (Some(slot), Some(name), Some(version)) => vec![(
+                origin.clone(),
+                RawRegistration {
+                    slot,
+                    name,
+                    version,
+                },
+            )],
+            (slot, name, version) => {
+                let missing: Vec<&str> = [("slot", slot.is_none()), ("name", name.is_none())]
+                    .into_iter()
+                    .chain([("version", version.is_none())])
+                    .filter(|(_, missing)| *missing)
+                    .map(|(key, _)| key)
+                    .collect();
+                problems.push(format!(
+                    "{origin}: plugin `{package}` lacks `{}`: give `slot`, `name` and `version`, \
+                     or one `[[plugin.registration]]` per `#[muster::plugin]` of the crate",
+                    missing.join("`, `")
+                ));
+                Vec::new()
+            }
         }
+    } else {
+        if let Some(at) = inline_key {
+            problems.push(format!(
+                "{at}: plugin `{package}` has `[[plugin.registration]]` entries: its `slot`, \
+                 `name` and `version` go in them, not in `[[plugin]]`"
+            ));
+        }
+        raw.registrations
+            .into_iter()
+            .map(|r| (file.at(r.span()), r.into_inner()))
+            .collect()
     };
+    let mut registered = Vec::new();
+    for (at, r) in registrations {
+        let slot = r.slot.get_ref().clone();
+        if !slots.contains(&slot) {
+            let known: Vec<&str> = slots.iter().map(String::as_str).collect();
+            problems.push(format!(
+                "{}: unknown slot `{slot}` (the contract declares: {})",
+                file.at(r.slot.span()),
+                known.join(", ")
+            ));
+        }
+        if r.name.get_ref().trim().is_empty() {
+            problems.push(format!("{}: empty plugin name", file.at(r.name.span())));
+        }
+        match semver::Version::parse(r.version.get_ref()) {
+            Ok(version) => registered.push((at, slot, r.name.into_inner(), version)),
+            Err(err) => problems.push(format!(
+                "{}: version `{}` is not semver: {err}",
+                file.at(r.version.span()),
+                r.version.get_ref()
+            )),
+        }
+    }
     let source = match (raw.path, raw.git) {
         (Some(path), None) => {
             for key in [&raw.tag, &raw.rev].into_iter().flatten() {
@@ -237,17 +295,24 @@ fn validate_plugin(
         }
     };
     if problems.0.len() != before {
-        return None;
+        return Vec::new();
     }
-    Some(Plugin {
-        team: team.to_string(),
-        package,
-        crate_name,
-        slot,
-        name: raw.name.into_inner(),
-        version: version?,
-        enabled: raw.enabled,
-        source: source?,
-        origin,
-    })
+    let Some(source) = source else {
+        return Vec::new();
+    };
+    registered
+        .into_iter()
+        .map(|(at, slot, name, version)| Plugin {
+            team: team.to_string(),
+            package: package.clone(),
+            crate_name: crate_name.clone(),
+            slot,
+            name,
+            version,
+            enabled: raw.enabled,
+            source: source.clone(),
+            origin: at,
+            declared_at: origin.clone(),
+        })
+        .collect()
 }
