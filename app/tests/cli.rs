@@ -384,3 +384,68 @@ fn help_documents_exit_codes_and_build_info_lists_features() {
         "the backend this test was built with"
     );
 }
+
+/// The subcommands `edge-agent <args> --help` lists.
+fn subcommands(args: &[&str]) -> Vec<String> {
+    let (code, out, err) = run(agent().args(args).arg("--help"));
+    assert_eq!(code, 0, "{err}");
+    out.split("Commands:\n")
+        .nth(1)
+        .expect("a Commands: section")
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// Every `edge-agent <command> [<subcommand>]` in the code of the user guides (fenced
+/// blocks and inline spans) is a real command of this binary.
+#[test]
+fn the_docs_name_real_commands() {
+    let top = subcommands(&[]);
+    let plugins = subcommands(&["plugins"]);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut problems = Vec::new();
+    for doc in [
+        "README.md",
+        "docs/operator.md",
+        "docs/release-engineer.md",
+        "docs/security.md",
+        "docs/plugin-author.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let mut fenced = false;
+        let mut code = Vec::new();
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+            } else if fenced {
+                code.push(line.to_owned());
+            } else {
+                code.extend(line.split('`').skip(1).step_by(2).map(str::to_owned));
+            }
+        }
+        for code in code {
+            for (at, _) in code.match_indices("edge-agent ") {
+                let mut words = code[at + "edge-agent ".len()..].split_whitespace();
+                let Some(command) = words
+                    .next()
+                    .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
+                else {
+                    continue; // a flag (`cargo build -p edge-agent --profile`) or a path
+                };
+                if !top.iter().any(|c| c == command) {
+                    problems.push(format!("{doc}: `edge-agent {command}`: no such command"));
+                } else if command == "plugins" {
+                    let sub = words.next().unwrap_or("");
+                    if !plugins.iter().any(|c| c == sub) {
+                        problems.push(format!(
+                            "{doc}: `edge-agent plugins {sub}`: no such command"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -230,14 +230,14 @@ pub(crate) fn check_inputs(project: &Project, manifest: &Path, rustc: &str) -> R
     let dir_set = std::fs::canonicalize(dir)
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
-    if let Some(dir_set) = dir_set {
-        if dir_set != recorded.set {
-            bail!(
-                "{shown} records set `{}` but is in the directory of set `{dir_set}`: \
-                 a manifest from another set",
-                recorded.set
-            );
-        }
+    if let Some(dir_set) = dir_set
+        && dir_set != recorded.set
+    {
+        bail!(
+            "{shown} records set `{}` but is in the directory of set `{dir_set}`: \
+             a manifest from another set",
+            recorded.set
+        );
     }
 
     // The binary and the SBOM beside it are the ones the manifest records.

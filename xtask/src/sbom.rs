@@ -6,8 +6,10 @@
 //! build) dependencies, minus proc-macro crates (they run in the compiler, they are not
 //! linked). Each crate has its version, license (SPDX expression from its `Cargo.toml`)
 //! and source: a purl and the registry checksum for crates.io, the repository and commit
-//! for git, the path relative to the workspace for path crates. Each plugin's crate also
-//! carries `muster:slot`, `muster:team`, `muster:plugin-name` and `muster:plugin-version`.
+//! for git, the path relative to the workspace for path crates. Each plugin (a crate may
+//! register several) is a component nested in its crate's, named and versioned as the
+//! plugin, with `muster:slot`, `muster:team`, `muster:plugin-name`,
+//! `muster:plugin-version` and `muster:package`.
 //! The output is deterministic: the serial number derives from the binary's hash and
 //! there is no wall-clock timestamp (`SOURCE_DATE_EPOCH` is used when set).
 
@@ -32,6 +34,7 @@ use cyclonedx_bom::validation::Validate;
 use serde::Deserialize;
 
 use crate::build::Prepared;
+use crate::plan::PlannedPlugin;
 use crate::project::{self, APP_PACKAGE, Project};
 
 /// The SBOM's file name in `dist/<set>/`.
@@ -46,6 +49,7 @@ pub(crate) const SLOT: &str = "muster:slot";
 pub(crate) const TEAM: &str = "muster:team";
 pub(crate) const PLUGIN_NAME: &str = "muster:plugin-name";
 pub(crate) const PLUGIN_VERSION: &str = "muster:plugin-version";
+pub(crate) const PACKAGE: &str = "muster:package";
 
 #[derive(Deserialize)]
 struct CargoMetadata {
@@ -168,11 +172,14 @@ pub(crate) fn generate(
             plain
         }
     };
-    let plugins: BTreeMap<&str, &crate::plan::PlannedPlugin> = plan
-        .plugins
-        .iter()
-        .map(|p| (p.package.as_str(), p))
-        .collect();
+    // A package may register several plugins (versions, slots): all of them, by package.
+    let mut plugins: BTreeMap<&str, Vec<&PlannedPlugin>> = BTreeMap::new();
+    for planned in &plan.plugins {
+        plugins
+            .entry(planned.package.as_str())
+            .or_default()
+            .push(planned);
+    }
 
     let mut components = Vec::new();
     let mut dependencies = Vec::new();
@@ -191,21 +198,18 @@ pub(crate) fn generate(
         if id == &root.id {
             continue;
         }
-        let plugin = if p.source.is_none() {
-            plugins.get(p.name.as_str()).copied()
-        } else {
-            // A git plugin: cargo metadata names its source; the plan names its package.
-            plugins
-                .get(p.name.as_str())
-                .copied()
-                .filter(|planned| planned.source.starts_with("git:"))
+        // A path or git package of the plan's name is that plugin's crate (crates.io
+        // packages never are: plugins come from paths or git).
+        let registered: &[&PlannedPlugin] = match p.source.as_deref() {
+            Some(CRATES_IO) => &[],
+            _ => plugins.get(p.name.as_str()).map_or(&[], Vec::as_slice),
         };
         components.push(component(
             p,
             bom_ref(id),
             &metadata.workspace_root,
             &checksums,
-            plugin,
+            registered,
         ));
     }
 
@@ -342,7 +346,7 @@ fn component(
     bom_ref: String,
     workspace_root: &Path,
     checksums: &BTreeMap<(String, String), String>,
-    plugin: Option<&crate::plan::PlannedPlugin>,
+    registered: &[&PlannedPlugin],
 ) -> Component {
     let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(bom_ref));
     c.scope = Some(Scope::Required);
@@ -382,19 +386,37 @@ fn component(
         }
         None => {}
     }
-    let mut properties = vec![Property::new(SOURCE, &source)];
-    if let Some(plugin) = plugin {
-        c.component_type = Classification::Library;
-        c.description = Some(NormalizedString::new(&format!(
-            "muster plugin {} {} for slot `{}` (team {})",
-            plugin.name, plugin.version, plugin.slot, plugin.team
-        )));
-        properties.extend([
-            Property::new(SLOT, &plugin.slot),
-            Property::new(TEAM, &plugin.team),
-            Property::new(PLUGIN_NAME, &plugin.name),
-            Property::new(PLUGIN_VERSION, &plugin.version),
-        ]);
+    let properties = vec![Property::new(SOURCE, &source)];
+    // Each plugin the crate registers: a component of its own, inside the crate's.
+    if !registered.is_empty() {
+        c.components = Some(Components(
+            registered
+                .iter()
+                .map(|plugin| {
+                    let mut inner = Component::new(
+                        Classification::Library,
+                        &plugin.name,
+                        &plugin.version,
+                        Some(format!(
+                            "plugin:{}/{}@{}",
+                            plugin.slot, plugin.name, plugin.version
+                        )),
+                    );
+                    inner.description = Some(NormalizedString::new(&format!(
+                        "muster plugin {} {} for slot `{}` (team {}), in crate {} {}",
+                        plugin.name, plugin.version, plugin.slot, plugin.team, p.name, p.version
+                    )));
+                    inner.properties = Some(Properties(vec![
+                        Property::new(SLOT, &plugin.slot),
+                        Property::new(TEAM, &plugin.team),
+                        Property::new(PLUGIN_NAME, &plugin.name),
+                        Property::new(PLUGIN_VERSION, &plugin.version),
+                        Property::new(PACKAGE, &p.name),
+                    ]));
+                    inner
+                })
+                .collect(),
+        ));
     }
     c.properties = Some(Properties(properties));
     c
