@@ -18,9 +18,19 @@ pub struct HostDecision {
     pub host: String,
     /// Slot -> selected version, or `null` when nothing is acceptable.
     pub slots: BTreeMap<String, Option<String>>,
-    /// The full report.
-    #[serde(skip)]
+    /// The full report; in JSON as `decisions`: slot -> every candidate with its
+    /// outcome, reason and reason code.
+    #[serde(rename = "decisions", serialize_with = "serialize_decisions")]
     pub report: Report,
+}
+
+fn serialize_decisions<S: serde::Serializer>(report: &Report, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(
+        report
+            .slots
+            .iter()
+            .map(|slot| (slot.slot, &slot.candidates)),
+    )
 }
 
 /// The decisions for a fleet.

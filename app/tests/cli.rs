@@ -79,6 +79,8 @@ fn explain_json_has_the_documented_shape() {
                 "{outcome}"
             );
             assert_eq!(c["reason"].is_null(), outcome == "selected", "{c}");
+            let code = c["code"].as_str().unwrap();
+            assert_eq!(code == "selected", outcome == "selected", "{c}");
         }
     }
     // Semver, not string order: 0.10.0 is the newest showcase.
@@ -254,6 +256,22 @@ fn fleet_previews_a_rollout() {
         .unwrap();
     assert_eq!(edge_c["slots"]["checksum"], "1.0.0");
     assert_eq!(edge_c["slots"]["uplink"], "1.1.0");
+    // Every candidate of every host, with its reason code (and the failing fact).
+    let checksum = edge_c["decisions"]["checksum"].as_array().unwrap();
+    let codes: Vec<(&str, &str)> = checksum
+        .iter()
+        .map(|c| (c["version"].as_str().unwrap(), c["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("1.2.0-beta.1", "prerelease"),
+            ("1.1.0", "requirement_unmet"),
+            ("1.0.0", "selected")
+        ]
+    );
+    assert_eq!(checksum[1]["fact"], "arch");
+    assert_eq!(edge_c["decisions"]["showcase"][0]["code"], "denied");
 }
 
 #[test]
@@ -273,7 +291,9 @@ fn no_acceptable_version_exits_3_and_lists_every_candidate() {
     assert!(out.contains("showcase: no acceptable version"), "{out}");
     for v in ["0.10.0", "0.2.0", "0.1.0"] {
         assert!(
-            out.contains(&format!("excluded   {v} banner: outside pin showcase=^9")),
+            out.contains(&format!(
+                "excluded   {v} banner: outside pin showcase=^9 (flag) [pin_mismatch]"
+            )),
             "{out}"
         );
     }

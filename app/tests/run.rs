@@ -128,6 +128,13 @@ fn failover(mode: &str) {
         .filter(|l| l.contains("\"event\":\"quarantine\""))
         .count();
     assert_eq!(quarantine_events, 1, "{err}");
+    // The reselection logs why 1.1.0 is out, with its reason code.
+    assert!(
+        err.lines().any(|l| l.contains("\"event\":\"rejection\"")
+            && l.contains("\"version\":\"1.1.0\"")
+            && l.contains("\"code\":\"quarantined\"")),
+        "{err}"
+    );
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(spool.path().join("state/quarantine.json")).unwrap())
             .unwrap();

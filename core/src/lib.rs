@@ -97,6 +97,7 @@ mod facts;
 mod input;
 mod policy;
 mod quarantine;
+mod reason;
 mod registration;
 mod rejection;
 mod report;
@@ -115,6 +116,7 @@ pub use crate::policy::{
     parse_pin,
 };
 pub use crate::quarantine::{Quarantine, QuarantineEntry, now_unix};
+pub use crate::reason::ReasonCode;
 pub use crate::registration::{PluginMeta, Registration, VersionParts};
 pub use crate::rejection::Rejection;
 pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, SlotReport};
