@@ -81,14 +81,26 @@ pub(crate) struct PolicyArgs {
     /// Allow pre-release versions to be selected.
     #[arg(long)]
     pub(crate) allow_prerelease: bool,
-    /// A TOML policy file ([pin], [deny], allow_prerelease); flags override
-    /// MUSTER_PIN/MUSTER_DENY/MUSTER_ALLOW_PRERELEASE, which override the file.
+    /// Admit a version (or a requirement's versions) on a share of hosts only,
+    /// bucketed by host id, e.g. --rollout showcase@0.10.0=10% (repeatable; label
+    /// conditions and salts: in the policy file).
+    #[arg(long = "rollout", value_name = "SLOT@VERSION=SHARE", value_parser = parse_rollout)]
+    pub(crate) rollouts: Vec<String>,
+    /// A TOML policy file ([pin], [deny], [[rollout]], allow_prerelease); flags
+    /// override MUSTER_PIN/MUSTER_DENY/MUSTER_ROLLOUT/MUSTER_ALLOW_PRERELEASE, which
+    /// override the file.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
 }
 
 fn parse_pin(s: &str) -> Result<String, String> {
     muster::parse_pin(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_rollout(s: &str) -> Result<String, String> {
+    muster::parse_rollout(s)
         .map(|_| s.to_owned())
         .map_err(|e| e.to_string())
 }

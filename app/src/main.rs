@@ -72,9 +72,16 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     print(&format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
+fn flag_policy(args: &PolicyArgs) -> anyhow::Result<Policy> {
+    let mut flags = Policy::from_flags(&args.pins, &args.denies, args.allow_prerelease)?;
+    flags
+        .add_rollout_strings(&args.rollouts, &muster::Source::Flag)
+        .map_err(|e| BadInput(e.to_string()))?;
+    Ok(flags)
+}
+
 fn policy_from(args: &PolicyArgs) -> anyhow::Result<Policy> {
-    let flags = Policy::from_flags(&args.pins, &args.denies, args.allow_prerelease)?;
-    Ok(PolicyLayers::new(args.policy.clone(), flags)?.load()?)
+    Ok(PolicyLayers::new(args.policy.clone(), flag_policy(args)?)?.load()?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -112,7 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Facts { json } => {
-            let facts = Facts::probe();
+            let facts = probe_facts()?;
             if json {
                 print(&format!("{}\n", facts.to_json()))?;
             } else {
@@ -130,11 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => {
-            let flags = Policy::from_flags(
-                &args.policy.pins,
-                &args.policy.denies,
-                args.policy.allow_prerelease,
-            )?;
+            let flags = flag_policy(&args.policy)?;
             let layers = PolicyLayers::new(args.policy.policy.clone(), flags)?;
             if args.spool.exists() && !args.spool.is_dir() {
                 return Err(
@@ -163,7 +166,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 watch_exe,
             };
             let mut agent =
-                Agent::new(options, Facts::probe(), layers, stop).with_context(|| {
+                Agent::new(options, probe_facts()?, layers, stop).with_context(|| {
                     format!("cannot start the agent on spool {}", args.spool.display())
                 })?;
             match agent.run()? {
@@ -179,10 +182,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// This host's facts; an invalid `MUSTER_HOST_ID` (empty, too long) is bad input.
+fn probe_facts() -> Result<Facts, BadInput> {
+    let facts = Facts::probe();
+    facts
+        .validate()
+        .map_err(|problem| match std::env::var_os(muster::HOST_ID_ENV) {
+            Some(_) => BadInput(format!("invalid {}: {problem}", muster::HOST_ID_ENV)),
+            None => BadInput(format!("this host's probed facts are invalid: {problem}")),
+        })?;
+    Ok(facts)
+}
+
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let facts = match &args.facts {
         Some(path) => Facts::from_file(path).map_err(|e| BadInput(e.to_string()))?,
-        None => Facts::probe(),
+        None => probe_facts()?,
     };
     let policy = policy_from(&args.policy)?;
     let quarantine = match &args.state {

@@ -56,8 +56,9 @@ pub fn facts_summary(facts: &Facts) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "{} ({}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
+        "{} (id {}; {}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
         facts.hostname,
+        facts.host_id,
         facts.os,
         facts.arch,
         facts.logical_cores,
@@ -85,6 +86,12 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
         for d in denies {
             lines.push(format!("deny {slot}@{} (from {})", d.version, d.source));
         }
+    }
+    for r in &policy.rollouts {
+        lines.push(format!("rollout {} (from {})", r.describe(), r.source));
+    }
+    if let Some((salt, source)) = &policy.rollout_salt {
+        lines.push(format!("rollout_salt = {salt:?} (from {source})"));
     }
     if let Some((allow, source)) = &policy.allow_prerelease {
         lines.push(format!("allow_prerelease = {allow} (from {source})"));

@@ -376,3 +376,82 @@ fn help_documents_exit_codes_and_build_info_lists_features() {
     assert_eq!(v["plugins"].as_array().unwrap().len(), expected);
     assert!(v["backend"] == "linkme" || v["backend"] == "inventory");
 }
+
+#[test]
+fn facts_carry_a_host_id_that_muster_host_id_overrides() {
+    let (code, out, err) = run(agent().args(["facts", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let probed = json(&out)["host_id"].as_str().unwrap().to_owned();
+    assert!(!probed.is_empty());
+    if let Ok(machine_id) = std::fs::read_to_string("/etc/machine-id") {
+        if !machine_id.trim().is_empty() {
+            assert_eq!(probed, machine_id.trim());
+        }
+    }
+    let (code, out, _) = run(agent()
+        .args(["facts", "--json"])
+        .env("MUSTER_HOST_ID", "rack7-slot3"));
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["host_id"], "rack7-slot3");
+}
+
+#[test]
+fn a_rollout_admits_a_share_of_hosts_by_host_id() {
+    // The bucket decides: one host id inside a 50 % share and one outside.
+    let rule = "showcase@0.10.0";
+    let ids: Vec<String> = (0..100).map(|i| format!("h{i}")).collect();
+    let inside = ids
+        .iter()
+        .find(|id| muster::bucket(rule, id).0 < 5000)
+        .unwrap();
+    let outside = ids
+        .iter()
+        .find(|id| muster::bucket(rule, id).0 >= 5000)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = 50\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(host("edge-a")).unwrap();
+    for (id, want, code) in [
+        (inside, "0.10.0", "selected"),
+        (outside, "0.1.0", "rollout"),
+    ] {
+        // Facts files carry the id: replay an edited copy of edge-a.
+        let file = dir.path().join(format!("{id}.json"));
+        let with_id = text.replacen('{', &format!("{{\"host_id\":\"{id}\","), 1);
+        std::fs::write(&file, with_id).unwrap();
+        let explain = || {
+            let mut cmd = agent();
+            cmd.args([
+                "plugins", "explain", "--json", "--slot", "showcase", "--facts",
+            ])
+            .arg(&file);
+            cmd
+        };
+        let forms = [
+            run(explain().args(["--rollout", "showcase@0.10.0=50%"])),
+            run(explain().arg("--policy").arg(&policy)),
+            run(explain().env("MUSTER_ROLLOUT", "showcase@0.10.0=50%")),
+        ];
+        for (status, out, err) in forms {
+            assert_eq!(status, 0, "{err}");
+            let v = json(&out);
+            assert_eq!(selected(&v, "showcase").as_deref(), Some(want), "{id}");
+            let c = &v["slots"][0]["candidates"][0];
+            assert_eq!(c["code"], code, "{id}: {c}");
+            if code == "rollout" {
+                let why = c["reason"].as_str().unwrap();
+                let b = muster::bucket(rule, id);
+                assert!(
+                    why.contains("rollout showcase@0.10.0 on 50%")
+                        && why.contains(&format!("host bucket {b} is outside the 50% share")),
+                    "{c}"
+                );
+            }
+        }
+    }
+}

@@ -102,6 +102,7 @@ mod registration;
 mod rejection;
 mod report;
 mod requirement;
+mod rollout;
 mod selection;
 mod slot;
 
@@ -109,7 +110,9 @@ mod slot;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use crate::facts::{Facts, FactsError, LABEL_ENV_PREFIX, labels_from};
+pub use crate::facts::{
+    Facts, FactsError, HOST_ID_ENV, LABEL_ENV_PREFIX, MAX_HOST_ID_BYTES, check_host_id, labels_from,
+};
 pub use crate::input::{MAX_INPUT_BYTES, read_input_file};
 pub use crate::policy::{
     DENY_ENV, Deny, PIN_ENV, PRERELEASE_ENV, Pin, Policy, PolicyError, Source, parse_deny,
@@ -121,6 +124,9 @@ pub use crate::registration::{PluginMeta, Registration, VersionParts};
 pub use crate::rejection::Rejection;
 pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, SlotReport};
 pub use crate::requirement::Requirement;
+pub use crate::rollout::{
+    BUCKETS, Bucket, NotAdmitted, ROLLOUT_ENV, Rollout, Share, Target, bucket, parse_rollout,
+};
 pub use crate::selection::{Selected, Selector, panic_message};
 pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
 

@@ -99,7 +99,10 @@ impl<'a> Selector<'a> {
         crate::slot::explain_all(self)
     }
 
-    /// Why `version` of `slot` is excluded by policy or quarantine, if it is.
+    /// Why `version` of `slot` is excluded by policy or quarantine, if it is. The
+    /// rules compose in this order, the first that excludes is reported: deny, pin,
+    /// rollout, pre-release (a pin or an admitting rollout that names the
+    /// pre-release allows it), quarantine.
     fn exclusion(&self, slot: &str, version: &Version) -> Option<Refusal> {
         let policy = self.policy;
         if let Some(deny) = policy.denial(slot, version) {
@@ -124,7 +127,14 @@ impl<'a> Selector<'a> {
                 ));
             }
         }
-        if !version.pre.is_empty() && !pre_allowed && !pin.is_some_and(|p| p.req.matches(version)) {
+        if let Some((rollout, why)) = policy.rollout_exclusion(slot, version, self.facts) {
+            return Some(Refusal::new(ReasonCode::Rollout, rollout.reason(&why)));
+        }
+        if !version.pre.is_empty()
+            && !pre_allowed
+            && !pin.is_some_and(|p| p.req.matches(version))
+            && !policy.rollout_admits_prerelease(slot, version, self.facts)
+        {
             return Some(Refusal::new(
                 ReasonCode::Prerelease,
                 "pre-release, not allowed by policy (allow with --allow-prerelease)".to_owned(),
