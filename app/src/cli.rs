@@ -66,7 +66,9 @@ pub(crate) enum PluginsCommand {
     /// The decision for this host (or the host in --facts), every candidate's
     /// outcome and reason.
     Explain(ExplainArgs),
-    /// The decision for every host whose facts file (*.json) is in DIR.
+    /// The decision for every host whose facts file (*.json, or with --ansible an
+    /// Ansible fact cache file) is in DIR, and how staged rollouts land; with
+    /// --diff-policy, which hosts change which slot under a proposed policy.
     Fleet(FleetArgs),
 }
 
@@ -134,6 +136,14 @@ pub(crate) struct FleetArgs {
     /// Directory of facts files, one per host.
     #[arg(value_name = "DIR")]
     pub(crate) dir: PathBuf,
+    /// DIR is Ansible's fact cache (`ansible -m setup --tree DIR`, or the jsonfile
+    /// cache): muster facts are read from `ansible_local.muster` in every file.
+    #[arg(long)]
+    pub(crate) ansible: bool,
+    /// Compare with a proposed policy FILE (layered under the same environment and
+    /// flags, in place of --policy): which hosts change which slot, from -> to.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) diff_policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
     /// Print JSON.

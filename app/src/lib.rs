@@ -7,9 +7,11 @@
 mod plugins;
 
 pub mod agent;
+pub mod ansible;
 pub mod build_info;
 pub mod error;
 pub mod fleet;
+pub mod fleet_diff;
 pub mod policy;
 pub mod render;
 pub mod spool;

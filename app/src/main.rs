@@ -13,12 +13,13 @@ use clap::Parser;
 use edge_agent::agent::{self, Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
 use edge_agent::error::{BadInput, NoAcceptableVersion, Upgraded};
-use edge_agent::fleet::Fleet;
-use edge_agent::policy::PolicyLayers;
+use edge_agent::fleet::{FactsFormat, Fleet, load_hosts};
+use edge_agent::fleet_diff::FleetDiff;
+use edge_agent::policy::{PolicyLayers, read_policy_file};
 use edge_agent::render;
 use muster::{Facts, Policy, Selector};
 
-use crate::cli::{Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArgs};
+use crate::cli::{Cli, Command, ExplainArgs, FleetArgs, LogFormat, PluginsCommand, PolicyArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -99,25 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plugins(PluginsCommand::Explain(args)) => explain(&args),
-        Command::Plugins(PluginsCommand::Fleet(args)) => {
-            let policy = policy_from(&args.policy)?;
-            let fleet = Fleet::decide(&args.dir, &policy)?;
-            if args.json {
-                print_json(&fleet)?;
-            } else {
-                print(&fleet.to_text())?;
-            }
-            let failures = fleet.failures();
-            if failures.is_empty() {
-                Ok(ExitCode::SUCCESS)
-            } else {
-                let list = failures
-                    .iter()
-                    .map(|(h, s)| format!("{s} on {h}"))
-                    .collect();
-                Err(NoAcceptableVersion(list).into())
-            }
-        }
+        Command::Plugins(PluginsCommand::Fleet(args)) => fleet(&args),
         Command::Facts { json } => {
             let facts = probe_facts()?;
             if json {
@@ -179,6 +162,53 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+fn fleet(args: &FleetArgs) -> anyhow::Result<ExitCode> {
+    let layers = PolicyLayers::new(args.policy.policy.clone(), flag_policy(&args.policy)?)?;
+    let policy = layers.load()?;
+    // Read (and check) everything before deciding anything.
+    let proposed = match &args.diff_policy {
+        Some(path) => Some(layers.with_file(read_policy_file(path)?)),
+        None => None,
+    };
+    let format = if args.ansible {
+        FactsFormat::Ansible
+    } else {
+        FactsFormat::Muster
+    };
+    let hosts = load_hosts(&args.dir, format)?;
+    let fleet = Fleet::decide_hosts(&hosts, &policy);
+    let decided = match &proposed {
+        Some(proposed) => {
+            let after = Fleet::decide_hosts(&hosts, proposed);
+            let diff = FleetDiff::between(&fleet, &after);
+            if args.json {
+                print_json(&diff)?;
+            } else {
+                print(&diff.to_text())?;
+            }
+            after
+        }
+        None => {
+            if args.json {
+                print_json(&fleet)?;
+            } else {
+                print(&fleet.to_text())?;
+            }
+            fleet
+        }
+    };
+    let failures = decided.failures();
+    if failures.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let list = failures
+            .iter()
+            .map(|(h, s)| format!("{s} on {h}"))
+            .collect();
+        Err(NoAcceptableVersion(list).into())
     }
 }
 

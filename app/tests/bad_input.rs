@@ -1362,3 +1362,102 @@ fn facts_host_id_absurdly_long() {
         &[&s(&bad), "host_id", "at most 256"],
     );
 }
+
+// ---------------------------------------------------------- ansible fact cache
+
+#[test]
+fn ansible_cache_file_without_muster_facts() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    fx.write(
+        "cache/good",
+        format!(
+            r#"{{"ansible_facts":{{"ansible_local":{{"muster":{}}}}}}}"#,
+            facts_with(|j| j)
+        ),
+    );
+    let bad = fx.write(
+        "cache/web-1",
+        r#"{"ansible_facts":{"ansible_hostname":"web-1"}}"#,
+    );
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "ansible_local", "muster.fact"],
+    );
+}
+
+#[test]
+fn ansible_cache_file_is_a_muster_facts_file() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write("cache/h.json", facts_with(|j| j));
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "no `ansible_local` facts"],
+    );
+}
+
+#[test]
+fn ansible_cache_local_fact_failed_on_the_host() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write(
+        "cache/h",
+        r#"{"ansible_local":{"muster":"error loading facts as JSON or ini"}}"#,
+    );
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[
+            &s(&bad),
+            "did not produce JSON facts",
+            "error loading facts",
+        ],
+    );
+}
+
+#[test]
+fn ansible_cache_not_json() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write("cache/h", "localhost | SUCCESS => {");
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "not JSON"],
+    );
+    // A huge file is refused before it is read.
+    std::fs::remove_file(&bad).unwrap();
+    let huge = fx.write("cache/huge", junk());
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&huge), "limit"],
+    );
+}
+
+#[test]
+fn fleet_diff_policy_malformed_stops_before_deciding() {
+    let fx = Fixture::new();
+    let bad = fx.write("proposed.toml", "[[rollout]]\nslot = \"showcase\"\n");
+    refused(
+        &fx,
+        agent()
+            .args(["plugins", "fleet", "--diff-policy"])
+            .arg(&bad)
+            .arg(common::fleet_dir()),
+        4,
+        &[&s(&bad), "version"],
+    );
+}

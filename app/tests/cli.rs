@@ -455,3 +455,129 @@ fn a_rollout_admits_a_share_of_hosts_by_host_id() {
         }
     }
 }
+
+/// A fleet of `n` copies of edge-a with host ids `fleet-<i>`.
+fn synthetic_fleet(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(host("edge-a")).unwrap();
+    for i in 0..n {
+        let id = format!("fleet-{i:04}");
+        let facts = text
+            .replacen('{', &format!("{{\"host_id\":\"{id}\","), 1)
+            .replace("\"edge-a\"", &format!("\"{id}\""));
+        std::fs::write(dir.path().join(format!("{id}.json")), facts).unwrap();
+    }
+    dir
+}
+
+fn rollout_policy(dir: &std::path::Path, name: &str, share: u32) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = {share}\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn fleet_shows_rollouts_admitted_of_eligible() {
+    let fleet = synthetic_fleet(200);
+    let policies = tempfile::tempdir().unwrap();
+    let p = rollout_policy(policies.path(), "p.toml", 10);
+    let expected = (0..200)
+        .filter(|i| muster::bucket("showcase@0.10.0", &format!("fleet-{i:04}")).0 < 1000)
+        .count();
+    let (code, out, err) = run(agent()
+        .args(["plugins", "fleet", "--json", "--policy"])
+        .arg(&p)
+        .arg(fleet.path()));
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let r = &v["rollouts"][0];
+    assert_eq!(r["rule"], "showcase@0.10.0 on 10%");
+    assert_eq!(r["versions"], serde_json::json!(["0.10.0"]));
+    assert_eq!(
+        (r["eligible"].as_u64(), r["admitted"].as_u64()),
+        (Some(200), Some(expected as u64))
+    );
+    assert_eq!(v["summary"]["showcase"]["0.10.0"], expected);
+    let (_, text, _) = run(agent()
+        .args(["plugins", "fleet", "--policy"])
+        .arg(&p)
+        .arg(fleet.path()));
+    assert!(
+        text.contains(&format!(
+            "rollout showcase@0.10.0 on 10% (versions 0.10.0; from file {}): {expected} of 200 eligible hosts admitted",
+            p.display()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn fleet_diff_previews_raising_a_share() {
+    let fleet = synthetic_fleet(300);
+    let policies = tempfile::tempdir().unwrap();
+    let at10 = rollout_policy(policies.path(), "at10.toml", 10);
+    let at25 = rollout_policy(policies.path(), "at25.toml", 25);
+    let moving: Vec<String> = (0..300)
+        .map(|i| format!("fleet-{i:04}"))
+        .filter(|id| (1000..2500).contains(&muster::bucket("showcase@0.10.0", id).0))
+        .collect();
+    assert!(!moving.is_empty());
+    let (code, out, err) = run(agent()
+        .args(["plugins", "fleet", "--json", "--policy"])
+        .arg(&at10)
+        .arg("--diff-policy")
+        .arg(&at25)
+        .arg(fleet.path()));
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["hosts"], 300);
+    assert_eq!(v["hosts_changed"], moving.len());
+    // Raising a share only adds hosts: one transition, old -> new.
+    assert_eq!(
+        v["transitions"],
+        serde_json::json!([{"slot": "showcase", "from": "0.1.0", "to": "0.10.0", "hosts": moving.len()}])
+    );
+    let changed: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["host_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, moving);
+    // Lowering it back is the mirror image; text shows counts and hosts.
+    let (code, text, err) = run(agent()
+        .args(["plugins", "fleet", "--policy"])
+        .arg(&at25)
+        .arg("--diff-policy")
+        .arg(&at10)
+        .arg(fleet.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.starts_with(&format!("{} of 300 hosts change\n", moving.len())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{:<43} {}",
+            "showcase 0.10.0 -> 0.1.0",
+            moving.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{:<20} showcase       0.10.0 -> 0.1.0", moving[0])),
+        "{text}"
+    );
+    // The same policy on both sides changes nothing.
+    let (_, out, _) = run(agent()
+        .args(["plugins", "fleet", "--json", "--policy"])
+        .arg(&at10)
+        .arg("--diff-policy")
+        .arg(&at10)
+        .arg(fleet.path()));
+    assert_eq!(json(&out)["hosts_changed"], 0);
+}

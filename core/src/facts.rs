@@ -98,10 +98,25 @@ impl Facts {
     /// Parses facts from JSON (as written by [`Facts::to_json`]); `origin` names the
     /// source in errors. Unknown keys and impossible values are rejected.
     pub fn from_json(text: &str, origin: &str) -> Result<Facts, FactsError> {
-        let mut facts: Facts = serde_json::from_str(text).map_err(|source| FactsError::Json {
+        let facts: Facts = serde_json::from_str(text).map_err(|source| FactsError::Json {
             origin: origin.to_owned(),
             source,
         })?;
+        Facts::checked(facts, origin)
+    }
+
+    /// Facts from an already-parsed JSON value (e.g. embedded in another tool's
+    /// document); the same checks as [`Facts::from_json`].
+    pub fn from_json_value(value: serde_json::Value, origin: &str) -> Result<Facts, FactsError> {
+        let facts: Facts = serde_json::from_value(value).map_err(|source| FactsError::Json {
+            origin: origin.to_owned(),
+            source,
+        })?;
+        Facts::checked(facts, origin)
+    }
+
+    /// Fills a missing host id from the host name and validates.
+    fn checked(mut facts: Facts, origin: &str) -> Result<Facts, FactsError> {
         if facts.host_id.is_empty() {
             facts.host_id.clone_from(&facts.hostname);
         }

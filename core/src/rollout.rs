@@ -203,6 +203,17 @@ impl Rollout {
             .unwrap_or_else(|| self.name())
     }
 
+    /// The compiled-in versions of the slot this rule covers, newest first.
+    pub fn covered_versions(&self) -> Vec<String> {
+        crate::slots()
+            .iter()
+            .filter(|s| s.name == self.slot)
+            .flat_map(|s| s.entries())
+            .filter(|e| self.target.matches(&e.version))
+            .map(|e| e.version.to_string())
+            .collect()
+    }
+
     /// Whether the host matches the rule's label conditions.
     pub fn eligible(&self, facts: &Facts) -> bool {
         self.labels
