@@ -48,7 +48,8 @@ pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput
                 .is_some_and(|n| !n.to_string_lossy().starts_with('.')),
         })
         .collect();
-    files.sort();
+    // One directory: comparing the bytes orders as comparing paths, faster.
+    files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
     if files.is_empty() {
         return Err(BadInput(match format {
             FactsFormat::Muster => format!(
@@ -61,17 +62,42 @@ pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput
             ),
         }));
     }
+    let facts = par_map(&files, |file| match format {
+        FactsFormat::Muster => Facts::from_file(file).map_err(|e| e.to_string()),
+        FactsFormat::Ansible => crate::ansible::facts_from_cache_file(file),
+    });
+    // The first bad file in name order, as a sequential read would report it.
     files
         .into_iter()
-        .map(|file| {
-            let facts = match format {
-                FactsFormat::Muster => Facts::from_file(&file).map_err(|e| e.to_string()),
-                FactsFormat::Ansible => crate::ansible::facts_from_cache_file(&file),
-            }
-            .map_err(BadInput)?;
-            Ok(Host { file, facts })
+        .zip(facts)
+        .map(|(file, facts)| {
+            Ok(Host {
+                file,
+                facts: facts.map_err(BadInput)?,
+            })
         })
         .collect()
+}
+
+/// `items.iter().map(f).collect()`, on all available cores for large inputs
+/// (scoped threads over contiguous chunks; the order is kept).
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads == 1 || items.len() < 1024 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("fleet worker panicked"))
+            .collect()
+    })
 }
 
 /// One host's decision.
@@ -84,20 +110,32 @@ pub struct HostDecision {
     /// The host identity rollouts bucket by.
     pub host_id: String,
     /// Slot -> selected version, or `null` when nothing is acceptable.
-    pub slots: BTreeMap<String, Option<String>>,
-    /// The full report; in JSON as `decisions`: slot -> every candidate with its
-    /// outcome, reason and reason code.
-    #[serde(rename = "decisions", serialize_with = "serialize_decisions")]
-    pub report: Report,
+    pub slots: BTreeMap<&'static str, Option<&'static str>>,
+    /// The full report (kept when asked for, or when a slot failed); in JSON as
+    /// `decisions`: slot -> every candidate with its outcome, reason and reason code.
+    #[serde(
+        rename = "decisions",
+        serialize_with = "serialize_decisions",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub report: Option<Report>,
 }
 
-fn serialize_decisions<S: serde::Serializer>(report: &Report, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_map(
-        report
-            .slots
-            .iter()
-            .map(|slot| (slot.slot, &slot.candidates)),
-    )
+fn serialize_decisions<S: serde::Serializer>(
+    report: &Option<Report>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let slots = report.iter().flat_map(|r| &r.slots);
+    s.collect_map(slots.map(|slot| (slot.slot, &slot.candidates)))
+}
+
+/// How much of each host's decision a [`Fleet`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every candidate of every host (for JSON).
+    Full,
+    /// The selected versions; full reports only for hosts where a slot failed.
+    Summary,
 }
 
 /// How one rollout rule lands on the fleet.
@@ -140,34 +178,45 @@ impl Fleet {
         Ok(Fleet::decide_hosts(
             &load_hosts(dir, FactsFormat::Muster)?,
             policy,
+            Detail::Full,
         ))
     }
 
     /// Decides for every host.
-    pub fn decide_hosts(hosts: &[Host], policy: &Policy) -> Fleet {
-        let mut decisions = Vec::with_capacity(hosts.len());
-        let mut summary: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-        for Host { file, facts } in hosts {
+    pub fn decide_hosts(hosts: &[Host], policy: &Policy, detail: Detail) -> Fleet {
+        let decisions = par_map(hosts, |Host { file, facts }| {
             let mut report = Selector::new(facts, policy).explain_all();
             // The same for every host: kept once, on the fleet.
-            report.policy_warnings.clear();
-            let mut slots = BTreeMap::new();
-            for slot in &report.slots {
-                let version = slot.selected.map(|c| c.version.to_owned());
-                *summary
-                    .entry(slot.slot.to_owned())
-                    .or_default()
-                    .entry(version.clone().unwrap_or_else(|| "none".to_owned()))
-                    .or_default() += 1;
-                slots.insert(slot.slot.to_owned(), version);
-            }
-            decisions.push(HostDecision {
+            report.policy_warnings = Vec::new();
+            let slots = report
+                .slots
+                .iter()
+                .map(|s| (s.slot, s.selected.map(|c| c.version)))
+                .collect();
+            let keep = detail == Detail::Full || report.failed().next().is_some();
+            HostDecision {
                 file: file.clone(),
                 host: facts.hostname.clone(),
                 host_id: facts.host_id.clone(),
                 slots,
-                report,
-            });
+                report: keep.then_some(report),
+            }
+        });
+        let mut summary: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        for decision in &decisions {
+            for (slot, version) in &decision.slots {
+                let versions = match summary.get_mut(*slot) {
+                    Some(versions) => versions,
+                    None => summary.entry((*slot).to_owned()).or_default(),
+                };
+                let key = version.unwrap_or("none");
+                match versions.get_mut(key) {
+                    Some(n) => *n += 1,
+                    None => {
+                        versions.insert(key.to_owned(), 1);
+                    }
+                }
+            }
         }
         Fleet {
             hosts: decisions,
@@ -185,7 +234,7 @@ impl Fleet {
                 h.slots
                     .iter()
                     .filter(|(_, v)| v.is_none())
-                    .map(|(s, _)| (h.host.clone(), s.clone()))
+                    .map(|(s, _)| (h.host.clone(), (*s).to_owned()))
             })
             .collect()
     }
@@ -202,9 +251,9 @@ impl Fleet {
         for h in &self.hosts {
             let _ = write!(out, "{:<20}", h.host);
             for s in &slots {
-                let cell = match h.slots.get(*s) {
-                    Some(Some(v)) => v.clone(),
-                    _ => "FAILED".to_owned(),
+                let cell = match h.slots.get(s.as_str()) {
+                    Some(Some(v)) => v,
+                    _ => "FAILED",
                 };
                 let _ = write!(out, " {cell:<14}");
             }
@@ -225,7 +274,7 @@ impl Fleet {
             let _ = writeln!(out, "warning: {w}");
         }
         for h in &self.hosts {
-            for slot in h.report.failed() {
+            for slot in h.report.iter().flat_map(Report::failed) {
                 let _ = write!(out, "\n{} ({}):\n{slot}", h.host, h.file.display());
             }
         }
@@ -281,4 +330,17 @@ fn rollout_stats(hosts: &[Host], policy: &Policy) -> Vec<RolloutStat> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fleet::par_map;
+
+    #[test]
+    fn par_map_keeps_the_order_on_large_inputs() {
+        let items: Vec<u32> = (0..10_000).collect();
+        let doubled = par_map(&items, |i| i * 2);
+        assert_eq!(doubled, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(par_map(&items[..3], |i| *i), [0, 1, 2]);
+    }
 }

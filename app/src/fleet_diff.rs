@@ -72,9 +72,14 @@ impl FleetDiff {
             debug_assert_eq!(b.file, a.file);
             let mut changed = false;
             for (slot, from) in &b.slots {
-                let to = a.slots.get(slot).cloned().flatten();
+                let to = a.slots.get(slot).copied().flatten();
                 if *from != to {
                     changed = true;
+                    let (slot, from, to) = (
+                        (*slot).to_owned(),
+                        from.map(str::to_owned),
+                        to.map(str::to_owned),
+                    );
                     *counts
                         .entry((slot.clone(), from.clone(), to.clone()))
                         .or_default() += 1;
@@ -82,8 +87,8 @@ impl FleetDiff {
                         host: b.host.clone(),
                         host_id: b.host_id.clone(),
                         file: b.file.clone(),
-                        slot: slot.clone(),
-                        from: from.clone(),
+                        slot,
+                        from,
                         to,
                     });
                 }

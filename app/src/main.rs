@@ -13,7 +13,7 @@ use clap::Parser;
 use edge_agent::agent::{self, Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
 use edge_agent::error::{BadInput, NoAcceptableVersion, Upgraded};
-use edge_agent::fleet::{FactsFormat, Fleet, load_hosts};
+use edge_agent::fleet::{Detail, FactsFormat, Fleet, load_hosts};
 use edge_agent::fleet_diff::FleetDiff;
 use edge_agent::policy::{PolicyLayers, read_policy_file};
 use edge_agent::render;
@@ -179,10 +179,16 @@ fn fleet(args: &FleetArgs) -> anyhow::Result<ExitCode> {
         FactsFormat::Muster
     };
     let hosts = load_hosts(&args.dir, format)?;
-    let fleet = Fleet::decide_hosts(&hosts, &policy);
+    // Every candidate of every host only where it is printed: the fleet's JSON.
+    let detail = if args.json && proposed.is_none() {
+        Detail::Full
+    } else {
+        Detail::Summary
+    };
+    let fleet = Fleet::decide_hosts(&hosts, &policy, detail);
     let decided = match &proposed {
         Some(proposed) => {
-            let after = Fleet::decide_hosts(&hosts, proposed);
+            let after = Fleet::decide_hosts(&hosts, proposed, Detail::Summary);
             let diff = FleetDiff::between(&fleet, &after);
             if args.json {
                 print_json(&diff)?;

@@ -1461,3 +1461,27 @@ fn fleet_diff_policy_malformed_stops_before_deciding() {
         &[&s(&bad), "version"],
     );
 }
+
+#[test]
+fn fleet_of_thousands_names_the_first_bad_file() {
+    // Large enough to be read on several threads: the error is still the first
+    // bad file in name order.
+    let fx = Fixture::new();
+    let dir = fx.path("fleet");
+    std::fs::create_dir(&dir).unwrap();
+    let good = facts_with(|j| j);
+    for i in 0..2000 {
+        std::fs::write(dir.join(format!("h{i:04}.json")), &good).unwrap();
+    }
+    let first = fx.write(
+        "fleet/h1200.json",
+        facts_with(|j| j.replace("\"linux\"", "1")),
+    );
+    fx.write("fleet/h1900.json", "{");
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet"]).arg(&dir),
+        4,
+        &[&s(&first), "invalid type"],
+    );
+}
