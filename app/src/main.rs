@@ -13,10 +13,12 @@ use clap::Parser;
 use edge_agent::agent::{self, Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
 use edge_agent::error::{BadInput, NoAcceptableVersion, Upgraded};
+use edge_agent::exit_status::ExitStatus;
 use edge_agent::fleet::{Detail, FactsFormat, Fleet, load_hosts};
 use edge_agent::fleet_diff::FleetDiff;
-use edge_agent::policy::{PolicyLayers, read_policy_file};
+use edge_agent::policy::{PolicyLayers, flag_policy, read_policy_file};
 use edge_agent::render;
+use edge_agent::start_check::StartCheck;
 use muster::{Facts, Policy, Selector};
 
 use crate::cli::{Cli, Command, ExplainArgs, FleetArgs, LogFormat, PluginsCommand, PolicyArgs};
@@ -24,21 +26,17 @@ use crate::cli::{Cli, Command, ExplainArgs, FleetArgs, LogFormat, PluginsCommand
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // A plugin panic caught by selection is reported (explain's candidates, run's
+    // `rejection` event), not printed like a crash; `run` installs its own hook.
+    muster::silence_caught_panics();
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
-                return ExitCode::SUCCESS;
+                return ExitStatus::Success.into();
             }
-            let code = if err.downcast_ref::<NoAcceptableVersion>().is_some() {
-                3
-            } else if err.downcast_ref::<BadInput>().is_some() {
-                4
-            } else {
-                1
-            };
             eprintln!("error: {err:#}");
-            ExitCode::from(code)
+            ExitStatus::of_error(&err).into()
         }
     }
 }
@@ -73,16 +71,19 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     print(&format!("{}\n", serde_json::to_string_pretty(value)?))
 }
 
-fn flag_policy(args: &PolicyArgs) -> anyhow::Result<Policy> {
-    let mut flags = Policy::from_flags(&args.pins, &args.denies, args.allow_prerelease)?;
-    flags
-        .add_rollout_strings(&args.rollouts, &muster::Source::Flag)
-        .map_err(|e| BadInput(e.to_string()))?;
-    Ok(flags)
+fn policy_from(args: &PolicyArgs) -> anyhow::Result<Policy> {
+    Ok(layers_from(args)?.load()?)
 }
 
-fn policy_from(args: &PolicyArgs) -> anyhow::Result<Policy> {
-    Ok(PolicyLayers::new(args.policy.clone(), flag_policy(args)?)?.load()?)
+/// The flag and environment layers (the file is read by the caller, when it needs it).
+fn layers_from(args: &PolicyArgs) -> anyhow::Result<PolicyLayers> {
+    let flags = flag_policy(
+        &args.pins,
+        &args.denies,
+        &args.rollouts,
+        args.allow_prerelease,
+    )?;
+    Ok(PolicyLayers::new(args.policy.clone(), flags)?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -97,7 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for problem in muster::registry_problems() {
                 eprintln!("warning: {problem}");
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::Plugins(PluginsCommand::Explain(args)) => explain(&args),
         Command::Plugins(PluginsCommand::Fleet(args)) => fleet(&args),
@@ -108,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print(&format!("{}\n", render::facts_summary(&facts)))?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::BuildInfo { json } => {
             let info = BuildInfo::current();
@@ -117,11 +118,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print(&info.to_text())?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::Run(args) => {
-            let flags = flag_policy(&args.policy)?;
-            let layers = PolicyLayers::new(args.policy.policy.clone(), flags)?;
+            let layers = layers_from(&args.policy)?;
             if args.spool.exists() && !args.spool.is_dir() {
                 return Err(
                     BadInput(format!("--spool {}: not a directory", args.spool.display())).into(),
@@ -133,6 +133,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .context("cannot install signal handlers")?;
             }
             std::panic::set_hook(Box::new(|info| {
+                if muster::is_catching_plugin_panic() {
+                    return; // Selection reports it: one `rejection` event.
+                }
                 let location = info.location().map(ToString::to_string).unwrap_or_default();
                 tracing::error!(event = "panic", location = %location, message = %muster::panic_message(info.payload()));
             }));
@@ -153,9 +156,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format!("cannot start the agent on spool {}", args.spool.display())
                 })?;
             match agent.run()? {
-                Exit::Finished { failed_slots } if failed_slots.is_empty() => Ok(ExitCode::SUCCESS),
+                Exit::Finished { failed_slots } if failed_slots.is_empty() => {
+                    Ok(ExitStatus::Success.into())
+                }
                 Exit::Finished { failed_slots } => Err(NoAcceptableVersion(failed_slots).into()),
-                Exit::Stopped => Ok(ExitCode::SUCCESS),
+                Exit::Stopped => Ok(ExitStatus::Success.into()),
                 Exit::Upgraded(why) => {
                     eprintln!("edge-agent: {}", Upgraded(why));
                     Ok(ExitCode::from(args.upgrade_exit_code))
@@ -166,7 +171,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn fleet(args: &FleetArgs) -> anyhow::Result<ExitCode> {
-    let layers = PolicyLayers::new(args.policy.policy.clone(), flag_policy(&args.policy)?)?;
+    let layers = layers_from(&args.policy)?;
     let policy = layers.load()?;
     // Read (and check) everything before deciding anything.
     let proposed = match &args.diff_policy {
@@ -208,7 +213,7 @@ fn fleet(args: &FleetArgs) -> anyhow::Result<ExitCode> {
     };
     let failures = decided.failures();
     if failures.is_empty() {
-        Ok(ExitCode::SUCCESS)
+        Ok(ExitStatus::Success.into())
     } else {
         let list = failures
             .iter()
@@ -256,7 +261,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let mut selector = Selector::new(&facts, &policy);
+    let mut selector = Selector::new(&facts, &policy).with_start(args.start);
     if let Some(q) = &quarantine {
         selector = selector.with_quarantine(q);
     }
@@ -272,17 +277,24 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    if args.json {
-        print_json(&render::explain_json(&facts, &policy, &report))?;
+    let start = if args.start {
+        StartCheck::Ran
     } else {
-        print(&render::explain_text(&facts, &policy, &report))?;
+        StartCheck::fallbacks(&facts, &policy, quarantine.as_ref(), &report)
+    };
+    if args.json {
+        let mut json = render::explain_json(&facts, &policy, &report);
+        json["start"] = start.to_json();
+        print_json(&json)?;
+    } else {
+        print(&(render::explain_text(&facts, &policy, &report) + &start.to_text()))?;
     }
     for w in &report.policy_warnings {
         eprintln!("warning: {w}");
     }
     let failed: Vec<String> = report.failed().map(|s| s.slot.to_owned()).collect();
     if failed.is_empty() {
-        Ok(ExitCode::SUCCESS)
+        Ok(ExitStatus::Success.into())
     } else {
         Err(NoAcceptableVersion(failed).into())
     }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{agent, candidate, fleet_dir, host, json, run, selected};
+use edge_agent::exit_status::ExitStatus;
 
 #[test]
 fn list_json_shows_every_compiled_in_plugin() {
@@ -136,6 +137,20 @@ fn checksum_follows_the_cpu() {
     let (outcome, reason) = candidate(&v, "checksum", "1.2.0-beta.1");
     assert_eq!(outcome, "excluded");
     assert!(reason.contains("pre-release"), "{reason}");
+    // The hint naming this host's flag is edge-agent's, not the library's.
+    assert!(!reason.contains("--"), "{reason}");
+    let (_, text, _) = run(agent()
+        .args(["plugins", "explain", "--facts"])
+        .arg(host("edge-b")));
+    assert!(
+        text.contains("hint: pre-releases (checksum 1.2.0-beta.1)")
+            && text.contains("--allow-prerelease"),
+        "{text}"
+    );
+    let (_, text, _) = run(agent()
+        .args(["plugins", "explain", "--allow-prerelease", "--facts"])
+        .arg(host("edge-b")));
+    assert!(!text.contains("hint:"), "{text}");
     // Pre-releases only when allowed.
     let (_, out, _) = run(agent()
         .args([
@@ -260,6 +275,8 @@ fn fleet_previews_a_rollout() {
     let checksum = edge_c["decisions"]["checksum"].as_array().unwrap();
     let codes: Vec<(&str, &str)> = checksum
         .iter()
+        // The chaos set (a feature) adds 1.9.0, which needs a label edge-c lacks.
+        .filter(|c| c["version"] != "1.9.0")
         .map(|c| (c["version"].as_str().unwrap(), c["code"].as_str().unwrap()))
         .collect();
     assert_eq!(
@@ -270,7 +287,8 @@ fn fleet_previews_a_rollout() {
             ("1.0.0", "selected")
         ]
     );
-    assert_eq!(checksum[1]["fact"], "arch");
+    let c110 = checksum.iter().find(|c| c["version"] == "1.1.0").unwrap();
+    assert_eq!(c110["fact"], "arch");
     assert_eq!(edge_c["decisions"]["showcase"][0]["code"], "denied");
 }
 
@@ -354,10 +372,16 @@ fn bad_inputs_have_documented_exit_codes_and_name_the_culprit() {
 fn help_documents_exit_codes_and_build_info_lists_features() {
     let (code, out, _) = run(agent().arg("--help"));
     assert_eq!(code, 0);
-    assert!(
-        out.contains("Exit codes:") && out.contains("3   a slot has no acceptable version"),
-        "{out}"
-    );
+    assert!(out.contains("Exit codes:"), "{out}");
+    for status in ExitStatus::ALL {
+        let line = format!("  {:<3} {}", status.code(), status.meaning());
+        // clap re-wraps long lines: compare with whitespace collapsed.
+        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat(&out).contains(&flat(&line)),
+            "{status:?} missing:\n{out}"
+        );
+    }
     let (code, out, _) = run(agent().args(["build-info", "--json"]));
     assert_eq!(code, 0);
     let v = json(&out);
@@ -374,7 +398,76 @@ fn help_documents_exit_codes_and_build_info_lists_features() {
         8
     };
     assert_eq!(v["plugins"].as_array().unwrap().len(), expected);
-    assert!(v["backend"] == "linkme" || v["backend"] == "inventory");
+    assert_eq!(
+        v["backend"],
+        muster::BACKEND,
+        "the backend this test was built with"
+    );
+}
+
+/// The subcommands `edge-agent <args> --help` lists.
+fn subcommands(args: &[&str]) -> Vec<String> {
+    let (code, out, err) = run(agent().args(args).arg("--help"));
+    assert_eq!(code, 0, "{err}");
+    out.split("Commands:\n")
+        .nth(1)
+        .expect("a Commands: section")
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// Every `edge-agent <command> [<subcommand>]` in the code of the user guides (fenced
+/// blocks and inline spans) is a real command of this binary.
+#[test]
+fn the_docs_name_real_commands() {
+    let top = subcommands(&[]);
+    let plugins = subcommands(&["plugins"]);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut problems = Vec::new();
+    for doc in [
+        "README.md",
+        "docs/operator.md",
+        "docs/release-engineer.md",
+        "docs/security.md",
+        "docs/plugin-author.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let mut fenced = false;
+        let mut code = Vec::new();
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+            } else if fenced {
+                code.push(line.to_owned());
+            } else {
+                code.extend(line.split('`').skip(1).step_by(2).map(str::to_owned));
+            }
+        }
+        for code in code {
+            for (at, _) in code.match_indices("edge-agent ") {
+                let mut words = code[at + "edge-agent ".len()..].split_whitespace();
+                let Some(command) = words
+                    .next()
+                    .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
+                else {
+                    continue; // a flag (`cargo build -p edge-agent --profile`) or a path
+                };
+                if !top.iter().any(|c| c == command) {
+                    problems.push(format!("{doc}: `edge-agent {command}`: no such command"));
+                } else if command == "plugins" {
+                    let sub = words.next().unwrap_or("");
+                    if !plugins.iter().any(|c| c == sub) {
+                        problems.push(format!(
+                            "{doc}: `edge-agent plugins {sub}`: no such command"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
@@ -383,10 +476,10 @@ fn facts_carry_a_host_id_that_muster_host_id_overrides() {
     assert_eq!(code, 0, "{err}");
     let probed = json(&out)["host_id"].as_str().unwrap().to_owned();
     assert!(!probed.is_empty());
-    if let Ok(machine_id) = std::fs::read_to_string("/etc/machine-id") {
-        if !machine_id.trim().is_empty() {
-            assert_eq!(probed, machine_id.trim());
-        }
+    if let Ok(machine_id) = std::fs::read_to_string("/etc/machine-id")
+        && !machine_id.trim().is_empty()
+    {
+        assert_eq!(probed, machine_id.trim());
     }
     let (code, out, _) = run(agent()
         .args(["facts", "--json"])

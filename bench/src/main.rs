@@ -111,11 +111,9 @@ fn run() -> anyhow::Result<()> {
     let out = config.root.join("bench/results");
     std::fs::create_dir_all(&out)?;
     // Keep the last full run's build figures when a quick run skips them.
-    if quick {
-        if let Ok(old) = std::fs::read_to_string(out.join("full.json")) {
-            let old: Value = serde_json::from_str(&old)?;
-            results["build"] = old["build"].clone();
-        }
+    if quick && let Ok(old) = std::fs::read_to_string(out.join("full.json")) {
+        let old: Value = serde_json::from_str(&old)?;
+        results["build"] = old["build"].clone();
     }
     std::fs::write(
         out.join(format!("{mode}.json")),
