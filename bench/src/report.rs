@@ -82,7 +82,7 @@ pub(crate) fn fleet(md: &mut String, results: &Value) {
     };
     let _ = writeln!(
         md,
-        "### 6. `plugins fleet` over {} hosts' facts files (release, median wall time, stdout to /dev/null; target: ≤ 2 s)\n",
+        "### 7. `plugins fleet` over {} hosts' facts files (release, median wall time, stdout to /dev/null; target: ≤ 2 s)\n",
         fleet["hosts"]
     );
     let _ = writeln!(md, "| case | median | min | samples | target |");
