@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use muster::{Facts, Outcome, PluginMeta, Policy, Report};
+use muster::{Facts, PluginMeta, Policy, ReasonCode, Report};
 use serde_json::{Value, json};
 
 /// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
@@ -56,8 +56,9 @@ pub fn facts_summary(facts: &Facts) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "{} ({}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
+        "{} (id {}; {}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
         facts.hostname,
+        facts.host_id,
         facts.os,
         facts.arch,
         facts.logical_cores,
@@ -85,6 +86,12 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
         for d in denies {
             lines.push(format!("deny {slot}@{} (from {})", d.version, d.source));
         }
+    }
+    for r in &policy.rollouts {
+        lines.push(format!("rollout {} (from {})", r.describe(), r.source));
+    }
+    if let Some((salt, source)) = &policy.rollout_salt {
+        lines.push(format!("rollout_salt = {salt:?} (from {source})"));
     }
     if let Some((allow, source)) = &policy.allow_prerelease {
         lines.push(format!("allow_prerelease = {allow} (from {source})"));
@@ -127,10 +134,7 @@ pub fn prerelease_hint(policy: &Policy, report: &Report) -> Option<String> {
         .slots
         .iter()
         .flat_map(|s| s.candidates.iter().map(move |c| (s.slot, c)))
-        .filter(|(_, c)| {
-            c.outcome == Outcome::Excluded
-                && semver::Version::parse(c.version).is_ok_and(|v| !v.pre.is_empty())
-        })
+        .filter(|(_, c)| c.code == ReasonCode::Prerelease)
         .map(|(slot, c)| format!("{slot} {}", c.version))
         .collect();
     if excluded.is_empty() {
