@@ -91,6 +91,16 @@ impl Test {
             )?;
         }
         step(
+            "scan dist/: SBOMs against the CycloneDX schema, cargo audit bin on the binaries",
+            &mut || {
+                crate::scan::check(
+                    &project,
+                    crate::config::DEFAULT_SET,
+                    crate::repro::DEFAULT_REPRO_SET,
+                )
+            },
+        )?;
+        step(
             &format!(
                 "cargo xtask repro --set {}",
                 crate::repro::DEFAULT_REPRO_SET
@@ -102,6 +112,18 @@ impl Test {
                 }
                 .run()
             },
+        )?;
+        let manifest = project
+            .root
+            .join("dist")
+            .join(crate::repro::DEFAULT_REPRO_SET)
+            .join(crate::build::MANIFEST);
+        step(
+            &format!(
+                "cargo xtask rebuild {} (clean checkout, same sha256)",
+                project.display(&manifest)
+            ),
+            &mut || crate::rebuild::Rebuild::of(&manifest).run(),
         )?;
         step(
             "cargo bench -p muster-bench --no-run (benches build, not run)",
