@@ -540,7 +540,7 @@ pub(crate) fn target_dir(project: &Project) -> Result<PathBuf> {
 }
 
 /// The commit and whether the tree has uncommitted changes.
-fn git_state(project: &Project) -> (String, bool) {
+pub(crate) fn git_state(project: &Project) -> (String, bool) {
     let revision = project::stdout(project.command("git").args(["rev-parse", "HEAD"]))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());

@@ -123,7 +123,17 @@ impl Test {
                 "cargo xtask rebuild {} (clean checkout, same sha256)",
                 project.display(&manifest)
             ),
-            &mut || crate::rebuild::Rebuild::of(&manifest).run(),
+            &mut || {
+                // A rebuild compares with a clean checkout of HEAD: with uncommitted
+                // changes it cannot match. CI always runs on a clean clone.
+                if crate::build::git_state(&project).1 {
+                    eprintln!(
+                        "skipped: the tree has uncommitted changes; commit them to run this step"
+                    );
+                    return Ok(());
+                }
+                crate::rebuild::Rebuild::of(&manifest).run()
+            },
         )?;
         step(
             "cargo bench -p muster-bench --no-run (benches build, not run)",
