@@ -1,35 +1,37 @@
-//! `cargo xtask bench [--quick]`: runs the benchmark driver, the `muster-bench`
-//! binary in `bench/`, which writes `bench/results/` and `bench/plots/`.
-
-use std::path::Path;
-use std::process::Command;
+//! `cargo xtask bench [--quick]`: runs the workspace's benchmark driver, the binary of
+//! the `bench` package in `[workspace.metadata.muster]` (here `muster-bench`, which
+//! writes `bench/results/` and `bench/plots/`).
 
 use anyhow::Context;
 use clap::Args;
 
+use crate::project::Project;
+
 /// Runs the benchmarks; `--quick` runs the reduced set (under 3 minutes once built).
 #[derive(Debug, Args)]
 pub(crate) struct Bench {
-    /// Reduced sizes and shorter measurements.
+    /// Reduced sizes and shorter measurements (passed to the driver as `--quick`).
     #[arg(long)]
     pub(crate) quick: bool,
 }
 
 impl Bench {
-    /// Builds and runs `muster-bench` in release.
+    /// Builds and runs the configured benchmark driver in release.
     pub(crate) fn run(&self) -> anyhow::Result<()> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .context("xtask/ has a parent")?;
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(root)
-            .args(["run", "--package", "muster-bench", "--release", "--"]);
+        let project = Project::current()?;
+        let Some(driver) = &project.settings.bench else {
+            anyhow::bail!(
+                "Cargo.toml: [workspace.metadata.muster] names no `bench` package (the benchmark \
+                 driver `cargo xtask bench` runs)"
+            );
+        };
+        let mut cmd = project.cargo();
+        cmd.args(["run", "--package", driver, "--release", "--"]);
         if self.quick {
             cmd.arg("--quick");
         }
         let status = cmd.status().context("cannot run cargo")?;
-        anyhow::ensure!(status.success(), "muster-bench failed: {status}");
+        anyhow::ensure!(status.success(), "{driver} failed: {status}");
         Ok(())
     }
 }

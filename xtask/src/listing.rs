@@ -1,4 +1,4 @@
-//! Compares what a built binary reports (`edge-agent plugins list --json`) with the plan:
+//! Compares what a built binary reports (`<host> plugins list --json`) with the plan:
 //! the guard against plugins silently dropped by the linker (or smuggled in).
 
 use std::collections::BTreeSet;

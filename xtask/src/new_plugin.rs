@@ -40,7 +40,7 @@ pub(crate) struct NewPlugin {
 
 impl NewPlugin {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let dir = scaffold(&project, self)?;
         if self.no_test {
             eprintln!(
@@ -253,7 +253,7 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
         bail!("--name `{name}`: not a valid plugin name");
     }
     let config = Config::load(project)?;
-    let traits = config::contract_traits(&project.contract_src())?;
+    let traits = config::contract_traits(project)?;
     let Some(slot) = traits.iter().find(|t| t.slot == args.slot) else {
         let known: Vec<&str> = traits.iter().map(|t| t.slot.as_str()).collect();
         bail!(

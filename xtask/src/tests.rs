@@ -13,7 +13,7 @@ use crate::sync;
 
 #[test]
 fn the_team_files_and_sets_are_valid() {
-    let config = Config::load(&Project::current()).unwrap_or_else(|err| panic!("{err:#}"));
+    let config = Config::load(&Project::current().unwrap()).unwrap_or_else(|err| panic!("{err:#}"));
     for set in config.sets.keys() {
         Resolved::new(&config, set).unwrap();
     }
@@ -21,7 +21,7 @@ fn the_team_files_and_sets_are_valid() {
 
 #[test]
 fn the_plugin_sources_contain_their_crates() {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     check::sources(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
     check::app_features(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
@@ -29,7 +29,7 @@ fn the_plugin_sources_contain_their_crates() {
 
 #[test]
 fn the_generated_files_are_fresh() {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     sync::check(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
 }
@@ -49,13 +49,25 @@ pub trait Checksum {}
 pub trait Uplink {}
 "#;
 
-const APP: &str = "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\n\n[dependencies]\nmuster = { path = \"../core\" }\n";
+const APP: &str = "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\n\n[dependencies]\nmuster = { path = \"../core\" }\nedge-contract = { path = \"contract\" }\n";
+
+/// The `[workspace.metadata.muster]` block of the fixtures (this repository's layout).
+const MUSTER_BLOCK: &str =
+    "\n[workspace.metadata.muster]\nhost = \"edge-agent\"\ncontracts = [\"edge-contract\"]\n";
 
 impl Fixture {
     fn new() -> Fixture {
         let fixture = Fixture {
             dir: tempfile::tempdir().unwrap(),
         };
+        fixture.write(
+            "Cargo.toml",
+            &format!("[workspace]\nmembers = [\"app\", \"app/contract\"]\n{MUSTER_BLOCK}"),
+        );
+        fixture.write(
+            "app/contract/Cargo.toml",
+            "[package]\nname = \"edge-contract\"\nversion = \"0.1.0\"\n",
+        );
         fixture.write("app/contract/src/lib.rs", CONTRACT);
         fixture.write("app/Cargo.toml", APP);
         fixture.write("app/src/main.rs", "//! App.\nmod plugins;\nfn main() {}\n");
@@ -68,7 +80,7 @@ impl Fixture {
     }
 
     fn project(&self) -> Project {
-        Project::at(self.root())
+        Project::at(self.root()).unwrap()
     }
 
     fn write(&self, path: &str, text: &str) {
@@ -502,7 +514,7 @@ fn new_plugin_fixture() -> Fixture {
 
 #[test]
 fn the_templates_match_the_real_contract() {
-    let traits = crate::config::contract_traits(&Project::current().contract_src()).unwrap();
+    let traits = crate::config::contract_traits(&Project::current().unwrap()).unwrap();
     for slot in &traits {
         crate::new_plugin::template_for(slot).unwrap_or_else(|err| panic!("{err:#}"));
     }
@@ -675,7 +687,7 @@ fn team_file_text_parses_without_disk_and_names_each_problem() {
 /// The SBOM of `set`, generated for a stand-in binary hash, as JSON (no build needed:
 /// the SBOM comes from the resolved graph, the hash is only recorded).
 fn sbom_of(set: &str) -> (serde_json::Value, String) {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let prepared = crate::build::Prepared::unbuilt(&project, set).unwrap();
     let text = crate::sbom::generate(&project, &prepared, &"ab".repeat(32))
         .unwrap_or_else(|err| panic!("{err:#}"));
@@ -702,7 +714,7 @@ fn property<'a>(component: &'a serde_json::Value, name: &str) -> Vec<&'a str> {
 
 #[test]
 fn each_sets_sbom_lists_exactly_its_linked_crates_with_version_license_and_source() {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     let (default, _) = sbom_of("default");
     let (minimal, _) = sbom_of("edge-minimal");
@@ -843,7 +855,7 @@ fn build_with_outside_plugin(ws: &Path, plugin: &Path, remap_outside: bool) -> V
         "fn main() {\n    println!(\"{} {}\", outer::whence(), file!());\n}\n",
     )
     .unwrap();
-    let project = Project::at(ws);
+    let project = Project::fixture(ws);
     let target = ws.join("target");
     let plan =
         crate::build::tests::plan_with_sources(&[("outer", &format!("path:{}", plugin.display()))]);
@@ -917,7 +929,7 @@ fn rust_version_covers_every_dependency() {
         rust_version: Option<String>,
     }
     let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap()).collect() };
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let manifest = std::fs::read_to_string(project.root.join("Cargo.toml")).unwrap();
     let table: toml::Table = manifest.parse().unwrap();
     let ours = table["workspace"]["package"]["rust-version"]
@@ -984,7 +996,7 @@ fn words_after(code: &str, prefix: &str) -> Vec<String> {
 fn the_docs_name_real_sets_and_commands() {
     use clap::CommandFactory;
 
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     let sets: std::collections::BTreeSet<&str> = config.sets.keys().map(String::as_str).collect();
     let commands: Vec<String> = crate::Cli::command()
@@ -1054,11 +1066,13 @@ fn the_docs_name_real_sets_and_commands() {
 #[test]
 fn one_crate_registering_several_versions_and_slots_builds() {
     let fixture = Fixture::new();
-    let real = Project::current().root;
+    let real = Project::current().unwrap().root;
     let core = real.join("core");
     fixture.write(
         "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/multi\"]\n",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/multi\"]\n{MUSTER_BLOCK}"
+        ),
     );
     // Share compiled dependencies between runs; the real lock file pins them offline.
     fixture.write(

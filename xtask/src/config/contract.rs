@@ -1,32 +1,78 @@
-//! Scanning the contract crate's sources for its `#[muster::slot]` traits: the slot
-//! names team files may use, and each trait's methods (for `new-plugin`'s templates).
+//! Reading the contract crates' sources for their `#[muster::slot]` traits the way the
+//! compiler reads them (parsed with `syn`): the slot names team files may use, and each
+//! trait's methods and crate (for `new-plugin`'s templates). Slot names follow the
+//! macro's rule, from the one shared implementation (`muster_names::slot_name`).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use syn::{Item, ItemTrait, LitStr, TraitItem, UseTree};
 
-/// A slot as the contract declares it: `#[muster::slot]` on a trait.
+use crate::project::Project;
+use crate::settings::Package;
+
+/// A slot as a contract declares it: `#[muster::slot]` on a trait.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SlotTrait {
-    /// The slot name: the `name = "..."` argument, else the trait name in snake case.
+    /// The slot name: the `name = "..."` argument, else `muster_names::slot_name` of the trait.
     pub(crate) slot: String,
     /// The trait's name.
     pub(crate) trait_name: String,
-    /// The names of the trait's methods, in order (a text scan: `fn <name>` in its block).
+    /// The trait's methods, in order.
     pub(crate) methods: Vec<String>,
+    /// The contract package that declares it.
+    pub(crate) package: String,
+    /// The contract package's directory.
+    pub(crate) package_dir: PathBuf,
 }
 
-/// The slots the contract declares: every `#[muster::slot]` in its sources, named by
-/// its `name = "..."` argument or else its trait name in snake case.
-pub(crate) fn contract_slots(src: &Path) -> Result<BTreeSet<String>> {
-    Ok(contract_traits(src)?.into_iter().map(|t| t.slot).collect())
+/// The slots every contract declares.
+pub(crate) fn contract_slots(project: &Project) -> Result<BTreeSet<String>> {
+    Ok(contract_traits(project)?
+        .into_iter()
+        .map(|t| t.slot)
+        .collect())
 }
 
-/// Every `#[muster::slot]` trait in the contract's sources.
-pub(crate) fn contract_traits(src: &Path) -> Result<Vec<SlotTrait>> {
-    let mut traits = Vec::new();
-    let mut stack = vec![src.to_path_buf()];
+/// Every `#[muster::slot]` trait of every contract, sorted by slot; a contract that
+/// declares none, or two that declare one slot, is an error naming the `contracts` key.
+pub(crate) fn contract_traits(project: &Project) -> Result<Vec<SlotTrait>> {
+    let mut traits: Vec<SlotTrait> = Vec::new();
+    for contract in &project.settings.contracts {
+        let found = package_traits(contract)?;
+        if found.is_empty() {
+            bail!(
+                "{}: contract `{}` declares no `#[muster::slot]` trait in {}",
+                contract.origin,
+                contract.name,
+                project.display(&contract.dir.join("src"))
+            );
+        }
+        for t in found {
+            if let Some(other) = traits.iter().find(|o| o.slot == t.slot) {
+                bail!(
+                    "{}: slot `{}` is declared twice: by `{}` in `{}` and by `{}` in `{}`",
+                    contract.origin,
+                    t.slot,
+                    other.trait_name,
+                    other.package,
+                    t.trait_name,
+                    t.package
+                );
+            }
+            traits.push(t);
+        }
+    }
+    traits.sort_by(|a, b| a.slot.cmp(&b.slot));
+    Ok(traits)
+}
+
+/// The slot traits in one package's `src/` (every `.rs` file, inline modules included).
+fn package_traits(package: &Package) -> Result<Vec<SlotTrait>> {
+    let src = package.dir.join("src");
+    let mut files = Vec::new();
+    let mut stack = vec![src.clone()];
     while let Some(dir) = stack.pop() {
         let entries =
             std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -35,115 +81,179 @@ pub(crate) fn contract_traits(src: &Path) -> Result<Vec<SlotTrait>> {
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|ext| ext == "rs") {
-                let text = std::fs::read_to_string(&path)?;
-                traits.extend(slot_traits_in(&text));
+                files.push(path);
             }
         }
     }
-    if traits.is_empty() {
-        bail!(
-            "{}: the contract declares no `#[muster::slot]`",
-            src.display()
+    files.sort();
+    let mut traits = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let found = slot_traits_in(&text).with_context(|| {
+            format!(
+                "contract `{}`: cannot parse {}",
+                package.name,
+                path.display()
+            )
+        })?;
+        traits.extend(
+            found
+                .into_iter()
+                .map(|(slot, trait_name, methods)| SlotTrait {
+                    slot,
+                    trait_name,
+                    methods,
+                    package: package.name.clone(),
+                    package_dir: package.dir.clone(),
+                }),
         );
     }
-    traits.sort_by(|a, b| a.slot.cmp(&b.slot));
     Ok(traits)
 }
 
+/// `(slot, trait name, methods)` of every slot trait in one file's text.
+pub(crate) fn slot_traits_in(text: &str) -> syn::Result<Vec<(String, String, Vec<String>)>> {
+    let file = syn::parse_file(text)?;
+    let mut out = Vec::new();
+    let slot_imported = imports_slot(&file.items);
+    visit(&file.items, slot_imported, &mut out)?;
+    Ok(out)
+}
+
+fn visit(
+    items: &[Item],
+    slot_imported: bool,
+    out: &mut Vec<(String, String, Vec<String>)>,
+) -> syn::Result<()> {
+    for item in items {
+        match item {
+            Item::Trait(t) => {
+                if let Some(found) = slot_of(t, slot_imported)? {
+                    out.push(found);
+                }
+            }
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    let imported = slot_imported || imports_slot(inner);
+                    visit(inner, imported, out)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `items` import the macro as `slot` (`use muster::slot;`,
+/// `use muster::{slot, ...};`, `use ::muster::slot;`).
+fn imports_slot(items: &[Item]) -> bool {
+    fn walk(tree: &UseTree, under_muster: bool, first: bool) -> bool {
+        match tree {
+            UseTree::Path(p) => {
+                let muster = under_muster || (first && p.ident == "muster");
+                walk(&p.tree, muster, false)
+            }
+            UseTree::Name(n) => under_muster && n.ident == "slot",
+            UseTree::Group(g) => g.items.iter().any(|t| walk(t, under_muster, first)),
+            UseTree::Rename(_) | UseTree::Glob(_) => false,
+        }
+    }
+    items.iter().any(|item| match item {
+        Item::Use(u) => walk(&u.tree, false, true),
+        _ => false,
+    })
+}
+
+/// The slot a trait declares, if one of its attributes is the slot macro.
+fn slot_of(
+    item: &ItemTrait,
+    slot_imported: bool,
+) -> syn::Result<Option<(String, String, Vec<String>)>> {
+    let Some(attr) = item.attrs.iter().find(|attr| {
+        let segments: Vec<String> = attr
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        match segments.as_slice() {
+            [only] => only == "slot" && slot_imported,
+            [krate, last] => krate == "muster" && last == "slot",
+            _ => false,
+        }
+    }) else {
+        return Ok(None);
+    };
+    let mut name: Option<LitStr> = None;
+    if let syn::Meta::List(_) = &attr.meta {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("name") {
+                name = Some(meta.value()?.parse()?);
+            } else {
+                // `description = "..."`, `crate = path`: not the slot's name.
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        })?;
+    }
+    let trait_name = item.ident.to_string();
+    let slot = name.map_or_else(|| muster_names::slot_name(&trait_name), |lit| lit.value());
+    let methods = item
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            TraitItem::Fn(f) => Some(f.sig.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    Ok(Some((slot, trait_name, methods)))
+}
+
+/// The slot names in one file's text (tests).
 #[cfg(test)]
 fn slots_in(text: &str) -> Vec<String> {
-    slot_traits_in(text).into_iter().map(|t| t.slot).collect()
-}
-
-fn ident_at(text: &str) -> String {
-    text.trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+    slot_traits_in(text)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.0)
         .collect()
-}
-
-fn slot_traits_in(text: &str) -> Vec<SlotTrait> {
-    let mut traits = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("#[muster::slot") {
-        rest = &rest[at + "#[muster::slot".len()..];
-        let attr_end = rest.find(']').unwrap_or(rest.len());
-        let attr = &rest[..attr_end];
-        let named = attr
-            .split("name")
-            .nth(1)
-            .and_then(|after| after.split('"').nth(1))
-            .map(str::to_string);
-        let Some(trait_at) = rest.find("trait ") else {
-            continue;
-        };
-        let after = &rest[trait_at + "trait ".len()..];
-        let trait_name = ident_at(after);
-        let methods = after
-            .find('{')
-            .map(|open| block_methods(&after[open + 1..]))
-            .unwrap_or_default();
-        traits.push(SlotTrait {
-            slot: named.unwrap_or_else(|| snake_case(&trait_name)),
-            trait_name,
-            methods,
-        });
-    }
-    traits
-}
-
-/// The `fn <name>`s of a block, from just after its `{` to the matching `}` (comments
-/// are skipped line by line; good enough for trait declarations).
-fn block_methods(block: &str) -> Vec<String> {
-    let mut methods = Vec::new();
-    let mut depth = 0usize;
-    for line in block.lines() {
-        let code = line.split("//").next().unwrap_or("");
-        if depth == 0
-            && let Some(at) = code.find("fn ")
-        {
-            let before = &code[..at];
-            if before.is_empty() || before.ends_with(char::is_whitespace) {
-                methods.push(ident_at(&code[at + 3..]));
-            }
-        }
-        for c in code.chars() {
-            match c {
-                '{' => depth += 1,
-                '}' if depth == 0 => return methods,
-                '}' => depth -= 1,
-                _ => {}
-            }
-        }
-    }
-    methods
-}
-
-fn snake_case(ident: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in ident.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::config::contract::{slot_traits_in, slots_in, snake_case};
+    use crate::config::contract::{slot_traits_in, slots_in};
 
     #[test]
     fn slots_come_from_the_name_argument_or_the_trait() {
         let text = "#[muster::slot(name = \"checksum\")]\npub trait Checksum {}\n\
                     /// Docs.\n#[muster::slot]\npub trait StatusLine: Send {}\n";
         assert_eq!(slots_in(text), ["checksum", "status_line"]);
-        assert_eq!(snake_case("Uplink"), "uplink");
+    }
+
+    #[test]
+    fn the_macro_naming_rule_applies() {
+        // The text scan this replaces said `h_t_t_p_client`, took `named_thing` from a
+        // description mentioning "name", and missed `use muster::slot; #[slot]`.
+        let text = "use muster::{slot, plugin};\n\
+                    #[muster::slot]\npub trait HTTPClient {}\n\
+                    #[muster::slot(description = \"the name = \\\"x\\\" of it\")]\npub trait Uplink {}\n\
+                    #[slot]\npub trait StatusLine {}\n\
+                    mod inner {\n    #[::muster::slot(name = \"deep\")]\n    pub trait Deep {}\n}\n\
+                    #[other::slot]\npub trait NotASlot {}\n";
+        assert_eq!(
+            slots_in(text),
+            ["http_client", "uplink", "status_line", "deep"]
+        );
+    }
+
+    #[test]
+    fn a_bare_slot_attribute_needs_the_import() {
+        assert!(slots_in("#[slot]\npub trait Uplink {}\n").is_empty());
+        assert_eq!(
+            slots_in("use ::muster::slot;\n#[slot]\npub trait Uplink {}\n"),
+            ["uplink"]
+        );
     }
 
     #[test]
@@ -152,14 +262,14 @@ mod tests {
                     /// Docs with fn inside.\n    fn implementation(&self) -> &'static str;\n\
                     fn crc32c(&self, data: &[u8]) -> u32 {\n        let f = 1; fn inner() {}\n    }\n}\n\
                     fn outside() {}\n#[muster::slot]\npub trait Uplink {}\n";
-        let traits = slot_traits_in(text);
+        let traits = slot_traits_in(text).unwrap();
         assert_eq!(traits.len(), 2);
         assert_eq!(
-            (traits[0].slot.as_str(), traits[0].trait_name.as_str()),
+            (traits[0].0.as_str(), traits[0].1.as_str()),
             ("checksum", "Checksum")
         );
-        assert_eq!(traits[0].methods, ["implementation", "crc32c"]);
-        assert_eq!(traits[1].slot, "uplink");
-        assert!(traits[1].methods.is_empty());
+        assert_eq!(traits[0].2, ["implementation", "crc32c"]);
+        assert_eq!(traits[1].0, "uplink");
+        assert!(traits[1].2.is_empty());
     }
 }
