@@ -23,7 +23,9 @@ Exit codes:
   1   other error
   2   usage error (bad command line)
   3   a slot has no acceptable version
-  4   bad input file or value (policy, facts, state, environment)
+  4   bad input file or value (policy, facts, state, environment, spool layout)
+  5   run --once: inputs were left unprocessed in incoming/ (kept for the next run)
+  6   run: a plugin call overran --plugin-timeout (strike recorded; restart the agent)
   75  run: the executable was replaced (configurable with --upgrade-exit-code)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +151,12 @@ pub(crate) struct RunArgs {
     /// Do not watch the executable for replacement.
     #[arg(long)]
     pub(crate) no_watch_exe: bool,
+    /// The longest one plugin call may run, e.g. 30s. When it overruns, the agent
+    /// records a strike against the version (quarantined after the policy's
+    /// `quarantine_strikes`) and exits 6 so a supervisor restarts it. Default: no
+    /// deadline (under systemd, `WatchdogSec=` covers hangs).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) plugin_timeout: Option<Duration>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }
@@ -157,7 +165,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
     if d.is_zero() {
-        return Err("the interval must be greater than zero".to_owned());
+        return Err("the duration must be greater than zero".to_owned());
     }
     Ok(d)
 }

@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Parser;
 use edge_agent::agent::{self, Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
-use edge_agent::error::{BadInput, NoAcceptableVersion, Upgraded};
+use edge_agent::error::{BadInput, InputsLeft, NoAcceptableVersion, Upgraded};
 use edge_agent::fleet::Fleet;
 use edge_agent::policy::PolicyLayers;
 use edge_agent::render;
@@ -33,6 +33,8 @@ fn main() -> ExitCode {
                 3
             } else if err.downcast_ref::<BadInput>().is_some() {
                 4
+            } else if err.downcast_ref::<InputsLeft>().is_some() {
+                5
             } else {
                 1
             };
@@ -41,6 +43,9 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Exit status after a plugin call overran `--plugin-timeout`.
+const PLUGIN_TIMEOUT_EXIT: u8 = 6;
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
@@ -136,11 +141,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 args.policy.allow_prerelease,
             )?;
             let layers = PolicyLayers::new(args.policy.policy.clone(), flags)?;
-            if args.spool.exists() && !args.spool.is_dir() {
-                return Err(
-                    BadInput(format!("--spool {}: not a directory", args.spool.display())).into(),
-                );
-            }
+            edge_agent::spool::Spool::check_layout(&args.spool)
+                .map_err(|e| BadInput(format!("--spool {}: {e}", args.spool.display())))?;
             let stop = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -161,14 +163,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 interval: args.interval,
                 uplink_target: args.uplink_target.clone(),
                 watch_exe,
+                plugin_timeout: args.plugin_timeout,
+                timeout_exit_code: PLUGIN_TIMEOUT_EXIT,
             };
             let mut agent =
                 Agent::new(options, Facts::probe(), layers, stop).with_context(|| {
                     format!("cannot start the agent on spool {}", args.spool.display())
                 })?;
             match agent.run()? {
-                Exit::Finished { failed_slots } if failed_slots.is_empty() => Ok(ExitCode::SUCCESS),
-                Exit::Finished { failed_slots } => Err(NoAcceptableVersion(failed_slots).into()),
+                Exit::Finished { failed_slots, .. } if !failed_slots.is_empty() => {
+                    Err(NoAcceptableVersion(failed_slots).into())
+                }
+                Exit::Finished { left: 0, .. } => Ok(ExitCode::SUCCESS),
+                Exit::Finished { left, .. } => Err(InputsLeft(left).into()),
                 Exit::Stopped => Ok(ExitCode::SUCCESS),
                 Exit::Upgraded(why) => {
                     eprintln!("edge-agent: {}", Upgraded(why));

@@ -103,6 +103,7 @@ mod report;
 mod requirement;
 mod selection;
 mod slot;
+mod strikes;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -121,6 +122,7 @@ pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, Slot
 pub use crate::requirement::Requirement;
 pub use crate::selection::{Selected, Selector, panic_message};
 pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
+pub use crate::strikes::{StrikeEntry, Strikes};
 
 /// The registry backend compiled in: `"linkme"` (default) or `"inventory"`.
 pub const BACKEND: &str = if cfg!(feature = "inventory") {

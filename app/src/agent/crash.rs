@@ -1,0 +1,155 @@
+//! Crash memory: plugin faults that kill the process (abort, stack overflow, out of
+//! memory, a hang killed by a watchdog) are remembered across restarts as strikes
+//! against the version that was running, and a version with enough strikes is
+//! quarantined, so the agent does not crash-loop on it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use muster::{Policy, Quarantine, Strikes, now_unix};
+use semver::Version;
+
+use crate::agent::inflight::{InFlight, InFlightLog};
+use crate::agent::state::{self, IN_FLIGHT_FILE, STRIKES_FILE};
+
+/// Strikes and the in-flight record of one state directory.
+#[derive(Debug)]
+pub(crate) struct CrashMemory {
+    state: PathBuf,
+    log: Option<InFlightLog>,
+    strikes: Strikes,
+    current: Option<(InFlight, Instant)>,
+    write_failed: bool,
+    limit: u32,
+}
+
+impl CrashMemory {
+    /// At start: loads the strikes, counts a call left in flight by a dead process
+    /// as a strike, quarantines versions at the policy's limit, and opens the
+    /// in-flight file. Never fails: a corrupt file is set aside, an unwritable
+    /// state directory turns crash memory off, each with one error event.
+    pub(crate) fn start(state: &Path, policy: &Policy, quarantine: &mut Quarantine) -> CrashMemory {
+        let mut strikes: Strikes = state::load_at_start(state, STRIKES_FILE);
+        if let Some((ttl, _)) = policy.quarantine_seconds {
+            strikes.expire(ttl, now_unix());
+        }
+        let mut memory = CrashMemory {
+            state: state.to_owned(),
+            log: None,
+            strikes,
+            current: None,
+            write_failed: false,
+            limit: policy.strikes_limit(),
+        };
+        match InFlightLog::previous(state) {
+            Ok(None) => {}
+            Ok(Some(call)) => {
+                let reason = format!(
+                    "the process died while it ran (unit {}, pid {})",
+                    call.unit, call.pid
+                );
+                memory.strike(&call, &reason, quarantine);
+            }
+            Err(error) => state::set_aside(state, IN_FLIGHT_FILE, &error),
+        }
+        memory.quarantine_struck(quarantine);
+        match InFlightLog::open(state) {
+            Ok(log) => memory.log = Some(log),
+            Err(error) => {
+                tracing::error!(event = "state_unwritable", error = %error, "crash memory is off: a plugin that kills the process is not remembered across restarts");
+            }
+        }
+        memory
+    }
+
+    /// The policy changed: its strikes limit applies from now on.
+    pub(crate) fn set_policy(&mut self, policy: &Policy) {
+        self.limit = policy.strikes_limit();
+    }
+
+    /// Counts a strike against the call's version; quarantines it at the limit.
+    /// Returns whether it was quarantined now.
+    pub(crate) fn strike(
+        &mut self,
+        call: &InFlight,
+        reason: &str,
+        quarantine: &mut Quarantine,
+    ) -> bool {
+        let limit = self.limit;
+        let count = self.strikes.add(&call.slot, &call.version, reason);
+        tracing::warn!(event = "strike", slot = %call.slot, version = %call.version, unit = %call.unit, pid = call.pid, strikes = count, limit, reason = %reason);
+        state::save(&self.state, STRIKES_FILE, &self.strikes);
+        self.quarantine_struck(quarantine)
+    }
+
+    /// Quarantines every version with as many strikes as the limit that is not yet.
+    fn quarantine_struck(&self, quarantine: &mut Quarantine) -> bool {
+        let limit = self.limit;
+        let mut added = false;
+        for (slot, entries) in &self.strikes.slots {
+            for e in entries.iter().filter(|e| e.count >= limit) {
+                let reason = format!("{} strikes (limit {limit}); last: {}", e.count, e.reason);
+                if quarantine.add(slot, e.version.clone(), &reason) {
+                    tracing::warn!(event = "quarantine", slot = %slot, version = %e.version, reason = %reason);
+                    added = true;
+                }
+            }
+        }
+        if added {
+            state::save_quarantine(&self.state, quarantine);
+        }
+        added
+    }
+
+    /// Records a call into `slot`@`version` for `unit` as in flight.
+    pub(crate) fn begin(&mut self, slot: &str, version: &Version, unit: &str) {
+        let call = InFlight {
+            slot: slot.to_owned(),
+            version: version.clone(),
+            unit: unit.to_owned(),
+            pid: std::process::id(),
+            since_unix: now_unix(),
+        };
+        let result = self.log.as_mut().map(|log| log.begin(&call));
+        self.check(result);
+        self.current = Some((call, Instant::now()));
+    }
+
+    /// The call returned.
+    pub(crate) fn end(&mut self) {
+        self.current = None;
+        let result = self.log.as_mut().map(InFlightLog::end);
+        self.check(result);
+    }
+
+    fn check(&mut self, result: Option<std::io::Result<()>>) {
+        if let (Some(Err(error)), false) = (result, self.write_failed) {
+            let path = self.state.join(IN_FLIGHT_FILE);
+            tracing::error!(event = "state_write_failed", path = %path.display(), error = %error, "crash memory may miss calls (logged once)");
+            self.write_failed = true;
+        }
+    }
+
+    /// The call in flight if it has run for `timeout` or longer.
+    pub(crate) fn overdue(&self, timeout: Duration) -> Option<&InFlight> {
+        let (call, started) = self.current.as_ref()?;
+        (started.elapsed() >= timeout).then_some(call)
+    }
+
+    /// The call in flight was given up on and its strike recorded: forget it.
+    pub(crate) fn abandon(&mut self) {
+        self.end();
+    }
+
+    /// Forgets strikes older than `ttl` seconds (with the quarantine they led to).
+    pub(crate) fn expire(&mut self, ttl: u64) {
+        if !self.strikes.expire(ttl, now_unix()).is_empty() {
+            state::save(&self.state, STRIKES_FILE, &self.strikes);
+        }
+    }
+
+    /// The strikes so far.
+    pub(crate) fn strikes(&self) -> &Strikes {
+        &self.strikes
+    }
+}
