@@ -230,6 +230,25 @@ fn tolerated(cmd: &mut Command, culprits: &[&str]) -> String {
     stderr
 }
 
+/// `run --once` that keeps some inputs: exit 5, an `error:` line saying how many
+/// were left, every culprit named.
+fn left_unprocessed(cmd: &mut Command, left: u64, culprits: &[&str]) -> String {
+    let (got, stderr, _) = run_bounded(cmd);
+    assert_eq!(got, 5, "exit code; stderr:\n{stderr}");
+    let expected = format!("error: {left} input(s) left unprocessed in incoming/");
+    assert!(
+        stderr.lines().any(|l| l.starts_with(&expected)),
+        "no `{expected}` line:\n{stderr}"
+    );
+    for culprit in culprits {
+        assert!(
+            stderr.contains(culprit),
+            "stderr does not name `{culprit}`:\n{stderr}"
+        );
+    }
+    stderr
+}
+
 fn explain() -> Command {
     let mut cmd = agent();
     cmd.args(["plugins", "explain"]);
@@ -980,8 +999,8 @@ fn spool_incoming_is_a_regular_file() {
     refused(
         &fx,
         agent().args(["run", "--once", "--spool"]).arg(&spool),
-        1,
-        &[&s(&spool.join("incoming"))],
+        4,
+        &["--spool", &s(&spool.join("incoming")), "is not a directory"],
     );
 }
 
@@ -1079,9 +1098,15 @@ fn spool_read_only_directory() {
     }
     let before = fx.snapshot();
     let result = std::panic::catch_unwind(|| {
-        tolerated(
+        left_unprocessed(
             &mut run_once(&fx),
-            &["a.txt", "unit_kept", "Read-only file system"],
+            2,
+            &[
+                "a.txt",
+                "unit_kept",
+                "Read-only file system",
+                "state_unwritable",
+            ],
         );
     });
     let unmounted = Command::new("umount").arg(&spool).status().unwrap();
@@ -1138,11 +1163,12 @@ fn spool_on_a_full_disk() {
     {
         after.remove(Path::new("tiny/outbox"));
     }
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 5, "work was left: {stderr}");
     assert!(
         stderr.contains("a.txt")
             && stderr.contains("unit_kept")
-            && stderr.contains("No space left"),
+            && stderr.contains("No space left")
+            && stderr.contains("error: 1 input(s) left unprocessed"),
         "{stderr}"
     );
     assert_unchanged(&before, &after, &stderr);

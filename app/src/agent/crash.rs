@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use muster::{Policy, Quarantine, Strikes, now_unix};
+use muster::{Facts, Policy, Quarantine, Selector, Strikes, now_unix};
 use semver::Version;
 
 use crate::agent::inflight::{InFlight, InFlightLog};
@@ -20,7 +20,8 @@ pub(crate) struct CrashMemory {
     strikes: Strikes,
     current: Option<(InFlight, Instant)>,
     write_failed: bool,
-    limit: u32,
+    facts: Facts,
+    policy: Policy,
 }
 
 impl CrashMemory {
@@ -28,7 +29,12 @@ impl CrashMemory {
     /// as a strike, quarantines versions at the policy's limit, and opens the
     /// in-flight file. Never fails: a corrupt file is set aside, an unwritable
     /// state directory turns crash memory off, each with one error event.
-    pub(crate) fn start(state: &Path, policy: &Policy, quarantine: &mut Quarantine) -> CrashMemory {
+    pub(crate) fn start(
+        state: &Path,
+        facts: &Facts,
+        policy: &Policy,
+        quarantine: &mut Quarantine,
+    ) -> CrashMemory {
         let mut strikes: Strikes = state::load_at_start(state, STRIKES_FILE);
         if let Some((ttl, _)) = policy.quarantine_seconds {
             strikes.expire(ttl, now_unix());
@@ -39,7 +45,8 @@ impl CrashMemory {
             strikes,
             current: None,
             write_failed: false,
-            limit: policy.strikes_limit(),
+            facts: facts.clone(),
+            policy: policy.clone(),
         };
         match InFlightLog::previous(state) {
             Ok(None) => {}
@@ -64,7 +71,7 @@ impl CrashMemory {
 
     /// The policy changed: its strikes limit applies from now on.
     pub(crate) fn set_policy(&mut self, policy: &Policy) {
-        self.limit = policy.strikes_limit();
+        self.policy = policy.clone();
     }
 
     /// Counts a strike against the call's version; quarantines it at the limit.
@@ -75,30 +82,55 @@ impl CrashMemory {
         reason: &str,
         quarantine: &mut Quarantine,
     ) -> bool {
-        let limit = self.limit;
+        let limit = self.policy.strikes_limit();
         let count = self.strikes.add(&call.slot, &call.version, reason);
         tracing::warn!(event = "strike", slot = %call.slot, version = %call.version, unit = %call.unit, pid = call.pid, strikes = count, limit, reason = %reason);
         state::save(&self.state, STRIKES_FILE, &self.strikes);
         self.quarantine_struck(quarantine)
     }
 
-    /// Quarantines every version with as many strikes as the limit that is not yet.
+    /// Quarantines every version with as many strikes as the limit that is not
+    /// yet, unless it is the slot's last acceptable version: then the slot would
+    /// stop working for good, while a process that is killed from outside (which
+    /// the agent cannot tell from a crash) or crashes now and then still makes
+    /// progress between restarts, and systemd's start limit ends a real loop.
     fn quarantine_struck(&self, quarantine: &mut Quarantine) -> bool {
-        let limit = self.limit;
+        let limit = self.policy.strikes_limit();
         let mut added = false;
         for (slot, entries) in &self.strikes.slots {
             for e in entries.iter().filter(|e| e.count >= limit) {
-                let reason = format!("{} strikes (limit {limit}); last: {}", e.count, e.reason);
-                if quarantine.add(slot, e.version.clone(), &reason) {
-                    tracing::warn!(event = "quarantine", slot = %slot, version = %e.version, reason = %reason);
-                    added = true;
+                if quarantine.get(slot, &e.version).is_some() {
+                    continue;
                 }
+                let reason = format!("{} strikes (limit {limit}); last: {}", e.count, e.reason);
+                let mut trial = quarantine.clone();
+                trial.add(slot, e.version.clone(), &reason);
+                if !self.has_acceptable_version(slot, &trial) {
+                    tracing::error!(event = "quarantine_withheld", slot = %slot, version = %e.version, strikes = e.count, limit, "the slot has no other acceptable version; not quarantined");
+                    continue;
+                }
+                tracing::warn!(event = "quarantine", slot = %slot, version = %e.version, reason = %reason);
+                *quarantine = trial;
+                added = true;
             }
         }
         if added {
             state::save_quarantine(&self.state, quarantine);
         }
         added
+    }
+
+    /// Whether `slot` still selects a version under `quarantine` (a slot not
+    /// compiled in counts as yes: its strikes are only kept).
+    fn has_acceptable_version(&self, slot: &str, quarantine: &Quarantine) -> bool {
+        let report = Selector::new(&self.facts, &self.policy)
+            .with_quarantine(quarantine)
+            .explain_all();
+        report
+            .slots
+            .iter()
+            .find(|s| s.slot == slot)
+            .is_none_or(|s| s.selected.is_some())
     }
 
     /// Records a call into `slot`@`version` for `unit` as in flight.

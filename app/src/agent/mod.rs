@@ -129,7 +129,7 @@ impl Agent {
                 tracing::info!(event = "quarantine_loaded", slot = %slot, version = %e.version, since_unix = e.since_unix, reason = %e.reason);
             }
         }
-        let crash = CrashMemory::start(&state, &policy, &mut quarantine);
+        let crash = CrashMemory::start(&state, &facts, &policy, &mut quarantine);
         state::save_quarantine(&state, &quarantine);
         for dir in [state.clone(), spool.root().join("outbox")] {
             for path in

@@ -1,0 +1,302 @@
+//! Faults that kill the process (issue: crash memory): a test supervisor restarts
+//! the real binary the way systemd's `Restart=on-failure` does, while the test-only
+//! `checksum-chaos` 1.9.0 aborts, overflows its stack, allocates past a memory
+//! limit or hangs. For each mode: the faulty version is quarantined after the
+//! configured strikes, the fallback processes every input, no input is lost, each
+//! report is written once and is intact, restarts are bounded, and the quarantine
+//! survives one more restart.
+
+#![cfg(feature = "plugin-checksum-chaos")]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{bin, clean_env};
+use edge_contract::conformance::reference_crc32c;
+
+/// The address-space limit every supervised run gets (`prlimit --as`): enough for
+/// the agent, far too little for the `alloc` fault's 1 TiB.
+const MEMORY_LIMIT: &str = "--as=1073741824";
+
+/// How one fault is provoked and supervised.
+struct Drill {
+    /// `EDGE_CHAOS_FAULT`.
+    fault: &'static str,
+    /// `EDGE_CHAOS_PANIC_AT`: the call that faults, counted per process.
+    at: u32,
+    /// `quarantine_strikes` in the policy file (`None`: the default, 2).
+    strikes: Option<u32>,
+    /// Extra `run` arguments.
+    args: &'static [&'static str],
+    /// Kill a run that lasts longer (a watchdog, as systemd's `WatchdogSec=`).
+    kill_after: Option<Duration>,
+    /// The exit code of a faulty run (`None`: killed by a signal).
+    fault_code: Option<i32>,
+}
+
+/// One supervised run: its exit code (`None`: killed by a signal) and stderr.
+struct Run {
+    code: Option<i32>,
+    stderr: String,
+}
+
+fn inputs() -> Vec<(String, Vec<u8>)> {
+    (0..5)
+        .map(|i| (format!("f{i}.txt"), format!("file {i}").into_bytes()))
+        .collect()
+}
+
+fn command(spool: &Path, drill: &Drill, policy: &Path) -> Command {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(MEMORY_LIMIT).arg("--").arg(bin());
+    clean_env(&mut cmd);
+    cmd.args(["run", "--once", "--no-watch-exe", "--log-format", "json"])
+        .args(drill.args)
+        .arg("--policy")
+        .arg(policy)
+        .arg("--spool")
+        .arg(spool)
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_FAULT", drill.fault)
+        .env("EDGE_CHAOS_PANIC_AT", drill.at.to_string())
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+/// Runs the agent once, killing it after `kill_after` (or a minute: a bug).
+fn run_once(mut cmd: Command, log: &Path, kill_after: Option<Duration>) -> Run {
+    let file = std::fs::File::create(log).unwrap();
+    let mut child = cmd
+        .stderr(file)
+        .spawn()
+        .expect("prlimit (util-linux) and the agent run");
+    let limit = kill_after.unwrap_or(Duration::from_secs(60));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            assert!(
+                kill_after.is_some(),
+                "a run did not finish within {limit:?}"
+            );
+            child.kill().unwrap();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code(),
+        stderr: std::fs::read_to_string(log).unwrap(),
+    }
+}
+
+/// Restarts the agent while it fails, like `Restart=on-failure`, at most `max`
+/// times; returns every run.
+fn supervise(spool: &Path, drill: &Drill, policy: &Path, max_restarts: u32) -> Vec<Run> {
+    let mut runs = Vec::new();
+    loop {
+        let log = spool.join(format!("run-{}.log", runs.len()));
+        let run = run_once(command(spool, drill, policy), &log, drill.kill_after);
+        let ok = run.code == Some(0);
+        runs.push(run);
+        if ok {
+            return runs;
+        }
+        let restarts = runs.len() as u32;
+        assert!(
+            restarts <= max_restarts,
+            "crash loop: {restarts} restarts; last stderr:\n{}",
+            runs.last().unwrap().stderr
+        );
+    }
+}
+
+fn events<'a>(runs: &'a [Run], event: &str) -> Vec<serde_json::Value> {
+    let needle = format!("\"event\":\"{event}\"");
+    runs.iter()
+        .flat_map(|r: &'a Run| r.stderr.lines())
+        .filter(|l| l.contains(&needle))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn json_file(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn drill(drill: &Drill) {
+    let spool = tempfile::tempdir().unwrap();
+    let root = spool.path();
+    std::fs::create_dir_all(root.join("incoming")).unwrap();
+    let files = inputs();
+    for (name, body) in &files {
+        std::fs::write(root.join("incoming").join(name), body).unwrap();
+    }
+    let policy = root.join("policy.toml");
+    let limit = drill.strikes.unwrap_or(2);
+    let policy_text = drill
+        .strikes
+        .map(|n| format!("quarantine_strikes = {n}\n"))
+        .unwrap_or_default();
+    std::fs::write(&policy, policy_text).unwrap();
+
+    let runs = supervise(root, drill, &policy, limit + 1);
+    let restarts = runs.len() as u32 - 1;
+    let codes: Vec<Option<i32>> = runs.iter().map(|r| r.code).collect();
+    let last = &runs.last().unwrap().stderr;
+    assert_eq!(restarts, limit, "one restart per strike: {codes:?}\n{last}");
+    for run in &runs[..runs.len() - 1] {
+        assert_eq!(run.code, drill.fault_code, "{codes:?}: {}", run.stderr);
+    }
+
+    // Quarantined after exactly `limit` strikes, one structured event each.
+    let strikes = events(&runs, "strike");
+    assert_eq!(strikes.len() as u32, limit, "{last}");
+    for (i, s) in strikes.iter().enumerate() {
+        assert_eq!(s["slot"], "checksum");
+        assert_eq!(s["version"], "1.9.0");
+        assert_eq!(s["strikes"], i as u64 + 1);
+        assert_eq!(s["limit"], u64::from(limit));
+    }
+    let quarantines = events(&runs, "quarantine");
+    assert_eq!(quarantines.len(), 1, "{last}");
+    assert_eq!(quarantines[0]["version"], "1.9.0");
+    let state = json_file(&root.join("state/quarantine.json"));
+    assert_eq!(state["slots"]["checksum"][0]["version"], "1.9.0");
+    let strikes_file = json_file(&root.join("state/strikes.json"));
+    assert_eq!(strikes_file["slots"]["checksum"][0]["count"], limit);
+
+    // Nothing lost, nothing duplicated, nothing corrupt.
+    assert!(dir_names(&root.join("incoming")).is_empty());
+    let done: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(dir_names(&root.join("done")), done);
+    let mut expected_reports = Vec::new();
+    let mut by_plugin = BTreeMap::<String, Vec<String>>::new();
+    for (name, body) in &files {
+        let crc = format!("{:08x}", reference_crc32c(body));
+        let id = format!("{name}-{}-{crc}", body.len());
+        let r = json_file(&root.join("outbox").join(format!("{id}.json")));
+        assert_eq!(
+            (r["id"].as_str(), r["file"].as_str()),
+            (Some(id.as_str()), Some(name.as_str()))
+        );
+        assert_eq!(r["crc32c"], crc.as_str());
+        by_plugin
+            .entry(r["checksum_plugin"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(name.clone());
+        expected_reports.push(format!("{id}.json"));
+    }
+    assert_eq!(
+        dir_names(&root.join("outbox")),
+        expected_reports,
+        "one report per input, no temporary left"
+    );
+    let processed = events(&runs, "processed");
+    for (name, _) in &files {
+        let n = processed
+            .iter()
+            .filter(|e| e["file"] == name.as_str())
+            .count();
+        assert_eq!(
+            n, 1,
+            "{name}'s report is written exactly once: {processed:?}"
+        );
+    }
+    let fallback: Vec<&String> = by_plugin.keys().filter(|k| *k != "crc32c@1.9.0").collect();
+    assert_eq!(fallback.len(), 1, "{by_plugin:?}");
+    // The unit in flight at the last fault was retried by the fallback.
+    let last_unit = strikes.last().unwrap()["unit"].as_str().unwrap().to_owned();
+    assert!(by_plugin[fallback[0]].contains(&last_unit), "{by_plugin:?}");
+
+    // The quarantine survives one more restart.
+    std::fs::write(root.join("incoming/g.txt"), b"after").unwrap();
+    let again = run_once(command(root, drill, &policy), &root.join("again.log"), None);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    let again = [again];
+    assert!(events(&again, "strike").is_empty(), "{}", again[0].stderr);
+    let loaded = events(&again, "quarantine_loaded");
+    assert_eq!(loaded.len(), 1, "{}", again[0].stderr);
+    assert_eq!(loaded[0]["version"], "1.9.0");
+    let g_id = format!("g.txt-5-{:08x}", reference_crc32c(b"after"));
+    let g = json_file(&root.join("outbox").join(format!("{g_id}.json")));
+    assert_eq!(g["checksum_plugin"].as_str(), Some(fallback[0].as_str()));
+}
+
+#[test]
+fn abort_is_quarantined_after_the_default_two_strikes() {
+    drill(&Drill {
+        fault: "abort",
+        at: 3,
+        strikes: None,
+        args: &[],
+        kill_after: None,
+        fault_code: None,
+    });
+}
+
+#[test]
+fn stack_overflow_is_quarantined_after_the_configured_strikes() {
+    drill(&Drill {
+        fault: "stack-overflow",
+        at: 1,
+        strikes: Some(3),
+        args: &[],
+        kill_after: None,
+        fault_code: None,
+    });
+}
+
+#[test]
+fn huge_allocation_under_a_memory_limit_is_quarantined() {
+    drill(&Drill {
+        fault: "alloc",
+        at: 3,
+        strikes: Some(2),
+        args: &[],
+        kill_after: None,
+        fault_code: None,
+    });
+}
+
+#[test]
+fn hang_past_plugin_timeout_exits_6_and_is_quarantined() {
+    drill(&Drill {
+        fault: "hang",
+        at: 3,
+        strikes: None,
+        args: &["--plugin-timeout", "300ms"],
+        kill_after: None,
+        fault_code: Some(6),
+    });
+}
+
+#[test]
+fn hang_killed_by_a_watchdog_is_quarantined() {
+    drill(&Drill {
+        fault: "hang",
+        at: 1,
+        strikes: Some(1),
+        args: &[],
+        kill_after: Some(Duration::from_secs(3)),
+        fault_code: None,
+    });
+}
