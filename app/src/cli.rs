@@ -55,6 +55,38 @@ pub(crate) enum Command {
     },
     /// Process the spool: checksum each input, hand a report to the uplink.
     Run(RunArgs),
+    /// Show or lift the quarantines and strikes an agent keeps in its state
+    /// directory (they survive restarts).
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuarantineCommand {
+    /// Quarantined versions and strikes, with codes `quarantined` / `strikes`.
+    List(StateArgs),
+    /// Lift quarantines and forget strikes (all, or those of --slot / --version).
+    /// A running agent picks the change up before its next unit.
+    Clear {
+        #[command(flatten)]
+        state: StateArgs,
+        /// Only this slot.
+        #[arg(long)]
+        slot: Option<String>,
+        /// Only this version.
+        #[arg(long)]
+        version: Option<semver::Version>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateArgs {
+    /// The agent's spool or state directory.
+    #[arg(long, visible_alias = "spool", value_name = "DIR")]
+    pub(crate) state: PathBuf,
+    /// Print JSON: {"quarantined": [...], "strikes": [...]}.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]

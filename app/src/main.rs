@@ -10,7 +10,8 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use clap::Parser;
-use edge_agent::agent::{self, Agent, Exit, Options};
+use edge_agent::agent::state::StateView;
+use edge_agent::agent::{Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
 use edge_agent::error::{BadInput, InputsLeft, NoAcceptableVersion, Upgraded};
 use edge_agent::fleet::Fleet;
@@ -18,7 +19,9 @@ use edge_agent::policy::PolicyLayers;
 use edge_agent::render;
 use muster::{Facts, Policy, Selector};
 
-use crate::cli::{Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArgs};
+use crate::cli::{
+    Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArgs, QuarantineCommand, StateArgs,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -134,6 +137,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Quarantine(QuarantineCommand::List(args)) => {
+            let view = StateView::load(&args.state).map_err(BadInput)?;
+            print_state(&args, &view)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Quarantine(QuarantineCommand::Clear {
+            state,
+            slot,
+            version,
+        }) => {
+            if let Some(slot) = &slot {
+                known_slot("--slot", slot)?;
+            }
+            let mut view = StateView::load(&state.state).map_err(BadInput)?;
+            let (lifted, forgotten) = view
+                .clear(slot.as_deref(), version.as_ref())
+                .map_err(BadInput)?;
+            for (slot, e) in &lifted {
+                eprintln!("lifted quarantine of {slot}@{}", e.version);
+            }
+            for (slot, e) in &forgotten {
+                eprintln!("forgot {} strike(s) against {slot}@{}", e.count, e.version);
+            }
+            if lifted.is_empty() && forgotten.is_empty() {
+                eprintln!("nothing matched: state unchanged");
+            }
+            print_state(&state, &view)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Run(args) => {
             let flags = Policy::from_flags(
                 &args.policy.pins,
@@ -186,35 +218,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn print_state(args: &StateArgs, view: &StateView) -> anyhow::Result<()> {
+    if args.json {
+        let mut value = render::state_json(&view.quarantine, &view.strikes);
+        value["state"] = view.dir.display().to_string().into();
+        print_json(&value)
+    } else {
+        print(&render::state_text(&view.quarantine, &view.strikes))
+    }
+}
+
+/// A usage error unless `slot` is compiled in.
+fn known_slot(flag: &str, slot: &str) -> anyhow::Result<()> {
+    let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
+    if known.contains(&slot) {
+        return Ok(());
+    }
+    Err(BadInput(format!(
+        "{flag} {slot}: no such slot (compiled in: {})",
+        known.join(", ")
+    ))
+    .into())
+}
+
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let facts = match &args.facts {
         Some(path) => Facts::from_file(path).map_err(|e| BadInput(e.to_string()))?,
         None => Facts::probe(),
     };
     let policy = policy_from(&args.policy)?;
-    let quarantine = match &args.state {
-        Some(dir) => {
-            let nested = agent::quarantine_file(&dir.join("state"));
-            let file = if nested.exists() {
-                nested
-            } else {
-                agent::quarantine_file(dir)
-            };
-            if !file.exists() {
-                return Err(BadInput(format!(
-                    "no agent state in {} (expected {})",
-                    dir.display(),
-                    file.display()
-                ))
-                .into());
-            }
-            Some(agent::load_quarantine(&file).map_err(BadInput)?)
-        }
+    let state = match &args.state {
+        Some(dir) => Some(StateView::load(dir).map_err(BadInput)?),
         None => None,
     };
     let mut selector = Selector::new(&facts, &policy);
-    if let Some(q) = &quarantine {
-        selector = selector.with_quarantine(q);
+    if let Some(state) = &state {
+        selector = selector.with_quarantine(&state.quarantine);
     }
     let mut report = selector.explain_all();
     if let Some(slot) = &args.slot {
@@ -229,9 +268,18 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.json {
-        print_json(&render::explain_json(&facts, &policy, &report))?;
+        let mut value = render::explain_json(&facts, &policy, &report);
+        if let Some(state) = &state {
+            value["state"] = render::state_json(&state.quarantine, &state.strikes);
+        }
+        print_json(&value)?;
     } else {
-        print(&render::explain_text(&facts, &policy, &report))?;
+        let mut text = render::explain_text(&facts, &policy, &report);
+        if let Some(state) = &state {
+            text.push_str("\nagent state:\n");
+            text.push_str(&render::state_text(&state.quarantine, &state.strikes));
+        }
+        print(&text)?;
     }
     for w in &report.policy_warnings {
         eprintln!("warning: {w}");

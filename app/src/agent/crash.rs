@@ -180,6 +180,17 @@ impl CrashMemory {
         }
     }
 
+    /// Re-reads the strikes file (an operator changed the state); a file that
+    /// cannot be read leaves the strikes in memory.
+    pub(crate) fn reload_strikes(&mut self) {
+        match state::load_strikes(&state::strikes_file(&self.state)) {
+            Ok(strikes) => self.strikes = strikes,
+            Err(e) => {
+                tracing::warn!(event = "state_file_invalid", error = %e, "keeping the strikes in memory")
+            }
+        }
+    }
+
     /// The strikes so far.
     pub(crate) fn strikes(&self) -> &Strikes {
         &self.strikes

@@ -90,6 +90,7 @@ pub struct Agent {
     policy: Policy,
     policy_stamp: Option<Stamp>,
     quarantine: Quarantine,
+    quarantine_stamp: Option<Stamp>,
     crash: Arc<Mutex<CrashMemory>>,
     notifier: Notifier,
     left: u64,
@@ -138,6 +139,7 @@ impl Agent {
                 tracing::info!(event = "stale_temporary_removed", path = %path.display());
             }
         }
+        let quarantine_stamp = stamp(&state::quarantine_file(&state));
         let crash = Arc::new(Mutex::new(crash));
         if let Some(timeout) = options.plugin_timeout {
             watchdog::spawn(
@@ -156,6 +158,7 @@ impl Agent {
             layers,
             policy,
             policy_stamp,
+            quarantine_stamp,
             quarantine,
             crash,
             notifier: Notifier::from_env(),
@@ -297,9 +300,34 @@ impl Agent {
             .revisit(&self.facts, &self.policy, &self.quarantine);
     }
 
-    /// Re-reads the policy file if it changed, and lifts expired quarantines.
+    /// Adopts the quarantine and strikes files when someone else changed them
+    /// (`edge-agent quarantine clear`); the agent's own writes read back equal.
+    fn reload_state(&mut self) {
+        let file = state::quarantine_file(&self.spool.state());
+        let now = stamp(&file);
+        if now == self.quarantine_stamp {
+            return;
+        }
+        self.quarantine_stamp = now;
+        match state::load_quarantine(&file) {
+            Ok(q) if q == self.quarantine => {}
+            Ok(q) => {
+                tracing::info!(event = "state_reloaded", path = %file.display(), "quarantine changed on disk");
+                self.quarantine = q;
+                lock(&self.crash).reload_strikes();
+                self.revisit_all();
+            }
+            Err(e) => {
+                tracing::warn!(event = "state_file_invalid", path = %file.display(), error = %e, "keeping the quarantine in memory");
+            }
+        }
+    }
+
+    /// Re-reads the policy file if it changed, adopts an operator's change to the
+    /// state files, and lifts expired quarantines.
     fn refresh(&mut self) {
         self.reload_policy();
+        self.reload_state();
         self.expire_quarantine();
     }
 

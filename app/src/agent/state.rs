@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use muster::{Quarantine, Strikes};
+use muster::{Quarantine, QuarantineEntry, StrikeEntry, Strikes};
+use semver::Version;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -131,4 +132,60 @@ pub fn remove_stale_temporaries(dir: &Path, stale: Duration, now: SystemTime) ->
         }
     }
     removed
+}
+
+/// An agent's state as an operator command sees it: strict (a corrupt file is an
+/// error naming it, not set aside).
+#[derive(Debug, Clone)]
+pub struct StateView {
+    /// The state directory.
+    pub dir: PathBuf,
+    /// Quarantined versions.
+    pub quarantine: Quarantine,
+    /// Strikes.
+    pub strikes: Strikes,
+}
+
+/// What `clear` lifted.
+pub type Cleared = (Vec<(String, QuarantineEntry)>, Vec<(String, StrikeEntry)>);
+
+impl StateView {
+    /// Reads the state in `dir` (a spool or its `state/`); an error when `dir`
+    /// holds no agent state at all.
+    pub fn load(dir: &Path) -> Result<StateView, String> {
+        let state = state_dir(dir);
+        let (q, s) = (quarantine_file(&state), strikes_file(&state));
+        if !q.exists() && !s.exists() {
+            return Err(format!(
+                "no agent state in {} (expected {})",
+                dir.display(),
+                q.display()
+            ));
+        }
+        Ok(StateView {
+            quarantine: load_quarantine(&q)?,
+            strikes: load_strikes(&s)?,
+            dir: state,
+        })
+    }
+
+    /// Lifts the quarantines and forgets the strikes matching `slot` and
+    /// `version` (`None` matches any), and writes both files.
+    pub fn clear(
+        &mut self,
+        slot: Option<&str>,
+        version: Option<&Version>,
+    ) -> Result<Cleared, String> {
+        let lifted = self.quarantine.remove(slot, version);
+        let forgotten = self.strikes.remove(slot, version);
+        for (name, value) in [
+            (QUARANTINE_FILE, serde_json::to_vec_pretty(&self.quarantine)),
+            (STRIKES_FILE, serde_json::to_vec_pretty(&self.strikes)),
+        ] {
+            let json = value.expect("state serializes");
+            edge_contract::write_atomically(&self.dir, name, &json)
+                .map_err(|e| format!("cannot write {}: {e}", self.dir.join(name).display()))?;
+        }
+        Ok((lifted, forgotten))
+    }
 }
