@@ -977,6 +977,130 @@ fn state_quarantine_wrong_shape() {
     );
 }
 
+#[test]
+fn policy_quarantine_strikes_zero_or_absurd() {
+    for bad in ["0", "1000000", "-2", "\"two\""] {
+        let fx = Fixture::new();
+        let p = fx.write("strikes.toml", format!("quarantine_strikes = {bad}\n"));
+        refused(
+            &fx,
+            run_once(&fx).arg("--policy").arg(&p),
+            4,
+            &[&s(&p), "quarantine_strikes"],
+        );
+    }
+}
+
+// ------------------------------------------------------- agent state at start
+// A crash can leave any of the agent's own files torn: it must start anyway (one
+// error event naming the file, the file kept aside as NAME.corrupt), process its
+// inputs, and never crash-loop because of them.
+
+/// `run --once` with a state file replaced by `bytes`: exit 0, every input done,
+/// the bad file kept as `NAME.corrupt`, one `state_file_invalid` event naming it.
+fn starts_despite_state_file(name: &str, bytes: &[u8]) {
+    let fx = Fixture::new();
+    let path = fx.spool().join("state").join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let stderr = tolerated(
+        run_once(&fx).args(["--log-format", "json"]),
+        &["state_file_invalid", &s(&path)],
+    );
+    assert_eq!(
+        stderr.matches("\"event\":\"state_file_invalid\"").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(fx.spool().join("state").join(format!("{name}.corrupt"))).unwrap(),
+        bytes,
+        "the bad file is kept for inspection"
+    );
+    processed_every_input(&fx);
+    // And the next start is clean.
+    let again = tolerated(run_once(&fx).args(["--log-format", "json"]), &[]);
+    assert!(!again.contains("state_file_invalid"), "{again}");
+}
+
+fn processed_every_input(fx: &Fixture) {
+    let done = fx.spool().join("done");
+    for name in ["a.txt", "b.bin", "old.txt"] {
+        assert!(done.join(name).exists(), "{name} processed");
+    }
+    assert_eq!(
+        std::fs::read_dir(fx.spool().join("incoming"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn state_truncated_in_flight_record_at_start() {
+    starts_despite_state_file("inflight.json", b"{\"slot\":\"checksum\",\"vers");
+}
+
+#[test]
+fn state_in_flight_record_of_the_wrong_shape_at_start() {
+    starts_despite_state_file("inflight.json", b"[1, 2, 3]\n");
+}
+
+#[test]
+fn state_corrupt_quarantine_at_start() {
+    starts_despite_state_file("quarantine.json", b"{\"slots\": {\"checksum\": [tru");
+}
+
+#[test]
+fn state_corrupt_strikes_at_start() {
+    starts_despite_state_file("strikes.json", &[0xff, 0xfe, 0x00, 0x01]);
+}
+
+#[test]
+fn state_in_flight_record_naming_an_unknown_slot_is_a_harmless_strike() {
+    let fx = Fixture::new();
+    std::fs::write(
+        fx.spool().join("state/inflight.json"),
+        b"{\"slot\":\"nosuch\",\"version\":\"1.0.0\",\"unit\":\"a.txt\",\"pid\":1,\"since_unix\":1}\n",
+    )
+    .unwrap();
+    let stderr = tolerated(
+        run_once(&fx).args(["--log-format", "json"]),
+        &["\"event\":\"strike\"", "nosuch"],
+    );
+    assert!(!stderr.contains("\"event\":\"quarantine\""), "{stderr}");
+    processed_every_input(&fx);
+}
+
+#[test]
+fn state_in_flight_path_is_a_directory() {
+    // Set aside like a corrupt file; the agent records into a fresh one. (An
+    // unwritable state directory, `state_unwritable`, is in
+    // `spool_read_only_directory`: root ignores permissions.)
+    let fx = Fixture::new();
+    let odd = fx.spool().join("state/inflight.json");
+    std::fs::create_dir(&odd).unwrap();
+    tolerated(
+        &mut run_once(&fx),
+        &["state_file_invalid", &s(&odd), "a directory"],
+    );
+    assert!(fx.spool().join("state/inflight.json.corrupt").is_dir());
+    assert!(odd.is_file());
+    processed_every_input(&fx);
+}
+
+#[test]
+fn state_directory_is_a_regular_file() {
+    let fx = Fixture::new();
+    std::fs::remove_dir(fx.spool().join("state")).unwrap();
+    let state = fx.write("spool/state", b"not a directory");
+    refused(
+        &fx,
+        &mut run_once(&fx),
+        4,
+        &["--spool", &s(&state), "is not a directory"],
+    );
+}
+
 // -------------------------------------------------------------------- spool
 
 #[test]

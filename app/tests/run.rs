@@ -552,3 +552,132 @@ fn quarantine_expires_when_the_policy_says_so() {
     );
     assert_eq!(reports(&spool.path().join("outbox")).len(), 2);
 }
+
+/// `--once` with work left (here: the online uplink cannot write one report, a
+/// transient error) keeps the input and exits 5, not 0, so a timer or script
+/// notices; the rest is processed.
+#[test]
+fn once_exits_5_when_an_input_is_left() {
+    let spool = spool_with(&[("a.txt", b"123456789"), ("b.bin", &[0u8; 32])]);
+    let target = spool.path().join("target");
+    // A directory where a.txt's report must go: the rename into place fails.
+    std::fs::create_dir_all(target.join("a.txt-9-e3069283.json")).unwrap();
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--no-watch-exe", "--spool"])
+        .arg(spool.path())
+        .arg("--uplink-target")
+        .arg(&target)
+        .env("MUSTER_LABEL_network", "online"));
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.contains("error: 1 input(s) left unprocessed in incoming/"),
+        "{err}"
+    );
+    assert!(err.contains("unit_kept"), "{err}");
+    assert_eq!(names(&spool.path().join("incoming")), ["a.txt"]);
+    assert_eq!(names(&spool.path().join("done")), ["b.bin"]);
+}
+
+/// Temporary files of the agent's atomic writes that a kill left in `outbox/` and
+/// `state/` are removed at start once stale; fresh ones (a write in progress) and
+/// files of any other pattern are left alone.
+#[test]
+fn stale_temporaries_are_removed_at_start_and_nothing_else() {
+    let spool = spool_with(&[]);
+    let (outbox, state) = (spool.path().join("outbox"), spool.path().join("state"));
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let mut files = Vec::new();
+    for dir in [&outbox, &state] {
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, old) in [
+            (".x.json.4242.tmp", true),  // stale orphan: removed
+            (".y.json.4243.tmp", false), // fresh: kept
+            ("notes.tmp", true),         // not our pattern: kept
+            (".z.json.tmp", true),       // no pid: not our pattern
+            ("x.json", true),            // a report: kept
+        ] {
+            let path = dir.join(name);
+            let f = std::fs::File::create(&path).unwrap();
+            if old {
+                f.set_modified(hour_ago).unwrap();
+            }
+            files.push((path, name.starts_with(".x.")));
+        }
+    }
+    let (code, _, err) = run(agent()
+        .args([
+            "run",
+            "--once",
+            "--no-watch-exe",
+            "--log-format",
+            "json",
+            "--spool",
+        ])
+        .arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    for (path, removed) in &files {
+        assert_eq!(!path.exists(), *removed, "{}: {err}", path.display());
+        if *removed {
+            assert!(err.contains(&path.display().to_string()), "logged: {err}");
+        }
+    }
+    assert_eq!(
+        err.matches("\"event\":\"stale_temporary_removed\"").count(),
+        2
+    );
+}
+
+/// Under systemd (`Type=notify`): READY=1 with the selection as status once the
+/// slots are selected, WATCHDOG=1 from the loop, STATUS= with the status line,
+/// STOPPING=1 at the end.
+#[test]
+fn systemd_notifications_ready_watchdog_status_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let spool = spool_with(&[("a.txt", b"x")]);
+    let socket_path = spool.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut cmd = std::process::Command::new(bin());
+    common::clean_env(&mut cmd);
+    let mut child = cmd
+        .args(["run", "--interval", "50ms", "--no-watch-exe", "--spool"])
+        .arg(spool.path())
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut messages = Vec::new();
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(n) = socket.recv(&mut buf) {
+            messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        let all = messages.concat();
+        if all.contains("WATCHDOG=1") && all.contains("processed 1") {
+            break;
+        }
+    }
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
+    while let Ok(n) = socket.recv(&mut buf) {
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let first = &messages[0];
+    assert!(
+        first.starts_with("READY=1\nSTATUS=selected: checksum "),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m == "WATCHDOG=1\n"), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("STATUS=") && m.contains("processed 1")),
+        "{messages:?}"
+    );
+    assert_eq!(messages.last().unwrap(), "STOPPING=1\n", "{messages:?}");
+}
