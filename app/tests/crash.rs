@@ -300,3 +300,132 @@ fn hang_killed_by_a_watchdog_is_quarantined() {
         fault_code: None,
     });
 }
+
+/// A slot's last acceptable version is never quarantined on strikes (the slot
+/// would stop for good; a kill from outside looks the same as a crash): the strikes
+/// are counted and one error event per start says the quarantine was withheld.
+#[test]
+fn the_last_acceptable_version_is_not_quarantined() {
+    let spool = tempfile::tempdir().unwrap();
+    let root = spool.path();
+    std::fs::create_dir_all(root.join("incoming")).unwrap();
+    std::fs::write(root.join("incoming/a.txt"), b"a").unwrap();
+    let policy = root.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "quarantine_strikes = 1\n[deny]\nchecksum = [\"1.0.0\", \"1.1.0\"]\n",
+    )
+    .unwrap();
+    let drill = Drill {
+        fault: "abort",
+        at: 1,
+        strikes: Some(1),
+        args: &[],
+        kill_after: None,
+        fault_code: None,
+    };
+    let first = run_once(command(root, &drill, &policy), &root.join("1.log"), None);
+    assert_eq!(first.code, None, "aborted: {}", first.stderr);
+    let second = run_once(command(root, &drill, &policy), &root.join("2.log"), None);
+    assert_eq!(second.code, None, "aborted again: {}", second.stderr);
+    let runs = [first, second];
+    assert_eq!(events(&runs, "strike").len(), 1);
+    let withheld = events(&runs, "quarantine_withheld");
+    assert_eq!(withheld.len(), 1, "{}", runs[1].stderr);
+    assert_eq!(withheld[0]["version"], "1.9.0");
+    assert!(events(&runs, "quarantine").is_empty());
+    assert!(root.join("incoming/a.txt").exists(), "the input is kept");
+}
+
+/// An operator lifts a quarantine with `edge-agent quarantine clear` while the
+/// agent runs: the agent adopts it before its next unit (here 1.9.0 comes back,
+/// panics on its first call again and is quarantined again).
+#[test]
+fn clearing_the_quarantine_of_a_running_agent_takes_effect() {
+    let spool = tempfile::tempdir().unwrap();
+    let root = spool.path();
+    std::fs::create_dir_all(root.join("incoming")).unwrap();
+    std::fs::write(root.join("incoming/a.txt"), b"a").unwrap();
+    let mut cmd = Command::new(bin());
+    clean_env(&mut cmd);
+    let mut child = cmd
+        .args([
+            "run",
+            "--interval",
+            "50ms",
+            "--no-watch-exe",
+            "--log-format",
+            "json",
+            "--spool",
+        ])
+        .arg(root)
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_PANIC_AT", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let wait = |what: &str, cond: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        while !cond() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "timed out: {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait("a.txt", &|| root.join("done/a.txt").exists());
+    let list = |json: bool| {
+        let mut cmd = Command::new(bin());
+        clean_env(&mut cmd);
+        cmd.args(["quarantine", "list", "--spool"]).arg(root);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let before: serde_json::Value = serde_json::from_str(&list(true)).unwrap();
+    assert_eq!(before["quarantined"][0]["code"], "quarantined");
+    assert_eq!(before["quarantined"][0]["version"], "1.9.0");
+    let mut clear = Command::new(bin());
+    clean_env(&mut clear);
+    let out = clear
+        .args([
+            "quarantine",
+            "clear",
+            "--slot",
+            "checksum",
+            "--version",
+            "1.9.0",
+            "--state",
+        ])
+        .arg(root.join("state"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("lifted quarantine of checksum@1.9.0"),
+        "{stderr}"
+    );
+    assert_eq!(list(false), "nothing quarantined, no strikes\n");
+    std::fs::write(root.join("incoming/b.txt"), b"b").unwrap();
+    wait("b.txt", &|| root.join("done/b.txt").exists());
+    Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("\"event\":\"state_reloaded\""), "{err}");
+    assert_eq!(err.matches("\"event\":\"quarantine\"").count(), 2, "{err}");
+}

@@ -48,8 +48,9 @@ impl CrashMemory {
             facts: facts.clone(),
             policy: policy.clone(),
         };
+        // Strikes already at the limit (a lower limit, a strike recorded by the
+        // deadline thread) are applied as well.
         match InFlightLog::previous(state) {
-            Ok(None) => {}
             Ok(Some(call)) => {
                 let reason = format!(
                     "the process died while it ran (unit {}, pid {})",
@@ -57,9 +58,14 @@ impl CrashMemory {
                 );
                 memory.strike(&call, &reason, quarantine);
             }
-            Err(error) => state::set_aside(state, IN_FLIGHT_FILE, &error),
+            Ok(None) => {
+                memory.quarantine_struck(quarantine);
+            }
+            Err(error) => {
+                state::set_aside(state, IN_FLIGHT_FILE, &error);
+                memory.quarantine_struck(quarantine);
+            }
         }
-        memory.quarantine_struck(quarantine);
         match InFlightLog::open(state) {
             Ok(log) => memory.log = Some(log),
             Err(error) => {
