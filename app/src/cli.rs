@@ -4,11 +4,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use edge_agent::exit_status::ExitStatus;
+use edge_agent::policy::{DenyFlag, PinFlag};
 
 /// An unattended edge agent built from muster plugins: every plugin version is
 /// compiled in; the newest acceptable one is chosen per slot on each host.
 #[derive(Debug, Parser)]
-#[command(name = "edge-agent", version, after_help = EXIT_CODES)]
+#[command(name = "edge-agent", version, after_help = ExitStatus::help())]
 pub(crate) struct Cli {
     /// Log format on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -16,17 +18,6 @@ pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
 }
-
-pub(crate) const EXIT_CODES: &str = "\
-Exit codes:
-  0   success
-  1   other error
-  2   usage error (bad command line)
-  3   a slot has no acceptable version
-  4   bad input file or value (policy, facts, state, environment, spool layout)
-  5   run --once: inputs were left unprocessed in incoming/ (kept for the next run)
-  6   run: a plugin call overran --plugin-timeout (strike recorded; restart the agent)
-  75  run: the executable was replaced (configurable with --upgrade-exit-code)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum LogFormat {
@@ -107,11 +98,13 @@ pub(crate) enum PluginsCommand {
 #[derive(Debug, Args)]
 pub(crate) struct PolicyArgs {
     /// Pin a slot to a semver requirement, e.g. --pin showcase=^0.1 (repeatable).
-    #[arg(long = "pin", value_name = "SLOT=REQ", value_parser = parse_pin)]
-    pub(crate) pins: Vec<String>,
-    /// Deny an exact version, e.g. --deny showcase@0.10.0 (repeatable).
-    #[arg(long = "deny", value_name = "SLOT@VERSION", value_parser = parse_deny)]
-    pub(crate) denies: Vec<String>,
+    /// A slot that is not compiled in is an error (exit 4).
+    #[arg(long = "pin", value_name = "SLOT=REQ")]
+    pub(crate) pins: Vec<PinFlag>,
+    /// Deny an exact version, e.g. --deny showcase@0.10.0 (repeatable). A slot or
+    /// version that is not compiled in is an error (exit 4).
+    #[arg(long = "deny", value_name = "SLOT@VERSION")]
+    pub(crate) denies: Vec<DenyFlag>,
     /// Allow pre-release versions to be selected.
     #[arg(long)]
     pub(crate) allow_prerelease: bool,
@@ -119,18 +112,6 @@ pub(crate) struct PolicyArgs {
     /// MUSTER_PIN/MUSTER_DENY/MUSTER_ALLOW_PRERELEASE, which override the file.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
-}
-
-fn parse_pin(s: &str) -> Result<String, String> {
-    muster::parse_pin(s)
-        .map(|_| s.to_owned())
-        .map_err(|e| e.to_string())
-}
-
-fn parse_deny(s: &str) -> Result<String, String> {
-    muster::parse_deny(s)
-        .map(|_| s.to_owned())
-        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +122,11 @@ pub(crate) struct ExplainArgs {
     /// Decide for the host described by FILE (from `edge-agent facts --json`).
     #[arg(long, value_name = "FILE")]
     pub(crate) facts: Option<PathBuf>,
+    /// Also run the selected versions' start (then stop) hooks, as `run` does: a
+    /// version whose start fails is rejected and an older one chosen. Without it,
+    /// nothing is started and the output says what `run` would use if a start failed.
+    #[arg(long, conflicts_with = "facts")]
+    pub(crate) start: bool,
     /// Show the quarantine of a running agent (its spool or state directory).
     #[arg(long, value_name = "DIR")]
     pub(crate) state: Option<PathBuf>,
@@ -178,7 +164,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) uplink_target: Option<PathBuf>,
     /// Exit status when the executable is replaced.
-    #[arg(long, value_name = "CODE", default_value_t = 75, value_parser = clap::value_parser!(u8).range(1..))]
+    #[arg(long, value_name = "CODE", default_value_t = ExitStatus::Upgraded.code(), value_parser = clap::value_parser!(u8).range(1..))]
     pub(crate) upgrade_exit_code: u8,
     /// Do not watch the executable for replacement.
     #[arg(long)]

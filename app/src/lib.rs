@@ -9,9 +9,11 @@ mod plugins;
 pub mod agent;
 pub mod build_info;
 pub mod error;
+pub mod exit_status;
 pub mod fleet;
 pub mod policy;
 pub mod render;
 pub mod spool;
+pub mod start_check;
 
 pub use edge_contract as contract;

@@ -14,9 +14,11 @@ use edge_agent::agent::state::StateView;
 use edge_agent::agent::{Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
 use edge_agent::error::{BadInput, InputsLeft, NoAcceptableVersion, Upgraded};
+use edge_agent::exit_status::ExitStatus;
 use edge_agent::fleet::Fleet;
-use edge_agent::policy::PolicyLayers;
+use edge_agent::policy::{PolicyLayers, flag_policy};
 use edge_agent::render;
+use edge_agent::start_check::StartCheck;
 use muster::{Facts, Policy, Selector};
 
 use crate::cli::{
@@ -26,29 +28,20 @@ use crate::cli::{
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // A plugin panic caught by selection is reported (explain's candidates, run's
+    // `rejection` event), not printed like a crash; `run` installs its own hook.
+    muster::silence_caught_panics();
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
-                return ExitCode::SUCCESS;
+                return ExitStatus::Success.into();
             }
-            let code = if err.downcast_ref::<NoAcceptableVersion>().is_some() {
-                3
-            } else if err.downcast_ref::<BadInput>().is_some() {
-                4
-            } else if err.downcast_ref::<InputsLeft>().is_some() {
-                5
-            } else {
-                1
-            };
             eprintln!("error: {err:#}");
-            ExitCode::from(code)
+            ExitStatus::of_error(&err).into()
         }
     }
 }
-
-/// Exit status after a plugin call overran `--plugin-timeout`.
-const PLUGIN_TIMEOUT_EXIT: u8 = 6;
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
@@ -81,8 +74,13 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 }
 
 fn policy_from(args: &PolicyArgs) -> anyhow::Result<Policy> {
-    let flags = Policy::from_flags(&args.pins, &args.denies, args.allow_prerelease)?;
-    Ok(PolicyLayers::new(args.policy.clone(), flags)?.load()?)
+    Ok(layers_from(args)?.load()?)
+}
+
+/// The flag and environment layers (the file is read by the caller, when it needs it).
+fn layers_from(args: &PolicyArgs) -> anyhow::Result<PolicyLayers> {
+    let flags = flag_policy(&args.pins, &args.denies, args.allow_prerelease)?;
+    Ok(PolicyLayers::new(args.policy.clone(), flags)?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -97,7 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for problem in muster::registry_problems() {
                 eprintln!("warning: {problem}");
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::Plugins(PluginsCommand::Explain(args)) => explain(&args),
         Command::Plugins(PluginsCommand::Fleet(args)) => {
@@ -110,7 +108,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let failures = fleet.failures();
             if failures.is_empty() {
-                Ok(ExitCode::SUCCESS)
+                Ok(ExitStatus::Success.into())
             } else {
                 let list = failures
                     .iter()
@@ -126,7 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print(&format!("{}\n", render::facts_summary(&facts)))?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::BuildInfo { json } => {
             let info = BuildInfo::current();
@@ -135,12 +133,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print(&info.to_text())?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::Quarantine(QuarantineCommand::List(args)) => {
             let view = StateView::load(&args.state).map_err(BadInput)?;
             print_state(&args, &view)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::Quarantine(QuarantineCommand::Clear {
             state,
@@ -164,15 +162,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("nothing matched: state unchanged");
             }
             print_state(&state, &view)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success.into())
         }
         Command::Run(args) => {
-            let flags = Policy::from_flags(
-                &args.policy.pins,
-                &args.policy.denies,
-                args.policy.allow_prerelease,
-            )?;
-            let layers = PolicyLayers::new(args.policy.policy.clone(), flags)?;
+            let layers = layers_from(&args.policy)?;
             edge_agent::spool::Spool::check_layout(&args.spool)
                 .map_err(|e| BadInput(format!("--spool {}: {e}", args.spool.display())))?;
             let stop = Arc::new(AtomicBool::new(false));
@@ -181,6 +174,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .context("cannot install signal handlers")?;
             }
             std::panic::set_hook(Box::new(|info| {
+                if muster::is_catching_plugin_panic() {
+                    return; // Selection reports it: one `rejection` event.
+                }
                 let location = info.location().map(ToString::to_string).unwrap_or_default();
                 tracing::error!(event = "panic", location = %location, message = %muster::panic_message(info.payload()));
             }));
@@ -196,7 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 uplink_target: args.uplink_target.clone(),
                 watch_exe,
                 plugin_timeout: args.plugin_timeout,
-                timeout_exit_code: PLUGIN_TIMEOUT_EXIT,
+                timeout_exit_code: ExitStatus::PluginTimeout.code(),
             };
             let mut agent =
                 Agent::new(options, Facts::probe(), layers, stop).with_context(|| {
@@ -206,9 +202,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Exit::Finished { failed_slots, .. } if !failed_slots.is_empty() => {
                     Err(NoAcceptableVersion(failed_slots).into())
                 }
-                Exit::Finished { left: 0, .. } => Ok(ExitCode::SUCCESS),
+                Exit::Finished { left: 0, .. } => Ok(ExitStatus::Success.into()),
                 Exit::Finished { left, .. } => Err(InputsLeft(left).into()),
-                Exit::Stopped => Ok(ExitCode::SUCCESS),
+                Exit::Stopped => Ok(ExitStatus::Success.into()),
                 Exit::Upgraded(why) => {
                     eprintln!("edge-agent: {}", Upgraded(why));
                     Ok(ExitCode::from(args.upgrade_exit_code))
@@ -228,7 +224,7 @@ fn print_state(args: &StateArgs, view: &StateView) -> anyhow::Result<()> {
     }
 }
 
-/// A usage error unless `slot` is compiled in.
+/// An error (exit 4) unless `slot` is compiled in.
 fn known_slot(flag: &str, slot: &str) -> anyhow::Result<()> {
     let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
     if known.contains(&slot) {
@@ -251,9 +247,10 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         Some(dir) => Some(StateView::load(dir).map_err(BadInput)?),
         None => None,
     };
-    let mut selector = Selector::new(&facts, &policy);
-    if let Some(state) = &state {
-        selector = selector.with_quarantine(&state.quarantine);
+    let quarantine = state.as_ref().map(|s| &s.quarantine);
+    let mut selector = Selector::new(&facts, &policy).with_start(args.start);
+    if let Some(q) = &quarantine {
+        selector = selector.with_quarantine(q);
     }
     let mut report = selector.explain_all();
     if let Some(slot) = &args.slot {
@@ -267,14 +264,20 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    if args.json {
-        let mut value = render::explain_json(&facts, &policy, &report);
-        if let Some(state) = &state {
-            value["state"] = render::state_json(&state.quarantine, &state.strikes);
-        }
-        print_json(&value)?;
+    let start = if args.start {
+        StartCheck::Ran
     } else {
-        let mut text = render::explain_text(&facts, &policy, &report);
+        StartCheck::fallbacks(&facts, &policy, quarantine, &report)
+    };
+    if args.json {
+        let mut json = render::explain_json(&facts, &policy, &report);
+        json["start"] = start.to_json();
+        if let Some(state) = &state {
+            json["state"] = render::state_json(&state.quarantine, &state.strikes);
+        }
+        print_json(&json)?;
+    } else {
+        let mut text = render::explain_text(&facts, &policy, &report) + &start.to_text();
         if let Some(state) = &state {
             text.push_str("\nagent state:\n");
             text.push_str(&render::state_text(&state.quarantine, &state.strikes));
@@ -286,7 +289,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     let failed: Vec<String> = report.failed().map(|s| s.slot.to_owned()).collect();
     if failed.is_empty() {
-        Ok(ExitCode::SUCCESS)
+        Ok(ExitStatus::Success.into())
     } else {
         Err(NoAcceptableVersion(failed).into())
     }

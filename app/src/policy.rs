@@ -1,8 +1,19 @@
-//! Where the effective policy comes from: flags over environment over file.
+//! Where the effective policy comes from: flags over environment over file; and the
+//! `--pin`/`--deny` flags, parsed once into typed values and checked against what is
+//! compiled in.
+//!
+//! A flag is one operator's intent for this binary, so a flag naming a slot (or, for a
+//! deny, a version) that is not compiled in is refused ([`BadInput`]): a mistyped
+//! rollback must not look like one. The policy file and the `MUSTER_*` environment only
+//! warn: both are typically shared across a fleet whose binaries hold different sets
+//! (one policy file, one systemd `EnvironmentFile` pushed to every host), and a rule for
+//! a slot one binary lacks must not stop that binary.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
-use muster::Policy;
+use muster::{Policy, PolicyError, Source};
+use semver::{Version, VersionReq};
 
 use crate::error::BadInput;
 
@@ -42,4 +53,86 @@ impl PolicyLayers {
 /// Reads and parses a TOML policy file.
 pub fn read_policy_file(path: &Path) -> Result<Policy, BadInput> {
     Policy::from_file(path).map_err(|e| BadInput(e.to_string()))
+}
+
+/// A `--pin SLOT=REQ` flag, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinFlag {
+    /// The slot.
+    pub slot: String,
+    /// The requirement.
+    pub req: VersionReq,
+}
+
+impl FromStr for PinFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<PinFlag, PolicyError> {
+        let (slot, req) = muster::parse_pin(s)?;
+        Ok(PinFlag { slot, req })
+    }
+}
+
+/// A `--deny SLOT@VERSION` flag, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyFlag {
+    /// The slot.
+    pub slot: String,
+    /// The denied version.
+    pub version: Version,
+}
+
+impl FromStr for DenyFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<DenyFlag, PolicyError> {
+        let (slot, version) = muster::parse_deny(s)?;
+        Ok(DenyFlag { slot, version })
+    }
+}
+
+/// The flag layer: `--pin`, `--deny`, `--allow-prerelease`. Refuses a pin or deny
+/// naming a slot that is not compiled in, and a deny naming a version that is not,
+/// naming the flag and listing what is compiled in.
+pub fn flag_policy(
+    pins: &[PinFlag],
+    denies: &[DenyFlag],
+    allow_prerelease: bool,
+) -> Result<Policy, BadInput> {
+    let slots = muster::slots();
+    let slot_names = || slots.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
+    let find = |flag: &str, shown: String, slot: &str| {
+        slots.iter().find(|s| s.name == slot).ok_or_else(|| {
+            BadInput(format!(
+                "{flag} {shown}: no slot `{slot}` is compiled in (slots: {})",
+                slot_names()
+            ))
+        })
+    };
+    let mut policy = Policy::new();
+    for pin in pins {
+        find("--pin", format!("{}={}", pin.slot, pin.req), &pin.slot)?;
+        policy.pin(pin.slot.clone(), pin.req.clone(), Source::Flag);
+    }
+    for deny in denies {
+        let shown = format!("{}@{}", deny.slot, deny.version);
+        let info = find("--deny", shown.clone(), &deny.slot)?;
+        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version.text).collect();
+        let compiled_in = versions
+            .iter()
+            .any(|v| Version::parse(v).is_ok_and(|v| v.cmp_precedence(&deny.version).is_eq()));
+        if !compiled_in {
+            return Err(BadInput(format!(
+                "--deny {shown}: slot `{}` has no version {} compiled in (versions: {})",
+                deny.slot,
+                deny.version,
+                versions.join(", ")
+            )));
+        }
+        policy.deny(deny.slot.clone(), deny.version.clone(), Source::Flag);
+    }
+    if allow_prerelease {
+        policy.allow_prerelease(true, Source::Flag);
+    }
+    Ok(policy)
 }

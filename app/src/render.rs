@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use muster::{Facts, PluginMeta, Policy, Quarantine, Report, Strikes};
+use muster::{Facts, Outcome, PluginMeta, Policy, Quarantine, Report, Strikes};
 use serde_json::{Value, json};
 
 /// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
@@ -117,7 +117,36 @@ pub fn explain_text(facts: &Facts, policy: &Policy, report: &Report) -> String {
         out.push('\n');
         out.push_str(&slot.to_string());
     }
+    if let Some(hint) = prerelease_hint(policy, report) {
+        let _ = write!(out, "\n{hint}\n");
+    }
     out
+}
+
+/// This host's way to admit the pre-releases a report excluded, if it excluded any
+/// and the policy does not allow them (the library names no host flag).
+pub fn prerelease_hint(policy: &Policy, report: &Report) -> Option<String> {
+    if policy.prereleases_allowed() {
+        return None;
+    }
+    let excluded: Vec<String> = report
+        .slots
+        .iter()
+        .flat_map(|s| s.candidates.iter().map(move |c| (s.slot, c)))
+        .filter(|(_, c)| {
+            c.outcome == Outcome::Excluded
+                && semver::Version::parse(c.version).is_ok_and(|v| !v.pre.is_empty())
+        })
+        .map(|(slot, c)| format!("{slot} {}", c.version))
+        .collect();
+    if excluded.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "hint: pre-releases ({}) are excluded unless allowed: --allow-prerelease, \
+         MUSTER_ALLOW_PRERELEASE=1 or `allow_prerelease = true` in the policy file",
+        excluded.join(", ")
+    ))
 }
 
 /// `plugins explain --json`.

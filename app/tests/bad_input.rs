@@ -460,6 +460,52 @@ fn deny_flag_without_at() {
     );
 }
 
+#[test]
+fn pin_flag_unknown_slot_is_refused_not_ignored() {
+    // A mistyped rollback must not look like one: exit 4, naming the flag and the slots.
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--pin", "nosuch=1.0.0"]),
+        4,
+        &[
+            "--pin nosuch=",
+            "`nosuch`",
+            "checksum",
+            "showcase",
+            "uplink",
+        ],
+    );
+    refused(
+        &fx,
+        run_once(&fx).args(["--pin", "nosuch=1.0.0"]),
+        4,
+        &["--pin nosuch=", "checksum, "],
+    );
+}
+
+#[test]
+fn deny_flag_unknown_slot_is_refused() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        run_once(&fx).args(["--deny", "ghost@1.0.0"]),
+        4,
+        &["--deny ghost@1.0.0", "`ghost`", "showcase"],
+    );
+}
+
+#[test]
+fn deny_flag_unknown_version_is_refused_listing_the_versions() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--deny", "showcase@0.9.0"]),
+        4,
+        &["--deny showcase@0.9.0", "0.10.0", "0.2.0", "0.1.0"],
+    );
+}
+
 // ------------------------------------------------- MUSTER_* environment
 
 #[test]
@@ -509,6 +555,21 @@ fn env_pin_not_utf8() {
     );
 }
 
+#[test]
+fn env_rules_for_unknown_slots_only_warn() {
+    // Documented choice (docs/operator.md): the environment is shared across a fleet
+    // like the policy file, so it warns where a flag is refused.
+    tolerated(
+        explain()
+            .env("MUSTER_PIN", "nosuch=^1")
+            .env("MUSTER_DENY", "showcase@0.9.0"),
+        &[
+            "warning: pin nosuch=^1 (env MUSTER_PIN)",
+            "deny showcase@0.9.0 (env MUSTER_DENY)",
+        ],
+    );
+}
+
 // ------------------------------------------------------------ policy files
 
 #[test]
@@ -516,6 +577,37 @@ fn policy_empty_file_is_an_empty_policy() {
     let fx = Fixture::new();
     let empty = fx.write("empty.toml", "");
     tolerated(explain().arg("--policy").arg(&empty), &[]);
+    // Same decision as no policy at all, and the report says there is none.
+    let host = common::host("edge-a");
+    let explain_json = |policy: Option<&Path>| {
+        let mut cmd = explain();
+        cmd.arg("--json").arg("--facts").arg(&host);
+        if let Some(p) = policy {
+            cmd.arg("--policy").arg(p);
+        }
+        let (code, out, err) = common::run(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        common::json(&out)
+    };
+    let with_empty = explain_json(Some(&empty));
+    assert_eq!(with_empty["slots"], explain_json(None)["slots"]);
+    assert_eq!(with_empty["policy_warnings"], serde_json::json!([]));
+    let policy = &with_empty["policy"];
+    for rules in ["pins", "denies"] {
+        assert!(
+            policy[rules].as_object().is_none_or(|m| m.is_empty()),
+            "{rules} in {policy}"
+        );
+    }
+    assert!(policy["allow_prerelease"].is_null(), "{policy}");
+    let (_, text, _) = common::run(
+        explain()
+            .arg("--facts")
+            .arg(&host)
+            .arg("--policy")
+            .arg(&empty),
+    );
+    assert!(text.contains("policy: none"), "{text}");
 }
 
 #[test]

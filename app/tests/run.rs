@@ -681,3 +681,128 @@ fn systemd_notifications_ready_watchdog_status_stopping() {
     );
     assert_eq!(messages.last().unwrap(), "STOPPING=1\n", "{messages:?}");
 }
+
+/// A panic that selection catches is a rejection in the report, not a crash: nothing
+/// on stderr from `explain` (text or JSON), even with `RUST_BACKTRACE=1`; in `run`,
+/// one structured event (the rejection) and no raw panic text.
+#[cfg(feature = "plugin-checksum-chaos")]
+#[test]
+fn a_caught_constructor_panic_prints_nothing_beyond_the_report() {
+    const WHY: &str = "constructor panicked: chaos: the constructor panics on purpose";
+    for json in [false, true] {
+        let mut cmd = agent();
+        cmd.args(["plugins", "explain", "--slot", "checksum"])
+            .env("MUSTER_LABEL_chaos", "on")
+            .env("EDGE_CHAOS_CONSTRUCT", "panic")
+            .env("RUST_BACKTRACE", "1");
+        if json {
+            cmd.arg("--json");
+        }
+        let (code, out, err) = run(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(err, "", "stderr must be empty (json: {json})");
+        assert!(out.contains(WHY), "{out}");
+    }
+
+    let spool = spool_with(&[("a.txt", b"123456789")]);
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--log-format", "json", "--spool"])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_CONSTRUCT", "panic")
+        .env("RUST_BACKTRACE", "1"));
+    assert_eq!(code, 0, "{err}");
+    for line in err.lines() {
+        let event: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}\n{err}"));
+        assert!(event["event"].is_string(), "{line}");
+    }
+    let mentions: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("panics on purpose"))
+        .collect();
+    assert_eq!(mentions.len(), 1, "{err}");
+    assert!(mentions[0].contains("\"event\":\"rejection\""), "{err}");
+    assert!(!err.contains("panicked at"), "{err}");
+}
+
+/// `explain` and `run` agree about `start`: plain `explain` starts nothing and says
+/// which version `run` would use if the selected one's `start` failed; `--start`
+/// runs `start` (then `stop`) and decides exactly as `run` does.
+#[cfg(feature = "plugin-checksum-chaos")]
+#[test]
+fn explain_tells_the_truth_about_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = dir.path().join("hooks.log");
+    let explain = |start: bool, fail: bool| {
+        let mut cmd = agent();
+        cmd.args(["plugins", "explain", "--json", "--slot", "checksum"])
+            .env("MUSTER_LABEL_chaos", "on")
+            .env("EDGE_CHAOS_HOOK_LOG", &hooks);
+        if start {
+            cmd.arg("--start");
+        }
+        if fail {
+            cmd.env("EDGE_CHAOS_START", "fail");
+        }
+        let (code, out, err) = run(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let selected = |v: &serde_json::Value| v["slots"][0]["selected"]["version"].clone();
+
+    // Without --start: 1.9.0 shown as selected, marked "start not run", with the fallback.
+    let dry = explain(false, true);
+    assert_eq!(selected(&dry), "1.9.0");
+    assert_eq!(dry["start"]["run"], false);
+    let fallback = dry["start"]["if_start_fails"]["checksum"]["version"]
+        .as_str()
+        .expect("a fallback version")
+        .to_owned();
+    assert_ne!(fallback, "1.9.0");
+    assert!(!hooks.exists(), "plain explain starts nothing");
+
+    // `run` with the failing start uses exactly that fallback.
+    let spool = spool_with(&[("a.txt", b"123456789")]);
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--no-watch-exe", "--spool"])
+        .arg(spool.path())
+        .env("MUSTER_LABEL_chaos", "on")
+        .env("EDGE_CHAOS_START", "fail"));
+    assert_eq!(code, 0, "{err}");
+    let r = report(&spool.path().join("outbox/a.txt-9-e3069283.json"));
+    assert_eq!(r["checksum_plugin"], format!("crc32c@{fallback}").as_str());
+
+    // With --start: the same decision as run, and the reason.
+    let started = explain(true, true);
+    assert_eq!(started["start"]["run"], true);
+    assert_eq!(selected(&started), fallback.as_str());
+    let chaos = started["slots"][0]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["version"] == "1.9.0")
+        .unwrap()
+        .clone();
+    assert_eq!(chaos["outcome"], "rejected");
+    assert_eq!(
+        chaos["reason"],
+        "start failed: chaos: start fails on purpose (EDGE_CHAOS_START=fail)"
+    );
+    assert_eq!(std::fs::read_to_string(&hooks).unwrap(), "start\n");
+
+    // A start that succeeds is stopped again: the dry run leaves nothing running.
+    std::fs::remove_file(&hooks).unwrap();
+    assert_eq!(selected(&explain(true, false)), "1.9.0");
+    assert_eq!(std::fs::read_to_string(&hooks).unwrap(), "start\nstop\n");
+
+    // The text says it too.
+    let (_, text, _) = run(agent()
+        .args(["plugins", "explain", "--slot", "checksum"])
+        .env("MUSTER_LABEL_chaos", "on"));
+    assert!(
+        text.contains("start: not run")
+            && text.contains(&format!("checksum: crc32c 1.9.0 -> crc32c {fallback}")),
+        "{text}"
+    );
+}

@@ -78,6 +78,10 @@
 //!   passes policy, requirements, constructor, hook (and `start`, when selecting
 //!   for use) wins. Panics are caught and reject the version. Two registrations of
 //!   one version are ambiguous and never picked.
+//! - **Caught panics** still reach the process's panic hook, which by default prints
+//!   them like a crash. muster leaves the hook alone; a host calls
+//!   [`silence_caught_panics`] (or consults [`is_catching_plugin_panic`] in its own
+//!   hook) so a rejected version shows only in the report.
 //! - **Policy**: pins (`showcase=^0.1`), denies (`showcase@0.3.0`), pre-releases;
 //!   from flags, environment or a TOML file.
 //!
@@ -93,6 +97,7 @@
 #[allow(unused_extern_crates)] // Used by macro expansions in unit tests.
 extern crate self as muster;
 
+mod caught;
 mod facts;
 mod input;
 mod policy;
@@ -109,6 +114,7 @@ mod strikes;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use crate::caught::{catch_plugin_panic, is_catching_plugin_panic, silence_caught_panics};
 pub use crate::facts::{Facts, FactsError, LABEL_ENV_PREFIX, labels_from};
 pub use crate::input::{MAX_INPUT_BYTES, read_input_file};
 pub use crate::policy::{

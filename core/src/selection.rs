@@ -2,10 +2,11 @@
 
 use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::AssertUnwindSafe;
 
 use semver::Version;
 
+use crate::caught::catch_plugin_panic;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
 use crate::slot::IndexEntry;
 use crate::{Facts, Policy, Quarantine, Registration, Report, Slot};
@@ -19,6 +20,7 @@ pub struct Selector<'a> {
     facts: &'a Facts,
     policy: &'a Policy,
     quarantine: Option<&'a Quarantine>,
+    start: bool,
 }
 
 /// A selected, started plugin instance of slot `S`; `stop` runs when it is dropped.
@@ -36,6 +38,7 @@ impl<'a> Selector<'a> {
             facts,
             policy,
             quarantine: None,
+            start: false,
         }
     }
 
@@ -43,6 +46,19 @@ impl<'a> Selector<'a> {
     pub fn with_quarantine(mut self, quarantine: &'a Quarantine) -> Selector<'a> {
         self.quarantine = Some(quarantine);
         self
+    }
+
+    /// Also run `start` in [`explain`](Self::explain) (then `stop` at once), so a
+    /// version whose `start` fails is rejected and an older one chosen, exactly as
+    /// [`select`](Self::select) does. Off by default: explaining starts nothing.
+    pub fn with_start(mut self, start: bool) -> Selector<'a> {
+        self.start = start;
+        self
+    }
+
+    /// Whether [`explain`](Self::explain) runs `start` (see [`with_start`](Self::with_start)).
+    pub fn runs_start(&self) -> bool {
+        self.start
     }
 
     /// The host facts.
@@ -69,10 +85,15 @@ impl<'a> Selector<'a> {
         }
     }
 
-    /// The decision for `S` without starting anything (constructors and
-    /// `is_acceptable` hooks still run; instances are dropped).
+    /// The decision for `S`: constructors and `is_acceptable` hooks run, instances are
+    /// dropped. `start` runs only [`with_start`](Self::with_start), and then the
+    /// chosen instance's `stop` runs before returning.
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
-        self.decide::<S>(false).0
+        let (report, chosen) = self.decide::<S>(self.start);
+        if let Some((_, _, mut instance)) = chosen.filter(|_| self.start) {
+            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
+        }
+        report
     }
 
     /// The decision for every slot in the binary.
@@ -103,9 +124,7 @@ impl<'a> Selector<'a> {
             }
         }
         if !version.pre.is_empty() && !pre_allowed && !pin.is_some_and(|p| p.req.matches(version)) {
-            return Some(
-                "pre-release, not allowed by policy (allow with --allow-prerelease)".to_owned(),
-            );
+            return Some("pre-release, not allowed by policy".to_owned());
         }
         if let Some(entry) = self.quarantine.and_then(|q| q.get(slot, version)) {
             return Some(format!(
@@ -194,25 +213,20 @@ impl<'a> Selector<'a> {
         construct: fn() -> Box<S>,
         activate: bool,
     ) -> Result<Box<S>, String> {
-        let mut instance = catch_unwind(construct)
-            .map_err(|p| format!("constructor panicked: {}", panic_message(p.as_ref())))?;
-        match catch_unwind(AssertUnwindSafe(|| {
+        let mut instance = catch_plugin_panic(construct)
+            .map_err(|message| format!("constructor panicked: {message}"))?;
+        match catch_plugin_panic(AssertUnwindSafe(|| {
             S::__is_acceptable(&instance, self.facts)
         })) {
             Ok(Ok(())) => {}
             Ok(Err(rejection)) => return Err(rejection.to_string()),
-            Err(p) => {
-                return Err(format!(
-                    "is_acceptable panicked: {}",
-                    panic_message(p.as_ref())
-                ));
-            }
+            Err(message) => return Err(format!("is_acceptable panicked: {message}")),
         }
         if activate {
-            match catch_unwind(AssertUnwindSafe(|| S::__start(&mut instance))) {
+            match catch_plugin_panic(AssertUnwindSafe(|| S::__start(&mut instance))) {
                 Ok(Ok(())) => {}
                 Ok(Err(rejection)) => return Err(format!("start failed: {rejection}")),
-                Err(p) => return Err(format!("start panicked: {}", panic_message(p.as_ref()))),
+                Err(message) => return Err(format!("start panicked: {message}")),
             }
         }
         Ok(instance)
@@ -289,7 +303,7 @@ impl<S: ?Sized + Slot> Drop for Selected<S> {
     fn drop(&mut self) {
         if let Some(mut instance) = self.instance.take() {
             // A panicking `stop` must not take the host down either.
-            let _ = catch_unwind(AssertUnwindSafe(|| S::__stop(&mut instance)));
+            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
         }
     }
 }

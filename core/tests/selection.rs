@@ -155,6 +155,11 @@ fn panicking_hook_rejects_with_the_message() {
 #[test]
 fn prereleases_need_the_policy() {
     let facts = facts();
+    // The library says why, not which host flag changes it (each host adds its own hint).
+    let report = Selector::new(&facts, &Policy::new()).explain::<dyn Greeter>();
+    let (o, why) = outcome(&report, "1.0.0-beta.2");
+    assert_eq!(o, Outcome::Excluded);
+    assert_eq!(why, "pre-release, not allowed by policy");
     let mut policy = Policy::new();
     policy.allow_prerelease(true, muster::Source::Flag);
     let chosen = Selector::new(&facts, &policy)

@@ -6,8 +6,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
 use syn::{Error, Ident, LitInt, LitStr, Path, Token, bracketed, parenthesized};
+
+use crate::errors::push;
 
 /// CPU features muster probes on the host (x86/x86_64 and aarch64 names, as
 /// `is_x86_feature_detected!` / `is_aarch64_feature_detected!` spell them).
@@ -76,7 +77,8 @@ pub(crate) enum Requirement {
     Label(String, LitStr),
 }
 
-/// The bracketed list after `requires =`.
+/// The bracketed list after `requires =`. Every entry with a bad value is reported
+/// (combined), not only the first; a syntax error stops at that entry.
 pub(crate) struct Requires(pub(crate) Vec<Requirement>);
 
 impl Parse for Requires {
@@ -88,83 +90,102 @@ impl Parse for Requires {
         }
         let content;
         bracketed!(content in input);
-        let entries = Punctuated::<Requirement, Token![,]>::parse_terminated(&content)?;
-        Ok(Requires(entries.into_iter().collect()))
+        let mut entries = Vec::new();
+        let mut invalid: Option<Error> = None;
+        while !content.is_empty() {
+            let parsed = parse_entry(&content).and_then(|entry| {
+                if !content.is_empty() {
+                    content.parse::<Token![,]>()?;
+                }
+                Ok(entry)
+            });
+            match parsed {
+                Ok(Ok(entry)) => entries.push(entry),
+                Ok(Err(e)) => push(&mut invalid, e),
+                Err(e) => {
+                    push(&mut invalid, e);
+                    break;
+                }
+            }
+        }
+        match invalid {
+            Some(e) => Err(e),
+            None => Ok(Requires(entries)),
+        }
     }
 }
 
-impl Parse for Requirement {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let key: Ident = input
-            .parse()
-            .map_err(|e| Error::new(e.span(), format!("malformed requirement: {EXPECTED}")))?;
-        let name = key.to_string();
-        if name == "label" {
-            if !input.peek(syn::token::Paren) {
-                return Err(Error::new(
-                    key.span(),
-                    "malformed requirement: expected `label(key = \"value\")`",
-                ));
-            }
-            let content;
-            parenthesized!(content in input);
-            let label_key: Ident = content.parse().map_err(|e| {
-                Error::new(
-                    e.span(),
-                    "malformed requirement: expected `label(key = \"value\")`",
-                )
-            })?;
-            content.parse::<Token![=]>()?;
-            let value: LitStr = content.parse()?;
-            if !content.is_empty() {
-                return Err(
-                    content.error("malformed requirement: expected `label(key = \"value\")`")
-                );
-            }
-            return Ok(Requirement::Label(label_key.to_string(), value));
-        }
-        if !input.peek(Token![=]) {
+/// Parses one entry. The outer error is a syntax error (the list cannot be read
+/// further); the inner one a well-formed entry with a bad value (keep going).
+fn parse_entry(input: ParseStream<'_>) -> syn::Result<syn::Result<Requirement>> {
+    let key: Ident = input
+        .parse()
+        .map_err(|e| Error::new(e.span(), format!("malformed requirement: {EXPECTED}")))?;
+    let name = key.to_string();
+    if name == "label" {
+        if !input.peek(syn::token::Paren) {
             return Err(Error::new(
                 key.span(),
-                format!("malformed requirement `{name}`: {EXPECTED}"),
+                "malformed requirement: expected `label(key = \"value\")`",
             ));
         }
-        input.parse::<Token![=]>()?;
-        match name.as_str() {
-            "os" => {
-                let lit: LitStr = input.parse()?;
-                one_of(&lit, OSES, "operating system")?;
-                Ok(Requirement::Os(lit))
+        let content;
+        parenthesized!(content in input);
+        let label_key: Ident = content.parse().map_err(|e| {
+            Error::new(
+                e.span(),
+                "malformed requirement: expected `label(key = \"value\")`",
+            )
+        })?;
+        content.parse::<Token![=]>()?;
+        let value: LitStr = content.parse()?;
+        if !content.is_empty() {
+            return Err(content.error("malformed requirement: expected `label(key = \"value\")`"));
+        }
+        return Ok(Ok(Requirement::Label(label_key.to_string(), value)));
+    }
+    if !input.peek(Token![=]) {
+        return Err(Error::new(
+            key.span(),
+            format!("malformed requirement `{name}`: {EXPECTED}"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    Ok(match name.as_str() {
+        "os" => {
+            let lit: LitStr = input.parse()?;
+            one_of(&lit, OSES, "operating system").map(|()| Requirement::Os(lit))
+        }
+        "arch" => {
+            let lit: LitStr = input.parse()?;
+            one_of(&lit, ARCHES, "architecture").map(|()| Requirement::Arch(lit))
+        }
+        "cpu" => {
+            let lit: LitStr = input.parse()?;
+            one_of(&lit, CPU_FEATURES, "cpu feature").map(|()| Requirement::Cpu(lit))
+        }
+        "min_cores" => {
+            let lit: LitInt = input.parse()?;
+            match lit.base10_parse::<u32>() {
+                Ok(0) => Err(Error::new(lit.span(), "`min_cores` must be at least 1")),
+                Ok(_) => Ok(Requirement::MinCores(lit)),
+                Err(e) => Err(e),
             }
-            "arch" => {
-                let lit: LitStr = input.parse()?;
-                one_of(&lit, ARCHES, "architecture")?;
-                Ok(Requirement::Arch(lit))
-            }
-            "cpu" => {
-                let lit: LitStr = input.parse()?;
-                one_of(&lit, CPU_FEATURES, "cpu feature")?;
-                Ok(Requirement::Cpu(lit))
-            }
-            "min_cores" => {
-                let lit: LitInt = input.parse()?;
-                let n: u32 = lit.base10_parse()?;
-                if n == 0 {
-                    return Err(Error::new(lit.span(), "`min_cores` must be at least 1"));
-                }
-                Ok(Requirement::MinCores(lit))
-            }
-            "min_memory_mb" => {
-                let lit: LitInt = input.parse()?;
-                lit.base10_parse::<u64>()?;
-                Ok(Requirement::MinMemoryMb(lit))
-            }
-            _ => Err(Error::new(
+        }
+        "min_memory_mb" => {
+            let lit: LitInt = input.parse()?;
+            lit.base10_parse::<u64>()
+                .map(|_| Requirement::MinMemoryMb(lit))
+        }
+        _ => {
+            // Well-formed (`key = value`): consume the value, report the key, go on.
+            input.parse::<syn::Lit>()?;
+            Err(Error::new(
                 key.span(),
                 format!("unknown requirement `{name}`; {EXPECTED}"),
-            )),
+            ))
         }
-    }
+    })
 }
 
 fn one_of(lit: &LitStr, known: &[&str], what: &str) -> syn::Result<()> {

@@ -10,6 +10,7 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::cargo_build::CargoBuild;
 use crate::config::{Config, DEFAULT_SET};
 use crate::plan::{PlannedPlugin, Resolved, hex};
 use crate::project::{self, APP_PACKAGE, Project};
@@ -188,50 +189,27 @@ impl Prepared {
         let plan = &self.plan;
         let manifest = self.manifest();
         let default_target_dir = self::target_dir(project)?;
-        let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        if self.linux {
+        let mut build = CargoBuild::new(APP_PACKAGE, &self.profile)
+            .target(&self.target)
             // Static C runtime; with an explicit `--target`, proc macros still build for the host.
-            rustflags.push_str(" -C target-feature=+crt-static");
-        }
-        rustflags.push(' ');
-        rustflags.push_str(&remap_flags(project, &default_target_dir).join(" "));
-        let mut cmd = project.cargo();
-        cmd.args([
-            "build",
-            "--package",
-            APP_PACKAGE,
-            "--profile",
-            &self.profile,
-            "--target",
-            &self.target,
-        ])
-        .arg("--no-default-features")
-        .args(["--features", &plan.features.join(",")])
-        .env("RUSTFLAGS", rustflags.trim())
-        .env("MUSTER_BUILD_SET", &plan.set)
-        .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
-        .env("MUSTER_BUILD_MANIFEST", serde_json::to_string(&manifest)?);
-        if let Some(dir) = target_dir {
-            cmd.arg("--target-dir").arg(dir);
+            .crt_static(self.linux)
+            .features(&plan.features)
+            .target_dir(target_dir)
+            .env("MUSTER_BUILD_SET", &plan.set)
+            .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
+            .env("MUSTER_BUILD_MANIFEST", &serde_json::to_string(&manifest)?);
+        for flag in remap_flags(project, &default_target_dir) {
+            build = build.rustflag(&flag);
         }
         if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
             if let Ok(epoch) =
                 project::stdout(project.command("git").args(["log", "-1", "--format=%ct"]))
             {
-                cmd.env("SOURCE_DATE_EPOCH", epoch.trim());
+                build = build.env("SOURCE_DATE_EPOCH", epoch.trim());
             }
         }
-        project::run(&mut cmd)?;
-        let dir = match self.profile.as_str() {
-            "dev" | "test" => "debug",
-            "bench" => "release",
-            other => other,
-        };
-        let built = target_dir
-            .unwrap_or(&default_target_dir)
-            .join(&self.target)
-            .join(dir)
-            .join(APP_PACKAGE);
+        project::run(&mut build.command(project)?)?;
+        let built = build.binary(&default_target_dir);
         if !built.is_file() {
             bail!(
                 "cargo reported success but {} does not exist",

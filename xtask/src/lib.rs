@@ -9,6 +9,7 @@
 
 mod bench;
 mod build;
+mod cargo_build;
 mod check;
 mod config;
 mod elf;

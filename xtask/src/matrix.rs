@@ -3,7 +3,6 @@
 //! `plugins list --json` is exactly the plan: no plugin dropped by the linker or
 //! LTO, none added.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -11,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::build::{host_triple, target_dir};
+use crate::cargo_build::CargoBuild;
 use crate::config::{Config, DEFAULT_SET};
 use crate::listing;
 use crate::plan::Resolved;
@@ -157,35 +157,17 @@ fn build_and_compare(
     if backend == "inventory" {
         features.push("muster/inventory".to_owned());
     }
-    let mut cmd = project.cargo();
-    cmd.args([
-        "build",
-        "--package",
-        APP_PACKAGE,
-        "--profile",
-        cfg.profile,
-        "--no-default-features",
-    ])
-    .args(["--features", &features.join(",")])
-    .arg("--target-dir")
-    .arg(&target_dir);
+    let mut build = CargoBuild::new(APP_PACKAGE, cfg.profile)
+        .features(&features)
+        .target_dir(Some(&target_dir));
     for o in cfg.overrides {
-        cmd.args(["--config", o]);
+        build = build.config(o);
     }
-    let mut out_dir: PathBuf = target_dir.clone();
     if cfg.crt_static {
-        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        flags.push_str(" -C target-feature=+crt-static");
-        cmd.env("RUSTFLAGS", flags.trim()).args(["--target", host]);
-        out_dir = out_dir.join(host);
+        build = build.target(host).crt_static(true);
     }
-    out_dir = out_dir.join(if cfg.profile == "dev" {
-        "debug"
-    } else {
-        cfg.profile
-    });
-    project::run(&mut cmd)?;
-    let binary = out_dir.join(APP_PACKAGE);
+    project::run(&mut build.command(project)?)?;
+    let binary = build.binary(&target_dir);
     let json = project::stdout(Command::new(&binary).args(["plugins", "list", "--json"]))
         .with_context(|| format!("cannot list the plugins of {}", binary.display()))?;
     listing::compare(plan, &json)?;

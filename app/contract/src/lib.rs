@@ -231,9 +231,16 @@ mod tests {
             Report::stable_id("a b.txt", 9, 0xe306_9283),
             "a_b.txt-9-e3069283"
         );
+        // Each part of the input is in the id: change one, the id changes.
+        let id = Report::stable_id("a b.txt", 9, 0xe306_9283);
+        assert_ne!(Report::stable_id("a c.txt", 9, 0xe306_9283), id);
+        assert_ne!(Report::stable_id("a b.txt", 10, 0xe306_9283), id);
+        assert_ne!(Report::stable_id("a b.txt", 9, 0xe306_9284), id);
+        // The checksum is zero-padded; separators never survive into the id.
+        assert_eq!(Report::stable_id("x", 0, 0x1f), "x-0-0000001f");
         assert_eq!(
-            Report::stable_id("a b.txt", 9, 0xe306_9283),
-            Report::stable_id("a b.txt", 9, 0xe306_9283)
+            Report::stable_id("../etc/pass wd", 1, 0),
+            ".._etc_pass_wd-1-00000000"
         );
     }
 }

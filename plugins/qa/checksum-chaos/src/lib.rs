@@ -18,7 +18,8 @@
 //!
 //! Its lifecycle hooks are observable: with `EDGE_CHAOS_HOOK_LOG=FILE` it appends
 //! `start` and `stop` lines to FILE, and with `EDGE_CHAOS_START=fail` its `start`
-//! hook fails (so the host must fall back to an older version).
+//! hook fails (`EDGE_CHAOS_START=panic`: panics), so the host must fall back to an
+//! older version. With `EDGE_CHAOS_CONSTRUCT=panic` its constructor panics.
 #![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +28,7 @@ use edge_contract::Checksum;
 use muster::Rejection;
 
 /// The chaos checksum: counts its calls.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[muster::plugin(
     slot = Checksum,
     version = "1.9.0",
@@ -94,6 +95,17 @@ fn commit(fault: Fault, call: u64, at: u64) {
     }
 }
 
+impl Default for ChaosCrc32c {
+    fn default() -> ChaosCrc32c {
+        if std::env::var("EDGE_CHAOS_CONSTRUCT").is_ok_and(|v| v == "panic") {
+            panic!("chaos: the constructor panics on purpose (EDGE_CHAOS_CONSTRUCT=panic)");
+        }
+        ChaosCrc32c {
+            calls: AtomicU64::new(0),
+        }
+    }
+}
+
 /// The call number that faults, from `EDGE_CHAOS_PANIC_AT`.
 fn panic_at() -> u64 {
     std::env::var("EDGE_CHAOS_PANIC_AT")
@@ -118,10 +130,14 @@ impl Checksum for ChaosCrc32c {
 
     fn start(&mut self) -> Result<(), Rejection> {
         log_hook("start");
-        if std::env::var("EDGE_CHAOS_START").is_ok_and(|v| v == "fail") {
-            return Err(Rejection::new(
-                "chaos: start fails on purpose (EDGE_CHAOS_START=fail)",
-            ));
+        match std::env::var("EDGE_CHAOS_START").as_deref() {
+            Ok("fail") => {
+                return Err(Rejection::new(
+                    "chaos: start fails on purpose (EDGE_CHAOS_START=fail)",
+                ));
+            }
+            Ok("panic") => panic!("chaos: start panics on purpose (EDGE_CHAOS_START=panic)"),
+            _ => {}
         }
         Ok(())
     }

@@ -1,0 +1,87 @@
+//! What `plugins explain` says about `start`: the dry run either ran each selected
+//! version's `start` and `stop` (`--start`, so it decides exactly as `run`), or it did
+//! not, and then it says which version `run` would use if that `start` failed.
+
+use std::fmt::Write as _;
+
+use muster::{Choice, Facts, Policy, Quarantine, Report, Selector};
+use semver::Version;
+use serde_json::{Value, json};
+
+/// For a dry run: whether `start` ran and, if not, each slot's fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartCheck {
+    /// `start` (and `stop`) ran for the selected versions: the report is `run`'s decision.
+    Ran,
+    /// `start` did not run. Per slot with a selection: what `run` would select if the
+    /// selected version's `start` failed (`None`: nothing, the slot would fail).
+    NotRun(Vec<(&'static str, Choice, Option<Choice>)>),
+}
+
+impl StartCheck {
+    /// For a report made without `start`: each selected version is set aside (as `run`
+    /// sets aside a version whose `start` fails) and the slot decided again.
+    pub fn fallbacks(
+        facts: &Facts,
+        policy: &Policy,
+        quarantine: Option<&Quarantine>,
+        report: &Report,
+    ) -> StartCheck {
+        let slots = muster::slots();
+        let mut out = Vec::new();
+        for slot in &report.slots {
+            let Some(selected) = slot.selected else {
+                continue;
+            };
+            let Some(info) = slots.iter().find(|s| s.name == slot.slot) else {
+                continue;
+            };
+            let Ok(version) = Version::parse(selected.version) else {
+                continue;
+            };
+            let mut aside = quarantine.cloned().unwrap_or_default();
+            aside.add(slot.slot, version, "start failed (what-if)");
+            let selector = Selector::new(facts, policy).with_quarantine(&aside);
+            out.push((slot.slot, selected, info.explain(&selector).selected));
+        }
+        StartCheck::NotRun(out)
+    }
+
+    /// The text `explain` appends.
+    pub fn to_text(&self) -> String {
+        let StartCheck::NotRun(slots) = self else {
+            return "\nstart: ran (and stopped) the selected versions, as `run` does\n".to_owned();
+        };
+        let mut out = String::from(
+            "\nstart: not run (`--start` runs it); if a selected version's start fails, `run` \
+             uses instead:\n",
+        );
+        for (slot, selected, fallback) in slots {
+            let instead = match fallback {
+                Some(c) => format!("{} {}", c.name, c.version),
+                None => "nothing: the slot fails".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "  {slot}: {} {} -> {instead}",
+                selected.name, selected.version
+            );
+        }
+        out
+    }
+
+    /// The `"start"` member of `explain --json`: `{"run": true}` or `{"run": false,
+    /// "if_start_fails": {"<slot>": {"name","version"} | null}}`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            StartCheck::Ran => json!({ "run": true }),
+            StartCheck::NotRun(slots) => {
+                let fallbacks: serde_json::Map<String, Value> = slots
+                    .iter()
+                    .map(|(slot, _, fallback)| ((*slot).to_owned(), json!(fallback)))
+                    .collect();
+                json!({ "run": false, "if_start_fails": fallbacks })
+            }
+        }
+    }
+}

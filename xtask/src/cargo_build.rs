@@ -1,0 +1,265 @@
+//! The one place that turns "build this package, this way" into a `cargo build` command
+//! and knows where cargo puts the binary: `cargo xtask build`, `repro` and `matrix` all
+//! build through it, so profile directories and the static C runtime are handled once.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Result, bail};
+
+use crate::project::Project;
+
+/// The rustc flag that links the C runtime statically.
+pub(crate) const CRT_STATIC_FLAG: &str = "-C target-feature=+crt-static";
+
+/// A cargo build of one package: what to build and how; [`CargoBuild::command`] makes
+/// the command and [`CargoBuild::binary`] says where the binary lands.
+#[derive(Debug, Clone)]
+pub(crate) struct CargoBuild {
+    /// The cargo subcommand words (`["build"]`; a wrapper such as `["auditable", "build"]`
+    /// takes the same arguments).
+    subcommand: Vec<String>,
+    package: String,
+    profile: String,
+    /// `Some`: `--no-default-features --features <these>`; `None`: the package's defaults.
+    features: Option<Vec<String>>,
+    target: Option<String>,
+    crt_static: bool,
+    target_dir: Option<PathBuf>,
+    config: Vec<String>,
+    rustflags: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl CargoBuild {
+    /// `cargo build --package <package> --profile <profile>`.
+    pub(crate) fn new(package: &str, profile: &str) -> CargoBuild {
+        CargoBuild {
+            subcommand: vec!["build".to_owned()],
+            package: package.to_owned(),
+            profile: profile.to_owned(),
+            features: None,
+            target: None,
+            crt_static: false,
+            target_dir: None,
+            config: Vec::new(),
+            rustflags: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Runs `cargo <words...>` instead of `cargo build` (a build wrapper taking the same
+    /// arguments, such as `cargo auditable build`).
+    #[allow(dead_code)] // Reserved for `cargo auditable build` (issue 15).
+    pub(crate) fn subcommand(mut self, words: &[&str]) -> CargoBuild {
+        self.subcommand = words.iter().map(|w| (*w).to_owned()).collect();
+        self
+    }
+
+    /// Exactly these features, without the package's default ones.
+    pub(crate) fn features(mut self, features: &[String]) -> CargoBuild {
+        self.features = Some(features.to_vec());
+        self
+    }
+
+    /// An explicit `--target` (the binary then lands under `<target-dir>/<triple>/`).
+    pub(crate) fn target(mut self, triple: &str) -> CargoBuild {
+        self.target = Some(triple.to_owned());
+        self
+    }
+
+    /// Links the C runtime statically. Needs an explicit [`CargoBuild::target`], so that
+    /// proc macros and build scripts still build for the host.
+    pub(crate) fn crt_static(mut self, on: bool) -> CargoBuild {
+        self.crt_static = on;
+        self
+    }
+
+    /// Builds in `dir` instead of cargo's own target directory.
+    pub(crate) fn target_dir(mut self, dir: Option<&Path>) -> CargoBuild {
+        self.target_dir = dir.map(Path::to_path_buf);
+        self
+    }
+
+    /// A `--config` override (`profile.release.lto="thin"`).
+    pub(crate) fn config(mut self, value: &str) -> CargoBuild {
+        self.config.push(value.to_owned());
+        self
+    }
+
+    /// A rustc flag added to the caller's `RUSTFLAGS`.
+    pub(crate) fn rustflag(mut self, flag: &str) -> CargoBuild {
+        self.rustflags.push(flag.to_owned());
+        self
+    }
+
+    /// An environment variable for the build (read by build scripts).
+    pub(crate) fn env(mut self, key: &str, value: &str) -> CargoBuild {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The cargo command, in the workspace root. `RUSTFLAGS` is the caller's plus ours,
+    /// and left alone when we add nothing (so cargo's cache stays valid).
+    pub(crate) fn command(&self, project: &Project) -> Result<Command> {
+        if self.crt_static && self.target.is_none() {
+            bail!(
+                "a +crt-static build of {} needs an explicit --target (else proc macros \
+                 would be linked statically too)",
+                self.package
+            );
+        }
+        let mut cmd = project.cargo();
+        cmd.args(&self.subcommand)
+            .args(["--package", &self.package, "--profile", &self.profile]);
+        if let Some(target) = &self.target {
+            cmd.args(["--target", target]);
+        }
+        if let Some(features) = &self.features {
+            cmd.arg("--no-default-features")
+                .args(["--features", &features.join(",")]);
+        }
+        if let Some(dir) = &self.target_dir {
+            cmd.arg("--target-dir").arg(dir);
+        }
+        for value in &self.config {
+            cmd.args(["--config", value]);
+        }
+        let mut added: Vec<&str> = Vec::new();
+        if self.crt_static {
+            added.push(CRT_STATIC_FLAG);
+        }
+        added.extend(self.rustflags.iter().map(String::as_str));
+        if !added.is_empty() {
+            let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+            for flag in added {
+                flags.push(' ');
+                flags.push_str(flag);
+            }
+            cmd.env("RUSTFLAGS", flags.trim());
+        }
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        Ok(cmd)
+    }
+
+    /// Where the binary lands: `<target-dir>[/<triple>]/<profile dir>/<package>`, with
+    /// `default_target_dir` (cargo's) unless [`CargoBuild::target_dir`] chose another.
+    pub(crate) fn binary(&self, default_target_dir: &Path) -> PathBuf {
+        let mut path = self
+            .target_dir
+            .clone()
+            .unwrap_or_else(|| default_target_dir.to_path_buf());
+        if let Some(target) = &self.target {
+            path.push(target);
+        }
+        path.push(profile_dir(&self.profile));
+        path.push(&self.package);
+        path
+    }
+}
+
+/// The directory cargo writes a profile's output to: `dev` and `test` share `debug`,
+/// `bench` shares `release`, a custom profile has its own name.
+pub(crate) fn profile_dir(profile: &str) -> &str {
+    match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::cargo_build::{CRT_STATIC_FLAG, CargoBuild, profile_dir};
+    use crate::project::Project;
+
+    fn args(build: &CargoBuild) -> Vec<String> {
+        let cmd = build
+            .command(&Project::at(Path::new("/src/muster")))
+            .unwrap();
+        cmd.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn rustflags(build: &CargoBuild) -> Option<String> {
+        let cmd = build
+            .command(&Project::at(Path::new("/src/muster")))
+            .unwrap();
+        cmd.get_envs()
+            .find(|(k, _)| *k == "RUSTFLAGS")
+            .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    #[test]
+    fn profiles_land_where_cargo_puts_them() {
+        assert_eq!(profile_dir("dev"), "debug");
+        assert_eq!(profile_dir("test"), "debug");
+        assert_eq!(profile_dir("release"), "release");
+        assert_eq!(profile_dir("bench"), "release");
+        assert_eq!(profile_dir("dist"), "dist");
+        let t = Path::new("/t");
+        assert_eq!(
+            CargoBuild::new("edge-agent", "bench").binary(t),
+            Path::new("/t/release/edge-agent")
+        );
+        assert_eq!(
+            CargoBuild::new("edge-agent", "dev")
+                .target("x86_64-unknown-linux-gnu")
+                .target_dir(Some(Path::new("/m")))
+                .binary(t),
+            Path::new("/m/x86_64-unknown-linux-gnu/debug/edge-agent")
+        );
+    }
+
+    #[test]
+    fn crt_static_needs_a_target_and_adds_the_flag_once() {
+        let no_target = CargoBuild::new("edge-agent", "release").crt_static(true);
+        let err = no_target
+            .command(&Project::at(Path::new("/src/muster")))
+            .unwrap_err();
+        assert!(err.to_string().contains("explicit --target"), "{err}");
+
+        let build = no_target.target("x86_64-unknown-linux-gnu");
+        let flags = rustflags(&build).expect("RUSTFLAGS set");
+        assert_eq!(flags.matches(CRT_STATIC_FLAG).count(), 1, "{flags}");
+        let args = args(&build);
+        let at = args.iter().position(|a| a == "--target").unwrap();
+        assert_eq!(args[at + 1], "x86_64-unknown-linux-gnu");
+    }
+
+    #[test]
+    fn features_replace_the_defaults_and_a_wrapper_takes_the_same_arguments() {
+        let build = CargoBuild::new("edge-agent", "release")
+            .features(&["a".to_owned(), "b".to_owned()])
+            .config("profile.release.lto=\"thin\"")
+            .subcommand(&["auditable", "build"]);
+        assert_eq!(
+            args(&build),
+            [
+                "auditable",
+                "build",
+                "--package",
+                "edge-agent",
+                "--profile",
+                "release",
+                "--no-default-features",
+                "--features",
+                "a,b",
+                "--config",
+                "profile.release.lto=\"thin\""
+            ]
+        );
+        if std::env::var_os("RUSTFLAGS").is_none() {
+            assert_eq!(
+                rustflags(&build),
+                None,
+                "nothing added: RUSTFLAGS untouched"
+            );
+        }
+    }
+}
