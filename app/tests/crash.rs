@@ -429,3 +429,43 @@ fn clearing_the_quarantine_of_a_running_agent_takes_effect() {
     assert!(err.contains("\"event\":\"state_reloaded\""), "{err}");
     assert_eq!(err.matches("\"event\":\"quarantine\"").count(), 2, "{err}");
 }
+
+/// A `start` hook that aborts the process (selection, not a call) is a strike too:
+/// with `quarantine_strikes = 1` one restart quarantines 1.9.0 and the fallback
+/// processes the input.
+#[test]
+fn a_start_hook_that_aborts_is_a_strike() {
+    let spool = tempfile::tempdir().unwrap();
+    let root = spool.path();
+    std::fs::create_dir_all(root.join("incoming")).unwrap();
+    std::fs::write(root.join("incoming/a.txt"), b"a").unwrap();
+    let policy = root.join("policy.toml");
+    std::fs::write(&policy, "quarantine_strikes = 1\n").unwrap();
+    let drill = Drill {
+        fault: "panic",
+        at: 0,
+        strikes: Some(1),
+        args: &[],
+        kill_after: None,
+        fault_code: None,
+    };
+    let mut first = command(root, &drill, &policy);
+    first.env("EDGE_CHAOS_START", "abort");
+    let first = run_once(first, &root.join("1.log"), None);
+    assert_eq!(first.code, None, "aborted in start: {}", first.stderr);
+    let mut second = command(root, &drill, &policy);
+    second.env("EDGE_CHAOS_START", "abort");
+    let second = run_once(second, &root.join("2.log"), None);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    let runs = [first, second];
+    let strikes = events(&runs, "strike");
+    assert_eq!(strikes.len(), 1, "{}", runs[1].stderr);
+    assert_eq!(strikes[0]["unit"], "start");
+    assert_eq!(strikes[0]["version"], "1.9.0");
+    assert_eq!(events(&runs, "quarantine").len(), 1);
+    let r = json_file(&root.join(format!(
+        "outbox/a.txt-1-{:08x}.json",
+        reference_crc32c(b"a")
+    )));
+    assert_ne!(r["checksum_plugin"], "crc32c@1.9.0");
+}

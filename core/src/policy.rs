@@ -77,7 +77,8 @@ pub struct Policy {
     /// Whether pre-releases may be selected, and who said so; `None` means no.
     pub allow_prerelease: Option<(bool, Source)>,
     /// How long a quarantined version stays excluded, in seconds, and who said so;
-    /// `None`: for the lifetime of the process.
+    /// `None`: no expiry (the host decides how long a quarantine lives: for the
+    /// process, or until an operator lifts it).
     pub quarantine_seconds: Option<(u64, Source)>,
     /// After how many strikes (faults that killed the process, counted across
     /// restarts by the host) a version is quarantined, and who said so; `None`:
@@ -317,7 +318,7 @@ impl Policy {
     ///
     /// ```toml
     /// allow_prerelease = false
-    /// quarantine_seconds = 600   # optional; default: the process lifetime
+    /// quarantine_seconds = 600   # optional; default: no expiry
     /// quarantine_strikes = 2     # optional, 1..=100; default 2
     /// [pin]
     /// showcase = "^0.1"
@@ -348,7 +349,7 @@ impl Policy {
         if let Some(seconds) = file.quarantine_seconds {
             if seconds == 0 {
                 return Err(file_err(
-                    "key `quarantine_seconds`: must be at least 1 (omit it to quarantine for the process lifetime)"
+                    "key `quarantine_seconds`: must be at least 1 (omit it for no expiry)"
                         .to_owned(),
                 ));
             }

@@ -40,17 +40,31 @@ impl<S: ?Sized + Slot> Active<S> {
         Active { current: None }
     }
 
+    /// Selects a version if none is active. Selection constructs and starts
+    /// plugins, so it is recorded as in flight (unit `start`) against the version
+    /// the decision picks first: a constructor or `start` hook that kills the
+    /// process is a strike like a call that does.
     pub(crate) fn ensure(
         &mut self,
         facts: &Facts,
         policy: &Policy,
         quarantine: &Quarantine,
+        crash: &Mutex<CrashMemory>,
     ) -> Result<&Selected<S>, UnitError> {
         if self.current.is_none() {
-            match Selector::new(facts, policy)
-                .with_quarantine(quarantine)
-                .select::<S>()
-            {
+            let selector = Selector::new(facts, policy).with_quarantine(quarantine);
+            let first = selector
+                .explain::<S>()
+                .selected
+                .and_then(|c| semver::Version::parse(c.version).ok());
+            if let Some(version) = &first {
+                lock(crash).begin(S::NAME, version, "start");
+            }
+            let result = selector.select::<S>();
+            if first.is_some() {
+                lock(crash).end();
+            }
+            match result {
                 Ok(selected) => {
                     for c in &selected.report().candidates {
                         if let (
@@ -83,7 +97,7 @@ impl<S: ?Sized + Slot> Active<S> {
         f: impl Fn(&S) -> Result<R, PluginError>,
     ) -> Result<(R, String), UnitError> {
         loop {
-            let selected = self.ensure(ctx.facts, ctx.policy, ctx.quarantine)?;
+            let selected = self.ensure(ctx.facts, ctx.policy, ctx.quarantine, ctx.crash)?;
             let label = format!(
                 "{}@{}",
                 selected.registration().meta.name,

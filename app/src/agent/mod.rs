@@ -112,6 +112,8 @@ impl Agent {
         layers: PolicyLayers,
         stop: Arc<AtomicBool>,
     ) -> anyhow::Result<Agent> {
+        // First: a replacement during start-up must not go unnoticed.
+        let exe_stamp = options.watch_exe.as_deref().and_then(stamp);
         let spool = Spool::open(&options.spool)?;
         let policy_stamp = layers.file.as_deref().and_then(stamp);
         let policy = layers.load()?;
@@ -150,7 +152,6 @@ impl Agent {
             )
             .map_err(|e| anyhow::anyhow!("cannot start the plugin deadline thread: {e}"))?;
         }
-        let exe_stamp = options.watch_exe.as_deref().and_then(stamp);
         Ok(Agent {
             options,
             spool,
@@ -205,14 +206,15 @@ impl Agent {
     /// the agent is ready.
     fn select_all(&mut self) {
         let (facts, policy, quarantine) = (&self.facts, &self.policy, &self.quarantine);
+        let crash = &*self.crash;
         let mut chosen = Vec::new();
-        if let Ok(s) = self.checksum.ensure(facts, policy, quarantine) {
+        if let Ok(s) = self.checksum.ensure(facts, policy, quarantine, crash) {
             chosen.push(format!("checksum {}", s.version()));
         }
-        if let Ok(s) = self.uplink.ensure(facts, policy, quarantine) {
+        if let Ok(s) = self.uplink.ensure(facts, policy, quarantine, crash) {
             chosen.push(format!("uplink {}", s.version()));
         }
-        if let Ok(s) = self.showcase.ensure(facts, policy, quarantine) {
+        if let Ok(s) = self.showcase.ensure(facts, policy, quarantine, crash) {
             chosen.push(format!("showcase {}", s.version()));
         }
         self.notifier

@@ -18,8 +18,8 @@
 //!
 //! Its lifecycle hooks are observable: with `EDGE_CHAOS_HOOK_LOG=FILE` it appends
 //! `start` and `stop` lines to FILE, and with `EDGE_CHAOS_START=fail` its `start`
-//! hook fails (`EDGE_CHAOS_START=panic`: panics), so the host must fall back to an
-//! older version. With `EDGE_CHAOS_CONSTRUCT=panic` its constructor panics.
+//! hook fails (`EDGE_CHAOS_START=panic`: panics; `abort`: aborts the process), so
+//! the host must fall back to an older version. With `EDGE_CHAOS_CONSTRUCT=panic` its constructor panics.
 #![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,6 +137,7 @@ impl Checksum for ChaosCrc32c {
                 ));
             }
             Ok("panic") => panic!("chaos: start panics on purpose (EDGE_CHAOS_START=panic)"),
+            Ok("abort") => std::process::abort(),
             _ => {}
         }
         Ok(())
