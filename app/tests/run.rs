@@ -493,7 +493,7 @@ fn start_and_stop_hooks_run_once_and_a_failing_start_falls_back() {
 
 /// With `quarantine_seconds` in the policy, a quarantined version comes back after
 /// that long (and here, still broken, is quarantined again); without it, the
-/// quarantine lasts for the process lifetime (the other failover tests).
+/// quarantine lasts until an operator lifts it, across restarts (`tests/crash.rs`).
 #[cfg(feature = "plugin-checksum-chaos")]
 #[test]
 fn quarantine_expires_when_the_policy_says_so() {
