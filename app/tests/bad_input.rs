@@ -1193,6 +1193,55 @@ fn state_directory_is_a_regular_file() {
     );
 }
 
+#[test]
+fn quarantine_list_of_a_directory_without_state() {
+    let fx = Fixture::new();
+    let dir = fx.path("empty");
+    std::fs::create_dir(&dir).unwrap();
+    refused(
+        &fx,
+        agent().args(["quarantine", "list", "--state"]).arg(&dir),
+        4,
+        &[&s(&dir), "no agent state"],
+    );
+}
+
+#[test]
+fn quarantine_list_with_corrupt_strikes() {
+    let fx = Fixture::new();
+    let bad = fx.write("agent/state/strikes.json", b"{\"slots\": 7}");
+    refused(
+        &fx,
+        agent()
+            .args(["quarantine", "list", "--spool"])
+            .arg(fx.path("agent")),
+        4,
+        &[&s(&bad), "invalid state file"],
+    );
+}
+
+#[test]
+fn quarantine_clear_unknown_slot_or_bad_version() {
+    let fx = Fixture::new();
+    fx.write("agent/state/quarantine.json", b"{\"slots\": {}}");
+    refused(
+        &fx,
+        agent()
+            .args(["quarantine", "clear", "--slot", "nosuch", "--state"])
+            .arg(fx.path("agent")),
+        4,
+        &["--slot nosuch", "no such slot", "checksum"],
+    );
+    refused(
+        &fx,
+        agent()
+            .args(["quarantine", "clear", "--version", "1.x", "--state"])
+            .arg(fx.path("agent")),
+        2,
+        &["--version", "1.x"],
+    );
+}
+
 // -------------------------------------------------------------------- spool
 
 #[test]

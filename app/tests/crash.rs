@@ -236,6 +236,42 @@ fn drill(drill: &Drill) {
     let loaded = events(&again, "quarantine_loaded");
     assert_eq!(loaded.len(), 1, "{}", again[0].stderr);
     assert_eq!(loaded[0]["version"], "1.9.0");
+    // `explain --state` shows the quarantine and the strikes, with codes.
+    let mut explain = Command::new(bin());
+    clean_env(&mut explain);
+    let out = explain
+        .args([
+            "plugins", "explain", "--json", "--slot", "checksum", "--state",
+        ])
+        .arg(root)
+        .env("MUSTER_LABEL_chaos", "on")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (q, s) = (&v["state"]["quarantined"][0], &v["state"]["strikes"][0]);
+    assert_eq!(
+        (&q["code"], &q["slot"], &q["version"]),
+        (&"quarantined".into(), &"checksum".into(), &"1.9.0".into()),
+        "{v}"
+    );
+    assert_eq!(
+        (&s["code"], &s["count"]),
+        (&"strikes".into(), &u64::from(limit).into()),
+        "{v}"
+    );
+    let candidate = v["slots"][0]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["version"] == "1.9.0")
+        .unwrap();
+    assert_eq!(candidate["outcome"], "excluded", "{v}");
+
     let g_id = format!("g.txt-5-{:08x}", reference_crc32c(b"after"));
     let g = json_file(&root.join("outbox").join(format!("{g_id}.json")));
     assert_eq!(g["checksum_plugin"].as_str(), Some(fallback[0].as_str()));
