@@ -202,7 +202,18 @@ fn spawn(exe: &Path, spool: &Path, extra: &[&str]) -> Child {
             cmd.env_remove(key);
         }
     }
-    cmd.spawn().unwrap()
+    // A private copy of the binary can be "busy" for a moment: another test
+    // thread's fork may still hold the copy's write descriptor until it execs.
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result.unwrap(),
+        }
+    }
 }
 
 fn stderr_of(child: Child) -> String {
