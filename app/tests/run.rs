@@ -817,3 +817,85 @@ fn explain_tells_the_truth_about_start() {
         "{text}"
     );
 }
+
+/// Strikes and quarantines loaded at start expire with `quarantine_seconds` like
+/// live ones; without it they stay (until an operator lifts them).
+#[test]
+fn state_loaded_at_start_expires_with_quarantine_seconds() {
+    let write_state = |root: &Path| {
+        let state = root.join("state");
+        std::fs::create_dir_all(&state).unwrap();
+        std::fs::write(
+            state.join("quarantine.json"),
+            r#"{"slots":{"showcase":[{"version":"0.10.0","reason":"old","since_unix":1000}]}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            state.join("strikes.json"),
+            r#"{"slots":{"showcase":[{"version":"0.10.0","count":2,"reason":"old","last_unix":1000}]}}"#,
+        )
+        .unwrap();
+    };
+    let read = |root: &Path, name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(root.join("state").join(name)).unwrap()).unwrap()
+    };
+    // No expiry: kept, and showcase 0.10.0 stays out of service.
+    let spool = spool_with(&[]);
+    write_state(spool.path());
+    let (code, _, err) = run(agent()
+        .args([
+            "run",
+            "--once",
+            "--no-watch-exe",
+            "--log-format",
+            "json",
+            "--spool",
+        ])
+        .arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("\"event\":\"quarantine_loaded\""), "{err}");
+    let showcase: serde_json::Value = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "selection" && e["slot"] == "showcase")
+        .expect("a showcase selection event");
+    assert_eq!(
+        showcase["version"], "0.2.0",
+        "0.10.0 stays quarantined: {err}"
+    );
+    assert_eq!(
+        read(spool.path(), "quarantine.json")["slots"]["showcase"][0]["version"],
+        "0.10.0"
+    );
+    assert_eq!(
+        read(spool.path(), "strikes.json")["slots"]["showcase"][0]["count"],
+        2
+    );
+    // With quarantine_seconds: both expire at start.
+    let spool = spool_with(&[]);
+    write_state(spool.path());
+    let policy = spool.path().join("policy.toml");
+    std::fs::write(&policy, "quarantine_seconds = 60\n").unwrap();
+    let (code, _, err) = run(agent()
+        .args([
+            "run",
+            "--once",
+            "--no-watch-exe",
+            "--log-format",
+            "json",
+            "--policy",
+        ])
+        .arg(&policy)
+        .arg("--spool")
+        .arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("\"event\":\"quarantine_expired\""), "{err}");
+    assert_eq!(
+        read(spool.path(), "quarantine.json")["slots"],
+        serde_json::json!({})
+    );
+    assert_eq!(
+        read(spool.path(), "strikes.json")["slots"],
+        serde_json::json!({})
+    );
+}

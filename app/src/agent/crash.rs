@@ -37,7 +37,9 @@ impl CrashMemory {
     ) -> CrashMemory {
         let mut strikes: Strikes = state::load_at_start(state, STRIKES_FILE);
         if let Some((ttl, _)) = policy.quarantine_seconds {
-            strikes.expire(ttl, now_unix());
+            if !strikes.expire(ttl, now_unix()).is_empty() {
+                state::save(state, STRIKES_FILE, &strikes);
+            }
         }
         let mut memory = CrashMemory {
             state: state.to_owned(),
