@@ -79,7 +79,7 @@ fn slot(out: &mut String, ty: &str, name: &str, versions: usize, index: usize) {
     let _ = writeln!(out, "        fn run(&self, x: u64) -> u64;");
     let _ = writeln!(out, "    }}");
     for v in 0..versions {
-        let requires = if index % 10 == 0 && v + 1 == versions {
+        let requires = if index.is_multiple_of(10) && v + 1 == versions {
             ", requires = [label(bench = \"never\")]"
         } else {
             ""

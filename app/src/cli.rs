@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use edge_agent::exit_status::ExitStatus;
-use edge_agent::policy::{DenyFlag, PinFlag};
+use edge_agent::policy::{DenyFlag, PinFlag, RolloutFlag};
 
 /// An unattended edge agent built from muster plugins: every plugin version is
 /// compiled in; the newest acceptable one is chosen per slot on each host.
@@ -91,7 +91,9 @@ pub(crate) enum PluginsCommand {
     /// The decision for this host (or the host in --facts), every candidate's
     /// outcome and reason.
     Explain(ExplainArgs),
-    /// The decision for every host whose facts file (*.json) is in DIR.
+    /// The decision for every host whose facts file (*.json, or with --ansible an
+    /// Ansible fact cache file) is in DIR, and how staged rollouts land; with
+    /// --diff-policy, which hosts change which slot under a proposed policy.
     Fleet(FleetArgs),
 }
 
@@ -108,8 +110,15 @@ pub(crate) struct PolicyArgs {
     /// Allow pre-release versions to be selected.
     #[arg(long)]
     pub(crate) allow_prerelease: bool,
-    /// A TOML policy file ([pin], [deny], allow_prerelease); flags override
-    /// MUSTER_PIN/MUSTER_DENY/MUSTER_ALLOW_PRERELEASE, which override the file.
+    /// Admit a version (or a requirement's versions) on a share of hosts only,
+    /// bucketed by host id, e.g. --rollout showcase@0.10.0=10% (repeatable; label
+    /// conditions and salts: in the policy file). A slot or version that is not
+    /// compiled in is an error (exit 4).
+    #[arg(long = "rollout", value_name = "SLOT@VERSION=SHARE")]
+    pub(crate) rollouts: Vec<RolloutFlag>,
+    /// A TOML policy file ([pin], [deny], [[rollout]], allow_prerelease); flags
+    /// override MUSTER_PIN/MUSTER_DENY/MUSTER_ROLLOUT/MUSTER_ALLOW_PRERELEASE, which
+    /// override the file.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
 }
@@ -142,6 +151,14 @@ pub(crate) struct FleetArgs {
     /// Directory of facts files, one per host.
     #[arg(value_name = "DIR")]
     pub(crate) dir: PathBuf,
+    /// DIR is Ansible's fact cache (`ansible -m setup --tree DIR`, or the jsonfile
+    /// cache): muster facts are read from `ansible_local.muster` in every file.
+    #[arg(long)]
+    pub(crate) ansible: bool,
+    /// Compare with a proposed policy FILE (layered under the same environment and
+    /// flags, in place of --policy): which hosts change which slot, from -> to.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) diff_policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
     /// Print JSON.

@@ -15,14 +15,16 @@ use edge_agent::agent::{Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
 use edge_agent::error::{BadInput, InputsLeft, NoAcceptableVersion, Upgraded};
 use edge_agent::exit_status::ExitStatus;
-use edge_agent::fleet::Fleet;
-use edge_agent::policy::{PolicyLayers, flag_policy};
+use edge_agent::fleet::{Detail, FactsFormat, Fleet, load_hosts};
+use edge_agent::fleet_diff::FleetDiff;
+use edge_agent::policy::{PolicyLayers, flag_policy, read_policy_file};
 use edge_agent::render;
 use edge_agent::start_check::StartCheck;
 use muster::{Facts, Policy, Selector};
 
 use crate::cli::{
-    Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArgs, QuarantineCommand, StateArgs,
+    Cli, Command, ExplainArgs, FleetArgs, LogFormat, PluginsCommand, PolicyArgs, QuarantineCommand,
+    StateArgs,
 };
 
 fn main() -> ExitCode {
@@ -79,7 +81,12 @@ fn policy_from(args: &PolicyArgs) -> anyhow::Result<Policy> {
 
 /// The flag and environment layers (the file is read by the caller, when it needs it).
 fn layers_from(args: &PolicyArgs) -> anyhow::Result<PolicyLayers> {
-    let flags = flag_policy(&args.pins, &args.denies, args.allow_prerelease)?;
+    let flags = flag_policy(
+        &args.pins,
+        &args.denies,
+        &args.rollouts,
+        args.allow_prerelease,
+    )?;
     Ok(PolicyLayers::new(args.policy.clone(), flags)?)
 }
 
@@ -98,27 +105,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitStatus::Success.into())
         }
         Command::Plugins(PluginsCommand::Explain(args)) => explain(&args),
-        Command::Plugins(PluginsCommand::Fleet(args)) => {
-            let policy = policy_from(&args.policy)?;
-            let fleet = Fleet::decide(&args.dir, &policy)?;
-            if args.json {
-                print_json(&fleet)?;
-            } else {
-                print(&fleet.to_text())?;
-            }
-            let failures = fleet.failures();
-            if failures.is_empty() {
-                Ok(ExitStatus::Success.into())
-            } else {
-                let list = failures
-                    .iter()
-                    .map(|(h, s)| format!("{s} on {h}"))
-                    .collect();
-                Err(NoAcceptableVersion(list).into())
-            }
-        }
+        Command::Plugins(PluginsCommand::Fleet(args)) => fleet(&args),
         Command::Facts { json } => {
-            let facts = Facts::probe();
+            let facts = probe_facts()?;
             if json {
                 print(&format!("{}\n", facts.to_json()))?;
             } else {
@@ -195,7 +184,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 timeout_exit_code: ExitStatus::PluginTimeout.code(),
             };
             let mut agent =
-                Agent::new(options, Facts::probe(), layers, stop).with_context(|| {
+                Agent::new(options, probe_facts()?, layers, stop).with_context(|| {
                     format!("cannot start the agent on spool {}", args.spool.display())
                 })?;
             match agent.run()? {
@@ -237,10 +226,75 @@ fn known_slot(flag: &str, slot: &str) -> anyhow::Result<()> {
     .into())
 }
 
+fn fleet(args: &FleetArgs) -> anyhow::Result<ExitCode> {
+    let layers = layers_from(&args.policy)?;
+    let policy = layers.load()?;
+    // Read (and check) everything before deciding anything.
+    let proposed = match &args.diff_policy {
+        Some(path) => Some(layers.with_file(read_policy_file(path)?)),
+        None => None,
+    };
+    let format = if args.ansible {
+        FactsFormat::Ansible
+    } else {
+        FactsFormat::Muster
+    };
+    let hosts = load_hosts(&args.dir, format)?;
+    // Every candidate of every host only where it is printed: the fleet's JSON.
+    let detail = if args.json && proposed.is_none() {
+        Detail::Full
+    } else {
+        Detail::Summary
+    };
+    let fleet = Fleet::decide_hosts(&hosts, &policy, detail);
+    let decided = match &proposed {
+        Some(proposed) => {
+            let after = Fleet::decide_hosts(&hosts, proposed, Detail::Summary);
+            let diff = FleetDiff::between(&fleet, &after);
+            if args.json {
+                print_json(&diff)?;
+            } else {
+                print(&diff.to_text())?;
+            }
+            after
+        }
+        None => {
+            if args.json {
+                print_json(&fleet)?;
+            } else {
+                print(&fleet.to_text())?;
+            }
+            fleet
+        }
+    };
+    let failures = decided.failures();
+    if failures.is_empty() {
+        Ok(ExitStatus::Success.into())
+    } else {
+        let list = failures
+            .iter()
+            .map(|(h, s)| format!("{s} on {h}"))
+            .collect();
+        Err(NoAcceptableVersion(list).into())
+    }
+}
+
+/// This host's facts; an invalid `MUSTER_HOST_ID` (empty, too long) is bad input.
+fn probe_facts() -> Result<Facts, BadInput> {
+    let facts = Facts::probe();
+    facts
+        .validate()
+        .map_err(|problem| match std::env::var_os(muster::HOST_ID_ENV) {
+            Some(_) => BadInput(format!("invalid {}: {problem}", muster::HOST_ID_ENV)),
+            None => BadInput(format!("this host's probed facts are invalid: {problem}")),
+        })?;
+    Ok(facts)
+}
+
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let facts = match &args.facts {
         Some(path) => Facts::from_file(path).map_err(|e| BadInput(e.to_string()))?,
-        None => Facts::probe(),
+        None => probe_facts()?,
     };
     let policy = policy_from(&args.policy)?;
     let state = match &args.state {

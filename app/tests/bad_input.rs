@@ -1458,3 +1458,338 @@ fn mkfifo(path: &Path) {
     let ok = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(ok.success(), "mkfifo {}", path.display());
 }
+
+// ------------------------------------------------------------------ rollouts
+
+#[test]
+fn rollout_flag_share_over_100() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--rollout", "showcase@0.10.0=150%"]),
+        2,
+        &["--rollout", "showcase@0.10.0=150%", "outside 0–100"],
+    );
+}
+
+#[test]
+fn rollout_flag_without_share() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--rollout", "showcase@0.10.0"]),
+        2,
+        &["--rollout", "SLOT@VERSION=SHARE"],
+    );
+}
+
+#[test]
+fn rollout_flag_duplicate_rule() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args([
+            "--rollout",
+            "showcase@0.10.0=10%",
+            "--rollout",
+            "showcase@0.10.0=20%",
+        ]),
+        4,
+        &["duplicate rollout of showcase@0.10.0"],
+    );
+}
+
+#[test]
+fn env_rollout_negative_share_stops_run_before_the_spool() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        run_once(&fx).env("MUSTER_ROLLOUT", "showcase@0.10.0=-5%"),
+        4,
+        &["MUSTER_ROLLOUT", "showcase@0.10.0=-5%", "outside 0–100"],
+    );
+}
+
+#[test]
+fn policy_rollout_share_out_of_range() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "share.toml",
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = 100.5\n",
+    );
+    refused(
+        &fx,
+        run_once(&fx).arg("--policy").arg(&bad),
+        4,
+        &[
+            &s(&bad),
+            "rollout[0] (showcase@0.10.0).share",
+            "outside 0–100",
+        ],
+    );
+}
+
+#[test]
+fn policy_rollout_malformed_version() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "version.toml",
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"latest\"\nshare = 10\n",
+    );
+    refused(
+        &fx,
+        explain().arg("--policy").arg(&bad),
+        4,
+        &[&s(&bad), "rollout[0]", "`latest`"],
+    );
+}
+
+#[test]
+fn policy_rollout_unknown_key() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "typo.toml",
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\npercent = 10\n",
+    );
+    refused(
+        &fx,
+        explain().arg("--policy").arg(&bad),
+        4,
+        &[&s(&bad), "percent"],
+    );
+}
+
+#[test]
+fn policy_rollout_duplicate_rule() {
+    let fx = Fixture::new();
+    let rule = "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = 10\n";
+    let bad = fx.write("dup.toml", format!("{rule}{rule}"));
+    refused(
+        &fx,
+        run_once(&fx).arg("--policy").arg(&bad),
+        4,
+        &[
+            &s(&bad),
+            "rollout[1]",
+            "duplicate rollout of showcase@0.10.0",
+        ],
+    );
+}
+
+#[test]
+fn policy_rollout_names_an_unknown_slot_or_version() {
+    let fx = Fixture::new();
+    let p = fx.write(
+        "unknown-rollout.toml",
+        "[[rollout]]\nslot = \"nosuch\"\nversion = \"1.0.0\"\nshare = 10\n\
+         [[rollout]]\nslot = \"showcase\"\nversion = \"9.9.9\"\nshare = 10\n",
+    );
+    let before = fx.snapshot();
+    tolerated(
+        explain().arg("--policy").arg(&p),
+        &[
+            "warning: rollout nosuch@1.0.0 on 10%",
+            "names a slot that is not compiled in",
+            "warning: rollout showcase@9.9.9 on 10%",
+            "matches no compiled-in version",
+        ],
+    );
+    assert_unchanged(&before, &fx.snapshot(), "");
+}
+
+// ------------------------------------------------------------------ host id
+
+#[test]
+fn env_host_id_empty() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        run_once(&fx).env("MUSTER_HOST_ID", " "),
+        4,
+        &["MUSTER_HOST_ID", "must not be empty"],
+    );
+}
+
+#[test]
+fn env_host_id_absurdly_long() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().env("MUSTER_HOST_ID", "x".repeat(10_000)),
+        4,
+        &["MUSTER_HOST_ID", "10000 bytes long", "at most 256"],
+    );
+}
+
+#[test]
+fn facts_host_id_empty() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "empty-id.json",
+        facts_with(|j| j.replacen('{', r#"{"host_id":"","#, 1)),
+    );
+    refused(
+        &fx,
+        explain().arg("--facts").arg(&bad),
+        4,
+        &[&s(&bad), "host_id", "must not be empty"],
+    );
+}
+
+#[test]
+fn facts_host_id_absurdly_long() {
+    let fx = Fixture::new();
+    let long = "y".repeat(300);
+    let bad = fx.write(
+        "long-id.json",
+        facts_with(|j| j.replacen('{', &format!(r#"{{"host_id":"{long}","#), 1)),
+    );
+    refused(
+        &fx,
+        agent()
+            .args(["plugins", "fleet"])
+            .arg(bad.parent().unwrap()),
+        4,
+        &[&s(&bad), "host_id", "at most 256"],
+    );
+}
+
+// ---------------------------------------------------------- ansible fact cache
+
+#[test]
+fn ansible_cache_file_without_muster_facts() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    fx.write(
+        "cache/good",
+        format!(
+            r#"{{"ansible_facts":{{"ansible_local":{{"muster":{}}}}}}}"#,
+            facts_with(|j| j)
+        ),
+    );
+    let bad = fx.write(
+        "cache/web-1",
+        r#"{"ansible_facts":{"ansible_hostname":"web-1"}}"#,
+    );
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "ansible_local", "muster.fact"],
+    );
+}
+
+#[test]
+fn ansible_cache_file_is_a_muster_facts_file() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write("cache/h.json", facts_with(|j| j));
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "no `ansible_local` facts"],
+    );
+}
+
+#[test]
+fn ansible_cache_local_fact_failed_on_the_host() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write(
+        "cache/h",
+        r#"{"ansible_local":{"muster":"error loading facts as JSON or ini"}}"#,
+    );
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[
+            &s(&bad),
+            "did not produce JSON facts",
+            "error loading facts",
+        ],
+    );
+}
+
+#[test]
+fn ansible_cache_not_json() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write("cache/h", "localhost | SUCCESS => {");
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "not JSON"],
+    );
+    // A huge file is refused before it is read.
+    std::fs::remove_file(&bad).unwrap();
+    let huge = fx.write("cache/huge", junk());
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&huge), "limit"],
+    );
+}
+
+#[test]
+fn fleet_diff_policy_malformed_stops_before_deciding() {
+    let fx = Fixture::new();
+    let bad = fx.write("proposed.toml", "[[rollout]]\nslot = \"showcase\"\n");
+    refused(
+        &fx,
+        agent()
+            .args(["plugins", "fleet", "--diff-policy"])
+            .arg(&bad)
+            .arg(common::fleet_dir()),
+        4,
+        &[&s(&bad), "version"],
+    );
+}
+
+#[test]
+fn fleet_of_thousands_names_the_first_bad_file() {
+    // Large enough to be read on several threads: the error is still the first
+    // bad file in name order.
+    let fx = Fixture::new();
+    let dir = fx.path("fleet");
+    std::fs::create_dir(&dir).unwrap();
+    let good = facts_with(|j| j);
+    for i in 0..2000 {
+        std::fs::write(dir.join(format!("h{i:04}.json")), &good).unwrap();
+    }
+    let first = fx.write(
+        "fleet/h1200.json",
+        facts_with(|j| j.replace("\"linux\"", "1")),
+    );
+    fx.write("fleet/h1900.json", "{");
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet"]).arg(&dir),
+        4,
+        &[&s(&first), "invalid type"],
+    );
+}
+
+#[test]
+fn rollout_flag_names_a_slot_or_version_not_compiled_in() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--rollout", "nosuch@1.0.0=10%"]),
+        4,
+        &["--rollout nosuch@1.0.0=10%", "no slot `nosuch`"],
+    );
+    refused(
+        &fx,
+        run_once(&fx).args(["--rollout", "showcase@^9=10%"]),
+        4,
+        &["--rollout showcase@^9=10%", "no version matching ^9"],
+    );
+}

@@ -128,6 +128,13 @@ fn failover(mode: &str) {
         .filter(|l| l.contains("\"event\":\"quarantine\""))
         .count();
     assert_eq!(quarantine_events, 1, "{err}");
+    // The reselection logs why 1.1.0 is out, with its reason code.
+    assert!(
+        err.lines().any(|l| l.contains("\"event\":\"rejection\"")
+            && l.contains("\"version\":\"1.1.0\"")
+            && l.contains("\"code\":\"quarantined\"")),
+        "{err}"
+    );
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(spool.path().join("state/quarantine.json")).unwrap())
             .unwrap();
@@ -897,5 +904,80 @@ fn state_loaded_at_start_expires_with_quarantine_seconds() {
     assert_eq!(
         read(spool.path(), "strikes.json")["slots"],
         serde_json::json!({})
+    );
+}
+
+/// A running agent applies a changed rollout share at the next unit, without a
+/// restart: raising the share past the host's bucket admits the version, lowering
+/// it below takes the host out again.
+#[test]
+fn a_changed_rollout_share_applies_live() {
+    const RULE: &str = "checksum@1.2.0-beta.1";
+    // A host whose bucket for the rule is between 30 % and 70 %.
+    let host_id = (0..)
+        .map(|i| format!("rollout-host-{i}"))
+        .find(|id| (3000..7000).contains(&muster::bucket(RULE, id).0))
+        .unwrap();
+    let rule = |share: u32| {
+        format!("[[rollout]]\nslot = \"checksum\"\nversion = \"1.2.0-beta.1\"\nshare = {share}\n")
+    };
+    let spool = spool_with(&[]);
+    let policy = spool.path().join("policy.toml");
+    std::fs::write(&policy, rule(0)).unwrap();
+    let mut cmd = std::process::Command::new(bin());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MUSTER_") || key.starts_with("EDGE_UPLINK") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd
+        .args([
+            "run",
+            "--interval",
+            "50ms",
+            "--log-format",
+            "json",
+            "--spool",
+        ])
+        .arg(spool.path())
+        .arg("--policy")
+        .arg(&policy)
+        .env("MUSTER_HOST_ID", &host_id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let incoming = spool.path().join("incoming");
+    let outbox = spool.path().join("outbox");
+    let checksum_of = |name: &str| {
+        std::fs::write(incoming.join(name), name.as_bytes()).unwrap();
+        wait_for(name, Duration::from_secs(20), || {
+            reports(&outbox).iter().any(|n| n.starts_with(name))
+        });
+        let file = reports(&outbox)
+            .into_iter()
+            .find(|n| n.starts_with(name))
+            .unwrap();
+        report(&outbox.join(file))["checksum_plugin"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = checksum_of("1.txt");
+    assert_ne!(before, "crc32c@1.2.0-beta.1");
+    replace_file(&policy, &rule(25));
+    assert_eq!(checksum_of("2.txt"), before, "bucket ≥ 30 %: still out");
+    replace_file(&policy, &rule(75));
+    assert_eq!(checksum_of("3.txt"), "crc32c@1.2.0-beta.1");
+    replace_file(&policy, &rule(25));
+    assert_eq!(checksum_of("4.txt"), before, "lowered: out again");
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
+    let err = stderr_of(child);
+    assert!(
+        err.lines().any(|l| l.contains("\"event\":\"rejection\"")
+            && l.contains("\"code\":\"rollout\"")
+            && l.contains("outside the 25% share")),
+        "{err}"
     );
 }

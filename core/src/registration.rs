@@ -74,10 +74,10 @@ impl VersionParts {
                 Err(_) => return semver::Version::parse(self.text).unwrap_or(version),
             }
         }
-        if !self.build.is_empty() {
-            if let Ok(build) = semver::BuildMetadata::new(self.build) {
-                version.build = build;
-            }
+        if !self.build.is_empty()
+            && let Ok(build) = semver::BuildMetadata::new(self.build)
+        {
+            version.build = build;
         }
         version
     }

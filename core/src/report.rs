@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::reason::ReasonCode;
+
 /// What happened to one candidate version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,6 +46,12 @@ pub struct Candidate {
     pub outcome: Outcome,
     /// Why (always set except for the selected version).
     pub reason: Option<Cow<'static, str>>,
+    /// The stable, machine-readable form of the reason (`selected` when selected).
+    pub code: ReasonCode,
+    /// For `requirement_unmet`: the fact that fails the requirement (`os`, `arch`,
+    /// `cpu_features`, `logical_cores`, `memory_mb`, `labels.KEY`); omitted otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact: Option<Cow<'static, str>>,
 }
 
 /// The chosen version of a slot.
@@ -99,7 +107,7 @@ impl fmt::Display for SlotReport {
             if let Some(reason) = &c.reason {
                 write!(f, ": {reason}")?;
             }
-            writeln!(f)?;
+            writeln!(f, " [{}]", c.code)?;
         }
         Ok(())
     }
@@ -125,10 +133,11 @@ impl fmt::Display for SelectionError {
         for c in &self.report.candidates {
             write!(
                 f,
-                "\n  {} {} ({}): {}",
+                "\n  {} {} ({}, {}): {}",
                 c.name,
                 c.version,
                 c.outcome,
+                c.code,
                 c.reason.as_deref().unwrap_or("-")
             )?;
         }

@@ -3,7 +3,11 @@
 //! This crate is an implementation detail of `muster`: depend on `muster` and use
 //! the macros it re-exports. Each macro parses its arguments, validates them
 //! (reporting every mistake as a spanned error), then expands into code that
-//! reaches the runtime only through `::muster::__private`.
+//! names the runtime by path (`::muster`, or the `crate = path` override): the
+//! public items a registration fills or implements (`Registration`, `PluginMeta`,
+//! `VersionParts`, `Requirement`, `Slot`, `SlotIndex`, `SlotInfo`, `Facts`,
+//! `Rejection`), and `__private` for the rest (the registry backends, `Box`,
+//! `OnceLock`), so plugin crates need no other dependency.
 
 mod errors;
 mod krate;

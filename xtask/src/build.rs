@@ -83,6 +83,16 @@ impl Build {
         }
     }
 
+    /// A build of `set` in the dev profile for the host (tests: cheaper than release).
+    #[cfg(test)]
+    pub(crate) fn dev(set: &str) -> Build {
+        Build {
+            set: set.to_owned(),
+            profile: "dev".to_owned(),
+            target: None,
+        }
+    }
+
     pub(crate) fn run(&self) -> Result<()> {
         let project = Project::current();
         let prepared = self.prepare(&project)?;
@@ -201,12 +211,11 @@ impl Prepared {
         for flag in remap_flags(project, &default_target_dir) {
             build = build.rustflag(&flag);
         }
-        if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
-            if let Ok(epoch) =
+        if std::env::var_os("SOURCE_DATE_EPOCH").is_none()
+            && let Ok(epoch) =
                 project::stdout(project.command("git").args(["log", "-1", "--format=%ct"]))
-            {
-                build = build.env("SOURCE_DATE_EPOCH", epoch.trim());
-            }
+        {
+            build = build.env("SOURCE_DATE_EPOCH", epoch.trim());
         }
         project::run(&mut build.command(project)?)?;
         let built = build.binary(&default_target_dir);

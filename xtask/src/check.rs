@@ -52,7 +52,7 @@ pub(crate) fn all(project: &Project, config: &Config) -> Result<()> {
 /// Each plugin's path or git source contains its package (and crate).
 pub(crate) fn sources(project: &Project, config: &Config) -> Result<()> {
     let mut problems = Problems::default();
-    for plugin in &config.plugins {
+    for plugin in config.packages() {
         let result = match &plugin.source {
             PluginSource::Path(path) => path_source(project, plugin, path),
             PluginSource::Git { url, reference } => git_source(project, plugin, url, reference),
@@ -183,11 +183,11 @@ fn find_package(root: &Path, plugin: &Plugin) -> Result<()> {
                 if name != ".git" && name != "target" {
                     stack.push(path);
                 }
-            } else if name == "Cargo.toml" {
-                if let Ok(Some(found)) = defines(&path, &plugin.package) {
-                    let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-                    return check_crate_name(plugin, &found, &shown);
-                }
+            } else if name == "Cargo.toml"
+                && let Ok(Some(found)) = defines(&path, &plugin.package)
+            {
+                let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                return check_crate_name(plugin, &found, &shown);
             }
         }
     }
@@ -214,12 +214,12 @@ pub(crate) fn app_features(project: &Project, config: &Config) -> Result<()> {
         .cloned()
         .unwrap_or_default();
     for (name, enables) in &features {
-        if let Some(package) = name.strip_prefix("plugin-") {
-            if !known.contains(package) {
-                problems.push(format!(
-                    "{file}: feature `{name}` names no plugin in any team file"
-                ));
-            }
+        if let Some(package) = name.strip_prefix("plugin-")
+            && !known.contains(package)
+        {
+            problems.push(format!(
+                "{file}: feature `{name}` names no plugin in any team file"
+            ));
         }
         for item in enables
             .as_array()

@@ -199,16 +199,14 @@ fn workspace_packages(root: &Path) -> Vec<String> {
     let mut stack = vec![(root.to_path_buf(), 0)];
     while let Some((dir, depth)) = stack.pop() {
         let manifest = dir.join("Cargo.toml");
-        if let Ok(text) = std::fs::read_to_string(&manifest) {
-            if let Ok(table) = toml::from_str::<toml::Table>(&text) {
-                if let Some(name) = table
-                    .get("package")
-                    .and_then(|p| p.get("name"))
-                    .and_then(|n| n.as_str())
-                {
-                    names.push(name.to_owned());
-                }
-            }
+        if let Ok(text) = std::fs::read_to_string(&manifest)
+            && let Ok(table) = toml::from_str::<toml::Table>(&text)
+            && let Some(name) = table
+                .get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+        {
+            names.push(name.to_owned());
         }
         if depth >= 4 {
             continue;

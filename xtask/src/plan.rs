@@ -81,6 +81,7 @@ impl Resolved {
         teams.dedup();
         let mut features: Vec<String> = plugins.iter().map(|p| p.feature.clone()).collect();
         features.sort();
+        features.dedup(); // one feature per package, however many registrations it has
         Ok(Resolved {
             set: set.to_string(),
             description: config.sets[set].description.clone(),

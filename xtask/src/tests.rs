@@ -358,7 +358,16 @@ fn strict_parsing_names_file_line_column_and_problem() {
     fixture.write("teams/storage.toml", "[[plugin]]\npackage = \"a\"\n");
     let err = fixture.error();
     assert!(
-        err.contains("teams/storage.toml:1:1: missing field `slot`"),
+        err.contains("teams/storage.toml:1:1: missing field `enabled`"),
+        "{err}"
+    );
+    fixture.write(
+        "teams/storage.toml",
+        "[[plugin]]\npackage = \"a\"\nenabled = true\npath = \"p\"\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("teams/storage.toml:1:1: plugin `a` lacks `slot`, `name`, `version`"),
         "{err}"
     );
 }
@@ -661,4 +670,320 @@ fn team_file_text_parses_without_disk_and_names_each_problem() {
     );
     let unknown = crate::parse_team("teams/t.toml", "t", "[team]\n", &slots).unwrap_err();
     assert!(unknown[0].starts_with("teams/t.toml:1:"), "{unknown:?}");
+}
+
+/// The workspace's `rust-version` is not below what any dependency declares (cargo
+/// would refuse to build with an older toolchain anyway); `.ci/run` checks the
+/// workspace with exactly that toolchain, so the number is verified, not hoped.
+#[test]
+fn rust_version_covers_every_dependency() {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        packages: Vec<Package>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Package {
+        name: String,
+        rust_version: Option<String>,
+    }
+    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap()).collect() };
+    let project = Project::current();
+    let manifest = std::fs::read_to_string(project.root.join("Cargo.toml")).unwrap();
+    let table: toml::Table = manifest.parse().unwrap();
+    let ours = table["workspace"]["package"]["rust-version"]
+        .as_str()
+        .expect("[workspace.package] rust-version");
+    let json = crate::project::stdout(project.cargo().args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--offline",
+    ]))
+    .unwrap();
+    let metadata: Metadata = serde_json::from_str(&json).unwrap();
+    let needs = metadata
+        .packages
+        .iter()
+        .filter_map(|p| p.rust_version.as_deref().map(|v| (parse(v), &p.name)))
+        .max()
+        .expect("some package declares a rust-version");
+    let mut ours_parsed = parse(ours);
+    ours_parsed.resize(needs.0.len().max(ours_parsed.len()), 0);
+    let mut needed = needs.0.clone();
+    needed.resize(ours_parsed.len(), 0);
+    assert!(
+        ours_parsed >= needed,
+        "rust-version {ours} is below what {} needs ({needed:?})",
+        needs.1
+    );
+}
+
+/// The code in a Markdown text: fenced blocks whole, and inline `spans` elsewhere.
+fn code_in_markdown(text: &str) -> Vec<String> {
+    let mut code = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if fenced {
+            code.push(line.to_owned());
+        } else {
+            code.extend(line.split('`').skip(1).step_by(2).map(str::to_owned));
+        }
+    }
+    code
+}
+
+/// The word after each `prefix` in `code` (letters, digits, `-`, `_`).
+fn words_after(code: &str, prefix: &str) -> Vec<String> {
+    code.match_indices(prefix)
+        .map(|(at, _)| {
+            code[at + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_lowercase()))
+        .collect()
+}
+
+/// The user guides name only sets that exist (`--set NAME`, and the "Shipped sets"
+/// list is exactly `sets/`) and only `cargo xtask` commands that exist; every command
+/// is described in docs/release-engineer.md.
+#[test]
+fn the_docs_name_real_sets_and_commands() {
+    use clap::CommandFactory;
+
+    let project = Project::current();
+    let config = Config::load(&project).unwrap();
+    let sets: std::collections::BTreeSet<&str> = config.sets.keys().map(String::as_str).collect();
+    let commands: Vec<String> = crate::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    let mut problems = Vec::new();
+    let docs = [
+        "README.md",
+        "BENCHMARKS.md",
+        "docs/operator.md",
+        "docs/plugin-author.md",
+        "docs/release-engineer.md",
+        "docs/security.md",
+    ];
+    for doc in docs {
+        let text = std::fs::read_to_string(project.root.join(doc)).unwrap();
+        for code in code_in_markdown(&text) {
+            for set in words_after(&code, "--set ") {
+                if !sets.contains(set.as_str()) {
+                    problems.push(format!("{doc}: `--set {set}`: no sets/{set}.toml"));
+                }
+            }
+            for command in words_after(&code, "cargo xtask ") {
+                if !commands.contains(&command) {
+                    problems.push(format!("{doc}: `cargo xtask {command}`: no such command"));
+                }
+            }
+        }
+    }
+    let guide = std::fs::read_to_string(project.root.join("docs/release-engineer.md")).unwrap();
+    let shipped = guide
+        .split("Shipped sets:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("docs/release-engineer.md lists the shipped sets");
+    // Each shipped set is written "`name` (what it is for)".
+    let parts: Vec<&str> = shipped.split('`').collect();
+    let listed: std::collections::BTreeSet<&str> = (1..parts.len())
+        .step_by(2)
+        .filter(|&i| {
+            parts
+                .get(i + 1)
+                .is_some_and(|after| after.starts_with(" ("))
+        })
+        .map(|i| parts[i])
+        .collect();
+    if listed != sets {
+        problems.push(format!(
+            "docs/release-engineer.md: \"Shipped sets\" lists {listed:?}, sets/ holds {sets:?}"
+        ));
+    }
+    for command in &commands {
+        if !guide.contains(&format!("`cargo xtask {command}")) {
+            problems.push(format!(
+                "docs/release-engineer.md does not describe `cargo xtask {command}`"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// One crate, several registrations: a `[[plugin]]` with `[[plugin.registration]]`s
+/// is one package (one feature, one dependency, one `use`) and several plan entries,
+/// and `cargo xtask build` builds a real workspace with it and finds the binary's
+/// `plugins list --json` equal to the plan.
+#[test]
+fn one_crate_registering_several_versions_and_slots_builds() {
+    let fixture = Fixture::new();
+    let real = Project::current().root;
+    let core = real.join("core");
+    fixture.write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/multi\"]\n",
+    );
+    // Share compiled dependencies between runs; the real lock file pins them offline.
+    fixture.write(
+        ".cargo/config.toml",
+        &format!(
+            "[build]\ntarget-dir = \"{}\"\n",
+            real.join("target").join("xtask-fixture").display()
+        ),
+    );
+    std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
+    let muster = format!("muster = {{ path = \"{}\" }}", core.display());
+    fixture.write(
+        "app/contract/Cargo.toml",
+        &format!(
+            "[package]\nname = \"edge-contract\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\n{muster}\n"
+        ),
+    );
+    fixture.write(
+        "app/contract/src/lib.rs",
+        "//! Contract.\n#[muster::slot(name = \"showcase\")]\npub trait Showcase: Send + Sync {}\n\
+         #[muster::slot(name = \"checksum\")]\npub trait Checksum: Send + Sync {}\n",
+    );
+    fixture.write(
+        "app/Cargo.toml",
+        &format!(
+            "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [features]\n\n[dependencies]\n{muster}\nedge-contract = {{ path = \"contract\" }}\n"
+        ),
+    );
+    // A host that lists its plugins as edge-agent does (the shape `build` verifies).
+    fixture.write(
+        "app/src/main.rs",
+        r##"//! A minimal host.
+mod plugins;
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.join(" ").as_str() {
+        "plugins list --json" => {
+            let list: Vec<String> = muster::plugins()
+                .iter()
+                .map(|p| format!(r#"{{"slot":"{}","name":"{}","version":"{}","crate":"{}"}}"#,
+                    p.slot, p.name, p.version.text, p.crate_name))
+                .collect();
+            println!("{{\"plugins\":[{}]}}", list.join(","));
+        }
+        "plugins explain" => println!("{} plugins", muster::plugins().len()),
+        _ => std::process::exit(2),
+    }
+}
+"##,
+    );
+    fixture.write(
+        "plugins/multi/Cargo.toml",
+        &format!(
+            "[package]\nname = \"multi-plugin\"\nversion = \"3.0.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\n{muster}\nedge-contract = {{ path = \"../../app/contract\" }}\n"
+        ),
+    );
+    fixture.write(
+        "plugins/multi/src/lib.rs",
+        "//! Three registrations, two slots, one crate.\n\
+         use edge_contract::{Checksum, Showcase};\n\
+         #[derive(Default)]\n#[muster::plugin(slot = Showcase, version = \"1.0.0\", name = \"banner\")]\n\
+         pub struct Old;\nimpl Showcase for Old {}\n\
+         #[derive(Default)]\n#[muster::plugin(slot = Showcase, version = \"2.0.0\", name = \"banner\")]\n\
+         pub struct New;\nimpl Showcase for New {}\n\
+         #[derive(Default)]\n#[muster::plugin(slot = Checksum, version = \"1.0.0\", name = \"crc\")]\n\
+         pub struct Crc;\nimpl Checksum for Crc {}\n",
+    );
+    let registration = |slot: &str, name: &str, version: &str| {
+        format!(
+            "\n[[plugin.registration]]\nslot = \"{slot}\"\nname = \"{name}\"\nversion = \"{version}\"\n"
+        )
+    };
+    fixture.write(
+        "teams/storage.toml",
+        &[
+            "[[plugin]]\npackage = \"multi-plugin\"\nenabled = true\npath = \"plugins/multi\"\n"
+                .to_owned(),
+            registration("showcase", "banner", "1.0.0"),
+            registration("showcase", "banner", "2.0.0"),
+            registration("checksum", "crc", "1.0.0"),
+        ]
+        .concat(),
+    );
+
+    let project = fixture.project();
+    let config = fixture.load().unwrap_or_else(|err| panic!("{err:#}"));
+    assert_eq!(config.plugins.len(), 3, "one plugin per registration");
+    assert_eq!(config.packages().len(), 1, "one package");
+    let plan = Resolved::new(&config, "default").unwrap();
+    assert_eq!(plan.features, ["plugin-multi-plugin"]);
+    let planned: Vec<(&str, &str)> = plan
+        .plugins
+        .iter()
+        .map(|p| (p.slot.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            ("checksum", "1.0.0"),
+            ("showcase", "1.0.0"),
+            ("showcase", "2.0.0")
+        ]
+    );
+    sync::write(&project, &config).unwrap();
+    let plugins_rs = std::fs::read_to_string(project.app_plugins_rs()).unwrap();
+    assert_eq!(plugins_rs.matches("use multi_plugin as _;").count(), 1);
+
+    // `cargo xtask build` (dev profile): plan, sync --check, check, build, verify.
+    let prepared = crate::build::Build::dev("default")
+        .prepare(&project)
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    prepared
+        .build_and_verify(&project)
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.root().join("dist/default/edge-agent.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["plugins"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_package_in_two_plugin_entries_or_with_mixed_keys_is_refused() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "teams/storage.toml",
+        &[
+            entry("crc", "1.0.0", "path = \"plugins/crc\""),
+            entry("crc", "1.1.0", "path = \"plugins/crc\""),
+        ]
+        .join("\n"),
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("package `crc` is declared twice") && err.contains("[[plugin.registration]]"),
+        "{err}"
+    );
+    fixture.write(
+        "teams/storage.toml",
+        "[[plugin]]\npackage = \"crc\"\nslot = \"checksum\"\nenabled = true\npath = \"plugins/crc\"\n\
+         [[plugin.registration]]\nslot = \"checksum\"\nname = \"crc32c\"\nversion = \"1.0.0\"\n",
+    );
+    let err = fixture.error();
+    assert!(err.contains("teams/storage.toml:3:"), "{err}");
+    assert!(err.contains("go in them, not in `[[plugin]]`"), "{err}");
+    fixture.write(
+        "teams/storage.toml",
+        "[[plugin]]\npackage = \"crc\"\nslot = \"checksum\"\nenabled = true\npath = \"plugins/crc\"\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains("plugin `crc` lacks `name`, `version`"),
+        "{err}"
+    );
 }

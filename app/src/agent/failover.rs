@@ -72,7 +72,7 @@ impl<S: ?Sized + Slot> Active<S> {
                             Some(reason),
                         ) = (c.outcome, &c.reason)
                         {
-                            tracing::info!(event = "rejection", slot = S::NAME, version = c.version, outcome = %c.outcome, reason = %reason);
+                            tracing::info!(event = "rejection", slot = S::NAME, version = c.version, outcome = %c.outcome, code = %c.code, reason = %reason);
                         }
                     }
                     tracing::info!(event = "selection", slot = S::NAME, name = selected.registration().meta.name, version = %selected.version());

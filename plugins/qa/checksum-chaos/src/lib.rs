@@ -151,14 +151,13 @@ impl Checksum for ChaosCrc32c {
 /// Appends `event` to the file named by `EDGE_CHAOS_HOOK_LOG`, if set.
 fn log_hook(event: &str) {
     use std::io::Write;
-    if let Some(path) = std::env::var_os("EDGE_CHAOS_HOOK_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
+    if let Some(path) = std::env::var_os("EDGE_CHAOS_HOOK_LOG")
+        && let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-        {
-            let _ = writeln!(f, "{event}");
-        }
+    {
+        let _ = writeln!(f, "{event}");
     }
 }
 
