@@ -36,10 +36,10 @@ impl CrashMemory {
         quarantine: &mut Quarantine,
     ) -> CrashMemory {
         let mut strikes: Strikes = state::load_at_start(state, STRIKES_FILE);
-        if let Some((ttl, _)) = policy.quarantine_seconds {
-            if !strikes.expire(ttl, now_unix()).is_empty() {
-                state::save(state, STRIKES_FILE, &strikes);
-            }
+        if let Some((ttl, _)) = policy.quarantine_seconds
+            && !strikes.expire(ttl, now_unix()).is_empty()
+        {
+            state::save(state, STRIKES_FILE, &strikes);
         }
         let mut memory = CrashMemory {
             state: state.to_owned(),

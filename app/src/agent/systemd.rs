@@ -30,11 +30,11 @@ impl Notifier {
         if !self.enabled {
             return;
         }
-        if let Err(e) = sd_notify::notify(state) {
-            if !self.failed {
-                tracing::warn!(event = "notify_failed", error = %e, "systemd notification failed (logged once)");
-                self.failed = true;
-            }
+        if let Err(e) = sd_notify::notify(state)
+            && !self.failed
+        {
+            tracing::warn!(event = "notify_failed", error = %e, "systemd notification failed (logged once)");
+            self.failed = true;
         }
     }
 
