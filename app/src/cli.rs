@@ -46,6 +46,38 @@ pub(crate) enum Command {
     },
     /// Process the spool: checksum each input, hand a report to the uplink.
     Run(RunArgs),
+    /// Show or lift the quarantines and strikes an agent keeps in its state
+    /// directory (they survive restarts).
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuarantineCommand {
+    /// Quarantined versions and strikes, with codes `quarantined` / `strikes`.
+    List(StateArgs),
+    /// Lift quarantines and forget strikes (all, or those of --slot / --version).
+    /// A running agent picks the change up before its next unit.
+    Clear {
+        #[command(flatten)]
+        state: StateArgs,
+        /// Only this slot.
+        #[arg(long)]
+        slot: Option<String>,
+        /// Only this version.
+        #[arg(long)]
+        version: Option<semver::Version>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateArgs {
+    /// The agent's spool or state directory.
+    #[arg(long, visible_alias = "spool", value_name = "DIR")]
+    pub(crate) state: PathBuf,
+    /// Print JSON: {"quarantined": [...], "strikes": [...]}.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +186,12 @@ pub(crate) struct RunArgs {
     /// Do not watch the executable for replacement.
     #[arg(long)]
     pub(crate) no_watch_exe: bool,
+    /// The longest one plugin call may run, e.g. 30s. When it overruns, the agent
+    /// records a strike against the version (quarantined after the policy's
+    /// `quarantine_strikes`) and exits 6 so a supervisor restarts it. Default: no
+    /// deadline (under systemd, `WatchdogSec=` covers hangs).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) plugin_timeout: Option<Duration>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }
@@ -162,7 +200,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
     if d.is_zero() {
-        return Err("the interval must be greater than zero".to_owned());
+        return Err("the duration must be greater than zero".to_owned());
     }
     Ok(d)
 }

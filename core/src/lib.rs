@@ -110,6 +110,7 @@ mod requirement;
 mod rollout;
 mod selection;
 mod slot;
+mod strikes;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -135,6 +136,7 @@ pub use crate::rollout::{
 };
 pub use crate::selection::{Selected, Selector, panic_message};
 pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
+pub use crate::strikes::{StrikeEntry, Strikes};
 
 /// The registry backend compiled in: `"linkme"` (default) or `"inventory"`.
 pub const BACKEND: &str = if cfg!(feature = "inventory") {

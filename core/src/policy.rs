@@ -81,8 +81,13 @@ pub struct Policy {
     /// Whether pre-releases may be selected, and who said so; `None` means no.
     pub allow_prerelease: Option<(bool, Source)>,
     /// How long a quarantined version stays excluded, in seconds, and who said so;
-    /// `None`: for the lifetime of the process.
+    /// `None`: no expiry (the host decides how long a quarantine lives: for the
+    /// process, or until an operator lifts it).
     pub quarantine_seconds: Option<(u64, Source)>,
+    /// After how many strikes (faults that killed the process, counted across
+    /// restarts by the host) a version is quarantined, and who said so; `None`:
+    /// [`Policy::DEFAULT_QUARANTINE_STRIKES`].
+    pub quarantine_strikes: Option<(u32, Source)>,
     /// Staged rollouts, at most one per slot and target.
     pub rollouts: Vec<Rollout>,
     /// A salt shared by every rollout without its own, and who set it; `None`: each
@@ -193,6 +198,8 @@ struct PolicyFile {
     #[serde(default)]
     quarantine_seconds: Option<u64>,
     #[serde(default)]
+    quarantine_strikes: Option<i64>,
+    #[serde(default)]
     pin: BTreeMap<String, String>,
     #[serde(default)]
     deny: BTreeMap<String, Vec<String>>,
@@ -216,6 +223,19 @@ struct RolloutFile {
 }
 
 impl Policy {
+    /// Strikes before a quarantine when the policy does not say.
+    pub const DEFAULT_QUARANTINE_STRIKES: u32 = 2;
+    /// The largest `quarantine_strikes` accepted: more would let a crashing
+    /// version restart the process for hours.
+    pub const MAX_QUARANTINE_STRIKES: u32 = 100;
+
+    /// Strikes before a quarantine: the policy's `quarantine_strikes` or the default.
+    pub fn strikes_limit(&self) -> u32 {
+        self.quarantine_strikes
+            .as_ref()
+            .map_or(Self::DEFAULT_QUARANTINE_STRIKES, |(n, _)| *n)
+    }
+
     /// An empty policy: no pins, no denies, no pre-releases.
     pub fn new() -> Policy {
         Policy::default()
@@ -394,7 +414,8 @@ impl Policy {
     ///
     /// ```toml
     /// allow_prerelease = false
-    /// quarantine_seconds = 600   # optional; default: the process lifetime
+    /// quarantine_seconds = 600   # optional; default: no expiry
+    /// quarantine_strikes = 2     # optional, 1..=100; default 2
     /// [pin]
     /// showcase = "^0.1"
     /// [deny]
@@ -430,11 +451,24 @@ impl Policy {
         if let Some(seconds) = file.quarantine_seconds {
             if seconds == 0 {
                 return Err(file_err(
-                    "key `quarantine_seconds`: must be at least 1 (omit it to quarantine for the process lifetime)"
+                    "key `quarantine_seconds`: must be at least 1 (omit it for no expiry)"
                         .to_owned(),
                 ));
             }
             policy.quarantine_seconds = Some((seconds, source.clone()));
+        }
+        if let Some(strikes) = file.quarantine_strikes {
+            let max = Self::MAX_QUARANTINE_STRIKES;
+            let n = u32::try_from(strikes)
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    file_err(format!(
+                        "key `quarantine_strikes`: {strikes} is out of range (1 to {max}; omit it for the default {})",
+                        Self::DEFAULT_QUARANTINE_STRIKES
+                    ))
+                })?;
+            policy.quarantine_strikes = Some((n, source.clone()));
         }
         for (i, rule) in file.rollout.iter().enumerate() {
             let key = format!("rollout[{i}] ({}@{})", rule.slot, rule.version);
@@ -508,6 +542,9 @@ impl Policy {
         }
         if over.quarantine_seconds.is_some() {
             self.quarantine_seconds = over.quarantine_seconds;
+        }
+        if over.quarantine_strikes.is_some() {
+            self.quarantine_strikes = over.quarantine_strikes;
         }
         for rollout in over.rollouts {
             self.rollouts
@@ -696,6 +733,21 @@ mod tests {
             e.contains("policy.toml") && e.contains("quarantine_seconds"),
             "{e}"
         );
+        assert_eq!(Policy::new().strikes_limit(), 2);
+        let p = Policy::from_toml("quarantine_strikes = 3\n", path).unwrap();
+        assert_eq!(p.strikes_limit(), 3);
+        for bad in ["0", "101", "-1", "99999999999"] {
+            let e = Policy::from_toml(&format!("quarantine_strikes = {bad}\n"), path)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("policy.toml")
+                    && e.contains("key `quarantine_strikes`")
+                    && e.contains(bad)
+                    && e.contains("1 to 100"),
+                "{e}"
+            );
+        }
         let e = Policy::from_toml("[pins]\nshowcase = \"^0.1\"\n", path)
             .unwrap_err()
             .to_string();

@@ -20,6 +20,12 @@ fn to_toml(policy: &Policy) -> String {
         let seconds = i64::try_from(*seconds).expect("parsed from a TOML integer");
         doc.insert("quarantine_seconds".into(), toml::Value::Integer(seconds));
     }
+    if let Some((strikes, _)) = &policy.quarantine_strikes {
+        doc.insert(
+            "quarantine_strikes".into(),
+            toml::Value::Integer(i64::from(*strikes)),
+        );
+    }
     let pins: toml::value::Table = policy
         .pins
         .iter()
