@@ -40,7 +40,7 @@ pub use crate::config::parse_team;
 /// parse error as text.
 pub fn slot_names_in(source: &str) -> Result<Vec<String>, String> {
     config::contract::slot_traits_in(source)
-        .map(|found| found.into_iter().map(|(slot, _, _)| slot).collect())
+        .map(|found| found.into_iter().map(|t| t.slot).collect())
         .map_err(|err| err.to_string())
 }
 

@@ -9,6 +9,7 @@
 //! host = "my-service"             # required: the binary package the xtask builds
 //! contracts = ["my-contract"]     # required: packages whose #[muster::slot]s are the slots
 //! teams = "teams"                 # team files (default "teams")
+//! plugins = "plugins"             # where `new-plugin` scaffolds `<team>/<package>` (default)
 //! sets = "sets"                   # deployment sets (default "sets")
 //! dist = "dist"                   # build output (default "dist")
 //! registry = "src/plugins.rs"     # generated `use <plugin> as _;` file, in the host (default)
@@ -59,6 +60,7 @@ struct RawMuster {
     host: Option<Spanned<String>>,
     contracts: Option<Spanned<Vec<Spanned<String>>>>,
     teams: Option<Spanned<String>>,
+    plugins: Option<Spanned<String>>,
     sets: Option<Spanned<String>>,
     dist: Option<Spanned<String>>,
     registry: Option<Spanned<String>>,
@@ -90,6 +92,8 @@ pub(crate) struct Settings {
     pub(crate) contracts: Vec<Package>,
     /// Team files directory (absolute).
     pub(crate) teams: PathBuf,
+    /// Where `new-plugin` puts crates: `<plugins>/<team>/<package>` (absolute).
+    pub(crate) plugins: PathBuf,
     /// Sets directory (absolute).
     pub(crate) sets: PathBuf,
     /// Build output directory (absolute).
@@ -210,6 +214,7 @@ impl Settings {
         };
         let teams = dir("teams", &block.teams, "teams")?;
         let sets = dir("sets", &block.sets, "sets")?;
+        let plugins = dir("plugins", &block.plugins, "plugins")?;
         let dist = dir("dist", &block.dist, "dist")?;
         let registry = match &block.registry {
             None => host.dir.join("src").join("plugins.rs"),
@@ -262,6 +267,7 @@ impl Settings {
             host,
             contracts,
             teams,
+            plugins,
             sets,
             dist,
             registry,
@@ -289,6 +295,7 @@ impl Settings {
             host: package("edge-agent", "app"),
             contracts: vec![package("edge-contract", "app/contract")],
             teams: root.join("teams"),
+            plugins: root.join("plugins"),
             sets: root.join("sets"),
             dist: root.join("dist"),
             registry: root.join("app/src/plugins.rs"),

@@ -504,6 +504,11 @@ fn new_plugin_fixture() -> Fixture {
         "app/contract/src/lib.rs",
         &format!("{contract}\n#[muster::slot(name = \"extra\")]\npub trait Extra {{\n    fn x(&self);\n}}\n"),
     );
+    for slot in ["checksum", "showcase", "uplink"] {
+        let template = format!("app/contract/templates/{slot}.toml");
+        let real = Project::current().unwrap().root.join(&template);
+        fixture.write(&template, &std::fs::read_to_string(real).unwrap());
+    }
     plugin_crate(&fixture.root().join("plugins/storage/a"), "a");
     fixture.write(
         "teams/storage.toml",
@@ -514,9 +519,16 @@ fn new_plugin_fixture() -> Fixture {
 
 #[test]
 fn the_templates_match_the_real_contract() {
-    let traits = crate::config::contract_traits(&Project::current().unwrap()).unwrap();
+    let project = Project::current().unwrap();
+    let traits = crate::config::contract_traits(&project).unwrap();
     for slot in &traits {
-        crate::new_plugin::template_for(slot).unwrap_or_else(|err| panic!("{err:#}"));
+        let template =
+            crate::new_plugin::template_for(&project, slot).unwrap_or_else(|err| panic!("{err:#}"));
+        assert!(
+            !template.is_skeleton(),
+            "the contract ships no template for `{}`",
+            slot.slot
+        );
     }
 }
 
@@ -598,10 +610,6 @@ fn new_plugin_refuses_naming_the_argument() {
             "--slot `chksum`: unknown slot (the contract declares: checksum, extra, showcase, uplink)",
         ),
         (
-            new_plugin("storage", "extra", "1.5.0", "b"),
-            "--slot `extra`: no template for slot `extra`",
-        ),
-        (
             new_plugin("storage", "checksum", "1.5.0", "a"),
             "NAME `a`: package already declared at teams/storage.toml:1:1",
         ),
@@ -648,6 +656,10 @@ fn new_plugin_refuses_a_template_the_contract_outgrew() {
         "#[muster::slot(name = \"showcase\")]\npub trait Showcase {\n    fn render(&self) -> String;\n    fn colour(&self) -> bool;\n}\n",
     );
     fixture.write(
+        "app/contract/templates/showcase.toml",
+        "body = \"\"\"\n    fn render(&self) -> String {\n        String::new()\n    }\n\"\"\"\n",
+    );
+    fixture.write(
         "teams/storage.toml",
         "[[plugin]]\npackage = \"a\"\nslot = \"showcase\"\nname = \"a\"\nversion = \"1.0.0\"\nenabled = true\npath = \"plugins/a\"\n",
     );
@@ -660,7 +672,7 @@ fn new_plugin_refuses_a_template_the_contract_outgrew() {
         .unwrap_err()
     );
     assert!(
-        err.contains("template implements [\"render\"] but trait `Showcase` declares [\"render\", \"colour\"]"),
+        err.contains("template app/contract/templates/showcase.toml implements [\"render\"] but trait `Showcase` declares [\"render\", \"colour\"]"),
         "{err}"
     );
 }
@@ -1253,4 +1265,97 @@ fn a_package_in_two_plugin_entries_or_with_mixed_keys_is_refused() {
         err.contains("plugin `crc` lacks `name`, `version`"),
         "{err}"
     );
+}
+
+/// A slot whose contract ships no template gets a generic skeleton: it compiles, its
+/// generated test (which selects it) passes, its bodies say what to write, and the team
+/// file entry is disabled until they are written.
+#[test]
+fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
+    let fixture = Fixture::new();
+    let real = Project::current().unwrap().root;
+    fixture.write(
+        "Cargo.toml",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/*/*\"]\n\n\
+             [workspace.package]\nedition = \"2024\"\nrust-version = \"1.88\"\nlicense = \"MIT\"\npublish = false\n\n\
+             [workspace.dependencies]\nmuster = {{ path = \"{}\" }}\nedge-contract = {{ path = \"app/contract\" }}\n\n\
+             [workspace.lints.rust]\nunsafe_code = \"deny\"\n{MUSTER_BLOCK}",
+            real.join("core").display()
+        ),
+    );
+    fixture.write(
+        ".cargo/config.toml",
+        &format!(
+            "[build]\ntarget-dir = \"{}\"\n",
+            real.join("target").join("xtask-fixture").display()
+        ),
+    );
+    std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
+    fixture.write(
+        "app/contract/Cargo.toml",
+        "[package]\nname = \"edge-contract\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [dependencies]\nmuster.workspace = true\n",
+    );
+    fixture.write(
+        "app/contract/src/lib.rs",
+        "//! Contract.\n/// Input.\npub struct Input(pub Vec<u8>);\n\
+         /// Scores inputs.\n#[muster::slot]\npub trait RiskScore: Send + Sync {\n\
+         \x20   /// The score.\n    fn score(&self, input: &Input, limit: u32) -> Result<u32, String>;\n\
+         \x20   /// Has a default: not in the skeleton.\n    fn label(&self) -> &'static str { \"risk\" }\n}\n",
+    );
+    fixture.write(
+        "app/Cargo.toml",
+        "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [features]\n\n[dependencies]\nmuster.workspace = true\nedge-contract.workspace = true\n",
+    );
+    // One finished plugin, so that the set is not empty while the skeleton is disabled.
+    fixture.write(
+        "plugins/risk/risk-zero/Cargo.toml",
+        "[package]\nname = \"risk-zero\"\nversion = \"0.0.1\"\nedition = \"2024\"\n\n\
+         [dependencies]\nmuster.workspace = true\nedge-contract.workspace = true\n",
+    );
+    fixture.write(
+        "plugins/risk/risk-zero/src/lib.rs",
+        "//! Zero.\nuse edge_contract::{Input, RiskScore};\n/// Zero.\n#[derive(Default)]\n\
+         #[muster::plugin(slot = RiskScore, version = \"0.0.1\")]\npub struct Zero;\n\
+         impl RiskScore for Zero {\n    fn score(&self, _: &Input, _: u32) -> Result<u32, String> {\n        Ok(0)\n    }\n}\n",
+    );
+    fixture.write(
+        "teams/risk.toml",
+        "description = \"Risk.\"\n\n[[plugin]]\npackage = \"risk-zero\"\nslot = \"risk_score\"\n\
+         name = \"risk-zero\"\nversion = \"0.0.1\"\nenabled = true\npath = \"plugins/risk/risk-zero\"\n",
+    );
+    fixture.write("sets/default.toml", "teams = [\"risk\"]\n");
+    let project = fixture.project();
+    let mut args = new_plugin("risk", "risk_score", "0.1.0", "risk-first");
+    args.no_test = true;
+    let dir = scaffold(&project, &args).unwrap_or_else(|err| panic!("{err:#}"));
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains(
+            "\"risk-first: write `RiskScore::score` (scaffolded by cargo xtask new-plugin)\""
+        ),
+        "{lib}"
+    );
+    assert!(!lib.contains("fn label"), "{lib}");
+    assert!(
+        lib.contains("fn score(&self, input: &Input, limit: u32) -> Result<u32, String> {"),
+        "formatted by rustfmt:\n{lib}"
+    );
+    let team = std::fs::read_to_string(fixture.root().join("teams/risk.toml")).unwrap();
+    assert!(team.contains("enabled = false"), "{team}");
+    let output = project
+        .cargo()
+        .args(["test", "--offline", "-p", "risk-first"])
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the skeleton does not pass its test:\n{}\n{lib}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("warning"), "the skeleton warns:\n{stderr}");
 }

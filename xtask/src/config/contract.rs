@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use quote::ToTokens;
 use syn::{Item, ItemTrait, LitStr, TraitItem, UseTree};
 
 use crate::project::Project;
@@ -21,6 +22,12 @@ pub(crate) struct SlotTrait {
     pub(crate) trait_name: String,
     /// The trait's methods, in order.
     pub(crate) methods: Vec<String>,
+    /// The methods without a default body, each with its signature as tokens
+    /// (`fn render(&self, status: &Status) -> String`): what a plugin must write.
+    pub(crate) required: Vec<(String, String)>,
+    /// Why a generic skeleton cannot implement the trait (an associated type or
+    /// constant without default, generic methods are fine), if so.
+    pub(crate) unsupported: Option<String>,
     /// The contract package that declares it.
     pub(crate) package: String,
     /// The contract package's directory.
@@ -97,23 +104,17 @@ fn package_traits(package: &Package) -> Result<Vec<SlotTrait>> {
                 path.display()
             )
         })?;
-        traits.extend(
-            found
-                .into_iter()
-                .map(|(slot, trait_name, methods)| SlotTrait {
-                    slot,
-                    trait_name,
-                    methods,
-                    package: package.name.clone(),
-                    package_dir: package.dir.clone(),
-                }),
-        );
+        traits.extend(found.into_iter().map(|t| SlotTrait {
+            package: package.name.clone(),
+            package_dir: package.dir.clone(),
+            ..t
+        }));
     }
     Ok(traits)
 }
 
 /// `(slot, trait name, methods)` of every slot trait in one file's text.
-pub(crate) fn slot_traits_in(text: &str) -> syn::Result<Vec<(String, String, Vec<String>)>> {
+pub(crate) fn slot_traits_in(text: &str) -> syn::Result<Vec<SlotTrait>> {
     let file = syn::parse_file(text)?;
     let mut out = Vec::new();
     let slot_imported = imports_slot(&file.items);
@@ -121,11 +122,7 @@ pub(crate) fn slot_traits_in(text: &str) -> syn::Result<Vec<(String, String, Vec
     Ok(out)
 }
 
-fn visit(
-    items: &[Item],
-    slot_imported: bool,
-    out: &mut Vec<(String, String, Vec<String>)>,
-) -> syn::Result<()> {
+fn visit(items: &[Item], slot_imported: bool, out: &mut Vec<SlotTrait>) -> syn::Result<()> {
     for item in items {
         match item {
             Item::Trait(t) => {
@@ -166,10 +163,7 @@ fn imports_slot(items: &[Item]) -> bool {
 }
 
 /// The slot a trait declares, if one of its attributes is the slot macro.
-fn slot_of(
-    item: &ItemTrait,
-    slot_imported: bool,
-) -> syn::Result<Option<(String, String, Vec<String>)>> {
+fn slot_of(item: &ItemTrait, slot_imported: bool) -> syn::Result<Option<SlotTrait>> {
     let Some(attr) = item.attrs.iter().find(|attr| {
         let segments: Vec<String> = attr
             .path()
@@ -199,15 +193,35 @@ fn slot_of(
     }
     let trait_name = item.ident.to_string();
     let slot = name.map_or_else(|| muster_names::slot_name(&trait_name), |lit| lit.value());
-    let methods = item
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            TraitItem::Fn(f) => Some(f.sig.ident.to_string()),
-            _ => None,
-        })
-        .collect();
-    Ok(Some((slot, trait_name, methods)))
+    let mut methods = Vec::new();
+    let mut required = Vec::new();
+    let mut unsupported = None;
+    for i in &item.items {
+        match i {
+            TraitItem::Fn(f) => {
+                methods.push(f.sig.ident.to_string());
+                if f.default.is_none() {
+                    required.push((f.sig.ident.to_string(), f.sig.to_token_stream().to_string()));
+                }
+            }
+            TraitItem::Type(t) if t.default.is_none() => {
+                unsupported = Some(format!("it declares associated type `{}`", t.ident));
+            }
+            TraitItem::Const(c) if c.default.is_none() => {
+                unsupported = Some(format!("it declares associated constant `{}`", c.ident));
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(SlotTrait {
+        slot,
+        trait_name,
+        methods,
+        required,
+        unsupported,
+        package: String::new(),
+        package_dir: PathBuf::new(),
+    }))
 }
 
 /// The slot names in one file's text (tests).
@@ -216,7 +230,7 @@ fn slots_in(text: &str) -> Vec<String> {
     slot_traits_in(text)
         .unwrap()
         .into_iter()
-        .map(|t| t.0)
+        .map(|t| t.slot)
         .collect()
 }
 
@@ -265,11 +279,13 @@ mod tests {
         let traits = slot_traits_in(text).unwrap();
         assert_eq!(traits.len(), 2);
         assert_eq!(
-            (traits[0].0.as_str(), traits[0].1.as_str()),
+            (traits[0].slot.as_str(), traits[0].trait_name.as_str()),
             ("checksum", "Checksum")
         );
-        assert_eq!(traits[0].2, ["implementation", "crc32c"]);
-        assert_eq!(traits[1].0, "uplink");
-        assert!(traits[1].2.is_empty());
+        assert_eq!(traits[0].methods, ["implementation", "crc32c"]);
+        let required: Vec<&str> = traits[0].required.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(required, ["implementation"], "crc32c has a default body");
+        assert_eq!(traits[1].slot, "uplink");
+        assert!(traits[1].methods.is_empty());
     }
 }
