@@ -499,7 +499,7 @@ fn new_plugin(team: &str, slot: &str, version: &str, package: &str) -> NewPlugin
 /// storage plugin.
 fn new_plugin_fixture() -> Fixture {
     let fixture = Fixture::new();
-    let contract = include_str!("../../app/contract/src/lib.rs");
+    let contract = include_str!("../../../app/contract/src/lib.rs");
     fixture.write(
         "app/contract/src/lib.rs",
         &format!("{contract}\n#[muster::slot(name = \"extra\")]\npub trait Extra {{\n    fn x(&self);\n}}\n"),
