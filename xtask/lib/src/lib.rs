@@ -9,6 +9,8 @@
 //! A library (with a thin binary) so that the fuzz targets can reach the team-file
 //! parser, [`parse_team`].
 
+#[cfg(test)]
+mod adopt_tests;
 mod auditable;
 mod bench;
 mod build;
