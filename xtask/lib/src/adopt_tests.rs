@@ -24,9 +24,7 @@ fn main() {
     let manifest: serde_json::Value =
         serde_json::from_str(option_env!("MUSTER_BUILD_MANIFEST").unwrap_or("{}")).unwrap();
     let out = match args.join(" ").as_str() {
-        "plugins list --json" => json!({"plugins": muster::plugins().iter().map(|p| json!({
-            "slot": p.slot, "name": p.name, "version": p.version.text, "crate": p.crate_name,
-        })).collect::<Vec<_>>()}),
+        "plugins list --json" => json!(muster::PluginListing::registered()),
         "plugins explain" | "plugins explain --json" => {
             json!(Selector::new(&facts, &policy).explain_all())
         }

@@ -19,6 +19,7 @@
 //! repro-set = "small"             # the set `repro` checks (default: default-set)
 //! test-features = [["plugin-x"]]  # extra `cargo test -p <host> --features ...` runs (default none)
 //! bench = "my-bench"              # benchmark driver: `bench` runs it, `test` builds its benches
+//! publish = ["my-contract"]       # `test` runs `cargo package` (verified) on these (default none)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,6 +71,8 @@ struct RawMuster {
     #[serde(default)]
     test_features: Vec<Vec<String>>,
     bench: Option<Spanned<String>>,
+    #[serde(default)]
+    publish: Vec<Spanned<String>>,
 }
 
 /// A workspace package the settings name.
@@ -111,6 +114,8 @@ pub(crate) struct Settings {
     /// The benchmark driver package: `cargo xtask bench` runs it, `test` builds its
     /// benchmarks (not runs them).
     pub(crate) bench: Option<String>,
+    /// Packages `cargo xtask test` packages with `cargo package` (verified).
+    pub(crate) publish: Vec<String>,
 }
 
 impl Settings {
@@ -280,6 +285,11 @@ impl Settings {
                 .as_ref()
                 .map(|b| member("bench", b).map(|p| p.name))
                 .transpose()?,
+            publish: block
+                .publish
+                .iter()
+                .map(|p| member("publish", p).map(|p| p.name))
+                .collect::<Result<Vec<_>>>()?,
         })
     }
 
@@ -304,6 +314,7 @@ impl Settings {
             repro_set: "edge-minimal".to_owned(),
             test_features: vec![vec!["plugin-checksum-chaos".to_owned()]],
             bench: Some("muster-bench".to_owned()),
+            publish: Vec::new(),
         }
     }
 

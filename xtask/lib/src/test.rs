@@ -129,6 +129,19 @@ impl Test {
                 crate::rebuild::Rebuild::of(&manifest).run()
             },
         )?;
+        if !settings.publish.is_empty() {
+            let mut args = vec!["package", "--allow-dirty"];
+            for package in &settings.publish {
+                args.extend(["-p", package.as_str()]);
+            }
+            step(
+                &format!(
+                    "cargo {} (publishable crates package and verify)",
+                    args.join(" ")
+                ),
+                &mut || project::run(&mut cargo(&args)),
+            )?;
+        }
         if let Some(package) = &settings.bench {
             step(
                 &format!("cargo bench -p {package} --no-run (benches build, not run)"),
