@@ -1,6 +1,5 @@
 //! `cargo xtask bench [--quick]`: runs the workspace's benchmark driver, the binary of
-//! the `bench` package in `[workspace.metadata.muster]` (here `muster-bench`, which
-//! writes `bench/results/` and `bench/plots/`).
+//! the `bench` package in `[workspace.metadata.muster]`.
 
 use anyhow::Context;
 use clap::Args;

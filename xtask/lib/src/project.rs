@@ -44,7 +44,7 @@ impl Project {
     pub(crate) fn fixture(root: &Path) -> Project {
         Project {
             root: root.to_path_buf(),
-            settings: Settings::fixture(root),
+            settings: crate::settings::tests::fixture(root),
         }
     }
 

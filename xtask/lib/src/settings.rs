@@ -293,31 +293,6 @@ impl Settings {
         })
     }
 
-    /// This repository's settings, rooted at `root` (tests).
-    #[cfg(test)]
-    pub(crate) fn fixture(root: &Path) -> Settings {
-        let package = |name: &str, dir: &str| Package {
-            name: name.to_owned(),
-            dir: root.join(dir),
-            origin: "Cargo.toml:1:1: `fixture`".to_owned(),
-        };
-        Settings {
-            host: package("edge-agent", "app"),
-            contracts: vec![package("edge-contract", "app/contract")],
-            teams: root.join("teams"),
-            plugins: root.join("plugins"),
-            sets: root.join("sets"),
-            dist: root.join("dist"),
-            registry: root.join("app/src/plugins.rs"),
-            default_set: "default".to_owned(),
-            test_sets: vec!["default".to_owned(), "edge-minimal".to_owned()],
-            repro_set: "edge-minimal".to_owned(),
-            test_features: vec![vec!["plugin-checksum-chaos".to_owned()]],
-            bench: Some("muster-bench".to_owned()),
-            publish: Vec::new(),
-        }
-    }
-
     /// Packages of which the dependency graph must hold exactly one copy: the runtime
     /// and every contract (two copies would be two registries, two sets of slots).
     pub(crate) fn singletons(&self) -> Vec<&str> {
@@ -435,10 +410,34 @@ fn host_dependencies(host: &Package) -> Result<BTreeSet<String>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
-    use crate::settings::Settings;
+    use crate::settings::{Package, Settings};
+
+    /// This repository's settings, rooted at `root` (tests).
+    pub(crate) fn fixture(root: &Path) -> Settings {
+        let package = |name: &str, dir: &str| Package {
+            name: name.to_owned(),
+            dir: root.join(dir),
+            origin: "Cargo.toml:1:1: `fixture`".to_owned(),
+        };
+        Settings {
+            host: package("edge-agent", "app"),
+            contracts: vec![package("edge-contract", "app/contract")],
+            teams: root.join("teams"),
+            plugins: root.join("plugins"),
+            sets: root.join("sets"),
+            dist: root.join("dist"),
+            registry: root.join("app/src/plugins.rs"),
+            default_set: "default".to_owned(),
+            test_sets: vec!["default".to_owned(), "edge-minimal".to_owned()],
+            repro_set: "edge-minimal".to_owned(),
+            test_features: vec![vec!["plugin-checksum-chaos".to_owned()]],
+            bench: Some("muster-bench".to_owned()),
+            publish: Vec::new(),
+        }
+    }
 
     /// A workspace at `root` with a host `svc` (depending on `deps`) and a contract `api`.
     fn workspace(root: &Path, deps: &str) {

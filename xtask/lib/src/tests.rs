@@ -1359,3 +1359,47 @@ fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("warning"), "the skeleton warns:\n{stderr}");
 }
+
+/// The library is configuration, not constants: outside its tests, no source file
+/// names this repository's host, contract, slots, sets or features (they live in
+/// `[workspace.metadata.muster]` and the contract).
+#[test]
+fn the_library_names_nothing_of_edge_agent() {
+    let src = Project::current().unwrap().root.join("xtask/lib/src");
+    let forbidden = [
+        "edge-agent",
+        "edge_agent",
+        "edge-contract",
+        "edge_contract",
+        "edge-minimal",
+        "showcase",
+        "uplink",
+        "plugin-checksum",
+        "muster-bench",
+        "\"chaos\"",
+    ];
+    let mut files = vec![src.clone()];
+    let mut problems = Vec::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".rs") || name == "tests.rs" || name == "adopt_tests.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Everything from the first test module on is test code.
+        let code = text.split("#[cfg(test)]\nmod ").next().unwrap();
+        let code = code.split("#[cfg(test)]\npub(crate) mod ").next().unwrap();
+        for (i, line) in code.lines().enumerate() {
+            for word in forbidden {
+                if line.contains(word) {
+                    problems.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
