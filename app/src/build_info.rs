@@ -46,7 +46,7 @@ impl BuildInfo {
             backend: muster::BACKEND,
             plugins: muster::plugins()
                 .iter()
-                .map(|p| format!("{} {}@{}", p.slot, p.name, p.version))
+                .map(|p| format!("{} {}@{}", p.slot(), p.name(), p.version()))
                 .collect(),
             manifest: option_env!("MUSTER_BUILD_MANIFEST")
                 .and_then(|m| serde_json::from_str(m).ok()),

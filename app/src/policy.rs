@@ -117,7 +117,7 @@ pub fn flag_policy(
     for deny in denies {
         let shown = format!("{}@{}", deny.slot, deny.version);
         let info = find("--deny", shown.clone(), &deny.slot)?;
-        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version.text).collect();
+        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version().text()).collect();
         let compiled_in = versions
             .iter()
             .any(|v| Version::parse(v).is_ok_and(|v| v.cmp_precedence(&deny.version).is_eq()));

@@ -5,6 +5,40 @@ pub use std::sync::OnceLock;
 
 pub use linkme;
 
+pub use crate::registration::Details;
+use crate::{PluginMeta, Registration, Requirement};
+
+/// A registration: the metadata and the constructor.
+pub const fn registration<T: ?Sized>(
+    meta: PluginMeta,
+    construct: fn() -> Box<T>,
+) -> Registration<T> {
+    Registration::new(meta, construct)
+}
+
+/// A registration's metadata: `texts` is `version`, `CARGO_CRATE_NAME`,
+/// `CARGO_PKG_NAME`, `module_path!()` and the plugin name, each but the last
+/// followed by `\u{1f}` (one `concat!`, so one pointer and no relocation per text).
+pub const fn meta(
+    slot: &'static str,
+    texts: &'static str,
+    major: u64,
+    minor: u64,
+    patch: u64,
+    details: Option<&'static Details>,
+) -> PluginMeta {
+    PluginMeta::new(slot, texts, major, minor, patch, details)
+}
+
+/// The optional parts of a registration (only emitted when one is declared).
+pub const fn details(
+    team: Option<&'static str>,
+    description: Option<&'static str>,
+    requires: &'static [Requirement],
+) -> Details {
+    Details::new(team, description, requires)
+}
+
 #[cfg(feature = "inventory")]
 pub use inventory;
 

@@ -141,7 +141,7 @@ impl<'a> Selector<'a> {
         let index = S::index();
         let mut instance: Option<Box<S>> = None;
         let (report, chosen) = self.decide_erased(S::NAME, index.entries(), &mut |i| {
-            let construct = index.registration(i).construct;
+            let construct = index.registration(i).constructor();
             instance = Some(self.instantiate::<S>(construct, activate)?);
             Ok(())
         });
@@ -168,9 +168,9 @@ impl<'a> Selector<'a> {
         for (i, entry) in entries.iter().enumerate() {
             let meta = entry.meta;
             let mut candidate = Candidate {
-                name: meta.name,
-                version: meta.version.text,
-                crate_name: meta.crate_name,
+                name: meta.name(),
+                version: meta.version().text(),
+                crate_name: meta.crate_name(),
                 outcome: Outcome::NotTried,
                 reason: Some(Cow::Borrowed("a newer version was selected")),
             };
@@ -193,8 +193,8 @@ impl<'a> Selector<'a> {
             candidates.push(candidate);
         }
         let selected = chosen.map(|i| Choice {
-            name: entries[i].meta.name,
-            version: entries[i].meta.version.text,
+            name: entries[i].meta.name(),
+            version: entries[i].meta.version().text(),
         });
         (
             SlotReport {
@@ -240,15 +240,15 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
         let crates: Vec<&str> = entries
             .iter()
             .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
-            .map(|e| e.meta.crate_name)
+            .map(|e| e.meta.crate_name())
             .collect();
         return Err(format!(
             "ambiguous: version {} is registered by crates {}; refusing to pick one",
-            meta.version,
+            meta.version(),
             crates.join(" and ")
         ));
     }
-    for requirement in meta.requires {
+    for requirement in meta.requires() {
         requirement.check(facts)?;
     }
     Ok(())

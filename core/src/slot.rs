@@ -57,7 +57,7 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
         registrations: impl IntoIterator<Item = &'static Registration<T>>,
     ) -> Self {
         let registrations: Vec<&'static Registration<T>> = registrations.into_iter().collect();
-        let (order, entries) = sort_entries(registrations.iter().map(|r| &r.meta).collect());
+        let (order, entries) = sort_entries(registrations.iter().map(|r| r.meta()).collect());
         let registrations = order.into_iter().map(|i| registrations[i]).collect();
         SlotIndex {
             slot,
@@ -113,7 +113,7 @@ fn sort_entries(metas: Vec<&'static PluginMeta>) -> (Vec<usize>, Vec<IndexEntry>
         .map(|(i, meta)| {
             let entry = IndexEntry {
                 meta,
-                version: meta.version.to_version(),
+                version: meta.version().to_version(),
                 ambiguous: false,
             };
             (i, entry)
@@ -122,9 +122,9 @@ fn sort_entries(metas: Vec<&'static PluginMeta>) -> (Vec<usize>, Vec<IndexEntry>
     keyed.sort_by(|(_, a), (_, b)| {
         b.version
             .cmp_precedence(&a.version)
-            .then_with(|| a.meta.crate_name.cmp(b.meta.crate_name))
-            .then_with(|| a.meta.module_path.cmp(b.meta.module_path))
-            .then_with(|| a.meta.name.cmp(b.meta.name))
+            .then_with(|| a.meta.crate_name().cmp(b.meta.crate_name()))
+            .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
+            .then_with(|| a.meta.name().cmp(b.meta.name()))
     });
     let (order, mut entries): (Vec<usize>, Vec<IndexEntry>) = keyed.into_iter().unzip();
     for i in 1..entries.len() {
@@ -141,9 +141,9 @@ fn ambiguities(entries: &[IndexEntry]) -> Vec<(Version, Vec<&'static str>)> {
     for e in entries.iter().filter(|e| e.ambiguous) {
         match out.last_mut() {
             Some((v, crates)) if v.cmp_precedence(&e.version).is_eq() => {
-                crates.push(e.meta.crate_name);
+                crates.push(e.meta.crate_name());
             }
-            _ => out.push((e.version.clone(), vec![e.meta.crate_name])),
+            _ => out.push((e.version.clone(), vec![e.meta.crate_name()])),
         }
     }
     out
