@@ -108,8 +108,7 @@ pub fn explain_text(facts: &Facts, policy: &Policy, report: &Report) -> String {
         let _ = writeln!(out, "warning: {warning}");
     }
     for slot in &report.slots {
-        out.push('\n');
-        out.push_str(&slot.to_string());
+        let _ = write!(out, "\n{slot}");
     }
     if let Some(hint) = prerelease_hint(policy, report) {
         let _ = write!(out, "\n{hint}\n");
