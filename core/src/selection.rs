@@ -9,7 +9,7 @@ use semver::Version;
 use crate::caught::catch_plugin_panic;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
 use crate::slot::IndexEntry;
-use crate::{Facts, Policy, Quarantine, Registration, Report, Slot};
+use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
 
 /// The winner of a decision: its registration, version and instance.
 type Chosen<S> = (&'static Registration<S>, Version, Box<S>);
@@ -91,7 +91,7 @@ impl<'a> Selector<'a> {
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
         let (report, chosen) = self.decide::<S>(self.start);
         if let Some((_, _, mut instance)) = chosen.filter(|_| self.start) {
-            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
+            stop_caught(&mut || S::__stop(&mut instance));
         }
         report
     }
@@ -136,14 +136,32 @@ impl<'a> Selector<'a> {
     }
 
     /// The typed part of a decision: only construction and hooks depend on `S`;
-    /// the walk over candidates is [`decide_erased`](Self::decide_erased), compiled once.
+    /// the walk over candidates is [`decide_erased`](Self::decide_erased) and the
+    /// hook sequence with its panic handling [`instantiate`](Self::instantiate), each
+    /// compiled once: per slot there is one small closure.
     fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<Chosen<S>>) {
         let index = S::index();
+        let facts = self.facts;
         let mut instance: Option<Box<S>> = None;
         let (report, chosen) = self.decide_erased(S::NAME, index.entries(), &mut |i| {
             let construct = index.registration(i).constructor();
-            instance = Some(self.instantiate::<S>(construct, activate)?);
-            Ok(())
+            let outcome = self.instantiate(activate, &mut |step| match (
+                step,
+                instance.as_deref_mut(),
+            ) {
+                (Step::Construct, _) => {
+                    instance = Some(construct());
+                    Ok(())
+                }
+                (Step::Accept, Some(plugin)) => S::__is_acceptable(plugin, facts),
+                (Step::Start, Some(plugin)) => S::__start(plugin),
+                (_, None) => Ok(()),
+            });
+            if outcome.is_err() {
+                // A rejected instance is dropped at once, before older versions are tried.
+                instance = None;
+            }
+            outcome
         });
         let chosen = chosen.zip(instance).map(|(i, instance)| {
             (
@@ -206,31 +224,44 @@ impl<'a> Selector<'a> {
         )
     }
 
-    /// Constructs an instance and runs its hooks (`start` too when `activate`);
-    /// panics reject the version.
-    fn instantiate<S: Slot + ?Sized>(
+    /// Constructs an instance and runs its hooks (`start` too when `activate`)
+    /// through `step`; panics reject the version.
+    fn instantiate(
         &self,
-        construct: fn() -> Box<S>,
         activate: bool,
-    ) -> Result<Box<S>, String> {
-        let mut instance = catch_plugin_panic(construct)
-            .map_err(|message| format!("constructor panicked: {message}"))?;
-        match catch_plugin_panic(AssertUnwindSafe(|| {
-            S::__is_acceptable(&instance, self.facts)
-        })) {
+        step: &mut dyn FnMut(Step) -> Result<(), Rejection>,
+    ) -> Result<(), String> {
+        catch_plugin_panic(AssertUnwindSafe(|| step(Step::Construct)))
+            .map_err(|message| format!("constructor panicked: {message}"))?
+            .map_err(|rejection| rejection.to_string())?;
+        match catch_plugin_panic(AssertUnwindSafe(|| step(Step::Accept))) {
             Ok(Ok(())) => {}
             Ok(Err(rejection)) => return Err(rejection.to_string()),
             Err(message) => return Err(format!("is_acceptable panicked: {message}")),
         }
         if activate {
-            match catch_plugin_panic(AssertUnwindSafe(|| S::__start(&mut instance))) {
+            match catch_plugin_panic(AssertUnwindSafe(|| step(Step::Start))) {
                 Ok(Ok(())) => {}
                 Ok(Err(rejection)) => return Err(format!("start failed: {rejection}")),
                 Err(message) => return Err(format!("start panicked: {message}")),
             }
         }
-        Ok(instance)
+        Ok(())
     }
+}
+
+/// One step of [`Selector::instantiate`], run by the slot's typed closure.
+#[derive(Clone, Copy)]
+enum Step {
+    Construct,
+    Accept,
+    Start,
+}
+
+/// Runs a plugin's `stop` hook; a panic in it is caught and ignored (compiled
+/// once: the typed part is the closure).
+pub(crate) fn stop_caught(stop: &mut dyn FnMut()) {
+    let _ = catch_plugin_panic(AssertUnwindSafe(|| stop()));
 }
 
 /// The checks that need no instance: ambiguity and declared requirements.
@@ -303,7 +334,7 @@ impl<S: ?Sized + Slot> Drop for Selected<S> {
     fn drop(&mut self) {
         if let Some(mut instance) = self.instance.take() {
             // A panicking `stop` must not take the host down either.
-            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
+            stop_caught(&mut || S::__stop(&mut instance));
         }
     }
 }
