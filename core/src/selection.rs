@@ -11,9 +11,6 @@ use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
 use crate::slot::IndexEntry;
 use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
 
-/// The winner of a decision: its registration, version and instance.
-type Chosen<S> = (&'static Registration<S>, Version, Box<S>);
-
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
 pub struct Selector<'a> {
@@ -75,9 +72,9 @@ impl<'a> Selector<'a> {
     /// older ones; the error lists every candidate and why it was turned down.
     pub fn select<S: Slot + ?Sized>(&self) -> Result<Selected<S>, SelectionError> {
         match self.decide::<S>(true) {
-            (report, Some((registration, version, instance))) => Ok(Selected {
-                registration,
-                version,
+            (report, Some((i, instance))) => Ok(Selected {
+                registration: S::index().registration(i),
+                version: S::index().entries()[i].version.clone(),
                 instance: Some(instance),
                 report,
             }),
@@ -90,7 +87,7 @@ impl<'a> Selector<'a> {
     /// chosen instance's `stop` runs before returning.
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
         let (report, chosen) = self.decide::<S>(self.start);
-        if let Some((_, _, mut instance)) = chosen.filter(|_| self.start) {
+        if let Some((_, mut instance)) = chosen.filter(|_| self.start) {
             stop_caught(&mut || S::__stop(&mut instance));
         }
         report
@@ -139,7 +136,7 @@ impl<'a> Selector<'a> {
     /// the walk over candidates is [`decide_erased`](Self::decide_erased) and the
     /// hook sequence with its panic handling [`instantiate`](Self::instantiate), each
     /// compiled once: per slot there is one small closure.
-    fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<Chosen<S>>) {
+    fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<(usize, Box<S>)>) {
         let index = S::index();
         let facts = self.facts;
         let mut instance: Option<Box<S>> = None;
@@ -163,14 +160,7 @@ impl<'a> Selector<'a> {
             }
             outcome
         });
-        let chosen = chosen.zip(instance).map(|(i, instance)| {
-            (
-                index.registration(i),
-                index.entries()[i].version.clone(),
-                instance,
-            )
-        });
-        (report, chosen)
+        (report, chosen.zip(instance))
     }
 
     /// Walks `entries` newest first; the first that passes policy, ambiguity,
