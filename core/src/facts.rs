@@ -171,7 +171,10 @@ fn memory_mb() -> u64 {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         let info = rustix::system::sysinfo();
-        u64::from(info.totalram).saturating_mul(u64::from(info.mem_unit.max(1))) / (1024 * 1024)
+        // `totalram` is a C `unsigned long`: 32 bits on some Linux targets.
+        #[allow(clippy::useless_conversion)]
+        let total = u64::from(info.totalram).saturating_mul(u64::from(info.mem_unit.max(1)));
+        total / (1024 * 1024)
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {

@@ -251,7 +251,7 @@ enum Step {
 /// Runs a plugin's `stop` hook; a panic in it is caught and ignored (compiled
 /// once: the typed part is the closure).
 pub(crate) fn stop_caught(stop: &mut dyn FnMut()) {
-    let _ = catch_plugin_panic(AssertUnwindSafe(|| stop()));
+    let _ = catch_plugin_panic(AssertUnwindSafe(stop));
 }
 
 /// The checks that need no instance: ambiguity and declared requirements.
