@@ -5,7 +5,7 @@ pub use std::sync::OnceLock;
 
 pub use linkme;
 
-pub use crate::registration::Details;
+pub use crate::registration::{Details, Origin};
 use crate::{PluginMeta, Registration, Requirement};
 
 /// A registration: the metadata and the constructor.
@@ -16,18 +16,22 @@ pub const fn registration<T: ?Sized>(
     Registration::new(meta, construct)
 }
 
-/// A registration's metadata: `texts` is `version`, `CARGO_CRATE_NAME`,
-/// `CARGO_PKG_NAME`, `module_path!()` and the plugin name, each but the last
-/// followed by `\u{1f}` (one `concat!`, so one pointer and no relocation per text).
+/// Where registrations come from: `CARGO_CRATE_NAME`, `CARGO_PKG_NAME` and
+/// `module_path!()`, separated by `\u{1f}` (one `concat!`).
+pub const fn origin(texts: &'static str) -> Origin {
+    Origin::new(texts)
+}
+
+/// A registration's metadata: `texts` is the version as written, `\u{1f}`, and
+/// the plugin name; the version's integers come split by the macro.
 pub const fn meta(
     slot: &'static str,
+    origin: &'static Origin,
     texts: &'static str,
-    major: u64,
-    minor: u64,
-    patch: u64,
+    version: [u64; 3],
     details: Option<&'static Details>,
 ) -> PluginMeta {
-    PluginMeta::new(slot, texts, major, minor, patch, details)
+    PluginMeta::new(slot, origin, texts, version, details)
 }
 
 /// The optional parts of a registration (only emitted when one is declared).

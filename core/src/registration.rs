@@ -3,10 +3,11 @@
 //! The layout is private and compact (it is built by the macro through
 //! `muster::__private` const fns and read through accessors): in a position-
 //! independent binary every pointer in a registration is a relocation the loader
-//! applies at start, so a registration holds as few as possible. The texts
-//! (name, version, crate, package, module path) are one string with their end
-//! offsets; the version is also kept as integers; team, description and
-//! requirements sit behind one optional reference, absent for most plugins.
+//! applies at start, so a registration holds as few as possible: crate, package
+//! and module path are one shared [`Origin`] per module; the version text and the
+//! name are one string with the offset between them, the version is also kept as
+//! integers; team, description and requirements sit behind one optional
+//! reference, absent for most plugins.
 
 use serde::Serialize;
 use serde::ser::SerializeStruct;
@@ -55,16 +56,52 @@ impl<T: ?Sized> std::fmt::Debug for Registration<T> {
 #[derive(Clone, Copy)]
 pub struct PluginMeta {
     slot: &'static str,
-    /// Version text, crate, package, module path and name, concatenated (the
-    /// name last: it is the only text a user writes freely).
+    /// Where the registration is (crate, package, module path): one value per
+    /// module, shared by its registrations.
+    origin: &'static Origin,
+    /// The version text and the name, separated (the name last: it is the only
+    /// text a user writes freely).
     texts: &'static str,
-    /// End offsets in `texts` of the version, the crate, the package and the
-    /// module path (the name runs to the end).
-    ends: [u16; 4],
+    /// Where the version text ends in `texts`.
+    version_end: u16,
     major: u64,
     minor: u64,
     patch: u64,
     details: Option<&'static Details>,
+}
+
+/// Where registrations come from: `crate SEP package SEP module_path`, with the
+/// offsets of the two separators. Built once per module (a `const` each expansion
+/// names; identical values are emitted once per codegen unit).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Origin {
+    texts: &'static str,
+    ends: [u16; 2],
+}
+
+impl Origin {
+    /// Used by `#[plugin]` expansions (through `muster::__private`).
+    pub(crate) const fn new(texts: &'static str) -> Origin {
+        Origin {
+            texts,
+            ends: ends_of(texts),
+        }
+    }
+
+    fn field(&self, i: usize) -> &'static str {
+        let start = if i == 0 {
+            0
+        } else {
+            usize::from(self.ends[i - 1]) + 1
+        };
+        let end = self
+            .ends
+            .get(i)
+            .map_or(self.texts.len(), |&e| usize::from(e));
+        // The offsets were computed from this string at compile time, at ASCII separators.
+        self.texts.get(start..end).unwrap_or_default()
+    }
 }
 
 /// The optional parts of a registration, present only when declared.
@@ -91,59 +128,46 @@ impl Details {
     }
 }
 
-/// End offsets of the first four fields of `texts`, separated by `sep`; panics
-/// (at compile time, in a `const`) when they are missing or too long.
-const fn ends_of(texts: &str, sep: u8) -> [u16; 4] {
+/// Offsets of the first `N` separators in `texts`; panics (at compile time, in a
+/// `const`) when there are fewer or the text is too long.
+const fn ends_of<const N: usize>(texts: &str) -> [u16; N] {
     let bytes = texts.as_bytes();
     assert!(bytes.len() <= u16::MAX as usize, "plugin metadata too long");
-    let mut ends = [0u16; 4];
+    let mut ends = [0u16; N];
     let mut found = 0;
     let mut i = 0;
-    while i < bytes.len() && found < 4 {
-        if bytes[i] == sep {
+    while i < bytes.len() && found < N {
+        if bytes[i] == SEP {
             ends[found] = i as u16;
             found += 1;
         }
         i += 1;
     }
-    assert!(found == 4, "plugin metadata is missing a field");
+    assert!(found == N, "plugin metadata is missing a field");
     ends
 }
 
 impl PluginMeta {
     /// Used by `#[plugin]` expansions (through `muster::__private`): `texts` is
-    /// `version SEP crate SEP package SEP module_path SEP name`, with SEP = `\u{1f}`.
+    /// `version SEP name`, with SEP = `\u{1f}`.
     pub(crate) const fn new(
         slot: &'static str,
+        origin: &'static Origin,
         texts: &'static str,
-        major: u64,
-        minor: u64,
-        patch: u64,
+        [major, minor, patch]: [u64; 3],
         details: Option<&'static Details>,
     ) -> PluginMeta {
+        let [version_end] = ends_of::<1>(texts);
         PluginMeta {
             slot,
+            origin,
             texts,
-            ends: ends_of(texts, SEP),
+            version_end,
             major,
             minor,
             patch,
             details,
         }
-    }
-
-    fn text(&self, field: usize) -> &'static str {
-        let start = if field == 0 {
-            0
-        } else {
-            usize::from(self.ends[field - 1]) + 1
-        };
-        let end = self
-            .ends
-            .get(field)
-            .map_or(self.texts.len(), |&e| usize::from(e));
-        // The offsets were computed from this string at compile time, at ASCII separators.
-        self.texts.get(start..end).unwrap_or_default()
     }
 
     /// Name of the slot the plugin fills.
@@ -153,13 +177,17 @@ impl PluginMeta {
 
     /// Plugin name (the `name` argument, by default the package name).
     pub fn name(&self) -> &'static str {
-        self.text(4)
+        let start = usize::from(self.version_end) + 1;
+        self.texts.get(start..).unwrap_or_default()
     }
 
     /// The version, validated with `semver` at compile time.
     pub fn version(&self) -> VersionParts {
         VersionParts {
-            text: self.text(0),
+            text: self
+                .texts
+                .get(..usize::from(self.version_end))
+                .unwrap_or_default(),
             major: self.major,
             minor: self.minor,
             patch: self.patch,
@@ -168,17 +196,17 @@ impl PluginMeta {
 
     /// The crate that registered the plugin (`CARGO_CRATE_NAME`).
     pub fn crate_name(&self) -> &'static str {
-        self.text(1)
+        self.origin.field(0)
     }
 
     /// The package that registered the plugin (`CARGO_PKG_NAME`).
     pub fn package(&self) -> &'static str {
-        self.text(2)
+        self.origin.field(1)
     }
 
     /// The module of the registration.
     pub fn module_path(&self) -> &'static str {
-        self.text(3)
+        self.origin.field(2)
     }
 
     /// The team that owns the plugin, if declared.
@@ -197,8 +225,8 @@ impl PluginMeta {
     }
 }
 
-/// Separates the texts of a [`PluginMeta`] (a control character no version, crate,
-/// package or module path contains).
+/// Separates the texts of a [`PluginMeta`] and an [`Origin`] (a control character
+/// no version, crate, package or module path contains).
 const SEP: u8 = 0x1f;
 
 impl std::fmt::Debug for PluginMeta {
@@ -329,16 +357,16 @@ impl Serialize for VersionParts {
 
 #[cfg(test)]
 mod tests {
-    use super::{Details, PluginMeta};
+    use super::{Details, Origin, PluginMeta};
     use crate::Requirement;
 
-    const TEXTS: &str =
-        "1.2.3-beta.2+abc\u{1f}my_crate\u{1f}my-crate\u{1f}my_crate::plugins\u{1f}tick\u{1f}tock";
+    static ORIGIN: Origin = Origin::new("my_crate\u{1f}my-crate\u{1f}my_crate::plugins");
     static DETAILS: Details = Details::new(Some("core"), None, &[Requirement::MinCores(2)]);
 
     #[test]
     fn accessors_read_back_what_the_constructor_packed() {
-        let meta = PluginMeta::new("clock", TEXTS, 1, 2, 3, Some(&DETAILS));
+        let texts = "1.2.3-beta.2+abc\u{1f}tick\u{1f}tock";
+        let meta = PluginMeta::new("clock", &ORIGIN, texts, [1, 2, 3], Some(&DETAILS));
         assert_eq!(meta.slot(), "clock");
         assert_eq!(meta.name(), "tick\u{1f}tock");
         assert_eq!(meta.crate_name(), "my_crate");
@@ -349,6 +377,10 @@ mod tests {
         assert_eq!(meta.requires(), &[Requirement::MinCores(2)]);
         let version = meta.version();
         assert_eq!(version.text(), "1.2.3-beta.2+abc");
+        assert_eq!(
+            (version.major(), version.minor(), version.patch()),
+            (1, 2, 3)
+        );
         assert_eq!(version.pre(), "beta.2");
         assert_eq!(version.build(), "abc");
         assert!(version.is_prerelease());
@@ -356,20 +388,16 @@ mod tests {
             version.to_version(),
             semver::Version::parse("1.2.3-beta.2+abc").unwrap()
         );
-        let plain = PluginMeta::new(
-            "clock",
-            "0.1.0+b-c\u{1f}c\u{1f}p\u{1f}m\u{1f}",
-            0,
-            1,
-            0,
-            None,
-        );
+        let plain = PluginMeta::new("clock", &ORIGIN, "0.1.0+b-c\u{1f}", [0, 1, 0], None);
         assert_eq!(plain.version().pre(), "");
         assert_eq!(plain.version().build(), "b-c");
         assert!(!plain.version().is_prerelease());
         assert_eq!(plain.requires(), &[]);
         assert_eq!(plain.team(), None);
-        assert_eq!(plain.module_path(), "m");
         assert_eq!(plain.name(), "");
+        let json = serde_json::to_value(meta).unwrap();
+        assert_eq!(json["crate"], "my_crate");
+        assert_eq!(json["version"], "1.2.3-beta.2+abc");
+        assert_eq!(json["requires"][0]["kind"], "min_cores");
     }
 }

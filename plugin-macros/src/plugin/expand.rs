@@ -78,20 +78,23 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
 
             #details_static
 
+            // The same value in every registration of a module: emitted once per
+            // codegen unit, each registration holds one pointer to it.
+            const __MUSTER_ORIGIN: &#krate::__private::Origin = &#krate::__private::origin(
+                ::core::concat!(
+                    ::core::env!("CARGO_CRATE_NAME"), "\u{1f}",
+                    ::core::env!("CARGO_PKG_NAME"), "\u{1f}",
+                    ::core::module_path!(),
+                ),
+            );
+
             const fn __muster_registration() -> #krate::Registration<#slot_dyn> {
                 #krate::__private::registration(
                     #krate::__private::meta(
                         <#slot_dyn as #krate::Slot>::NAME,
-                        ::core::concat!(
-                            #version_text, "\u{1f}",
-                            ::core::env!("CARGO_CRATE_NAME"), "\u{1f}",
-                            ::core::env!("CARGO_PKG_NAME"), "\u{1f}",
-                            ::core::module_path!(), "\u{1f}",
-                            #name,
-                        ),
-                        #major,
-                        #minor,
-                        #patch,
+                        __MUSTER_ORIGIN,
+                        ::core::concat!(#version_text, "\u{1f}", #name),
+                        [#major, #minor, #patch],
                         #details,
                     ),
                     __muster_construct,
