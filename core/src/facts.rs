@@ -72,10 +72,13 @@ impl Facts {
             logical_cores: std::thread::available_parallelism()
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             memory_mb: memory_mb(),
-            labels: labels_from(
-                std::env::vars_os()
-                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-            ),
+            labels: labels_from(std::env::vars_os().filter_map(|(k, v)| {
+                // Only label variables are converted (and copied into the map).
+                if !k.as_encoded_bytes().starts_with(LABEL_ENV_PREFIX.as_bytes()) {
+                    return None;
+                }
+                Some((k.into_string().ok()?, v.into_string().ok()?))
+            })),
         }
     }
 
