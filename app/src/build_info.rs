@@ -26,14 +26,32 @@ pub struct BuildInfo {
     /// Plugin versions compiled in, per slot: `slot name@version`.
     pub plugins: Vec<String>,
     /// The build manifest `cargo xtask build` embedded (set, teams, plugins with
-    /// sources, git revision, rustc, profile, target, features), if built that way.
+    /// sources, git revision, rustc, profile, target, features, whether the dependency
+    /// list is embedded for `cargo audit bin`), if built that way.
     pub manifest: Option<serde_json::Value>,
+    /// Where this binary's CycloneDX SBOM is: the file `cargo xtask build` wrote beside
+    /// the binary (`dist/<set>/edge-agent.cdx.json`), looked up beside the running
+    /// executable. `None` for builds without one.
+    pub sbom: Option<Sbom>,
+}
+
+/// The SBOM that `cargo xtask build` wrote beside the binary.
+#[derive(Debug, Serialize)]
+pub struct Sbom {
+    /// Its path: beside the running executable.
+    pub path: String,
+    /// Whether the file is there (deployments may ship the binary alone).
+    pub present: bool,
+    /// Its format.
+    pub format: &'static str,
 }
 
 impl BuildInfo {
     /// This binary's build information.
     pub fn current() -> BuildInfo {
         let features = env!("EDGE_AGENT_FEATURES");
+        let manifest: Option<serde_json::Value> =
+            option_env!("MUSTER_BUILD_MANIFEST").and_then(|m| serde_json::from_str(m).ok());
         BuildInfo {
             version: env!("CARGO_PKG_VERSION"),
             set: option_env!("MUSTER_BUILD_SET"),
@@ -48,8 +66,11 @@ impl BuildInfo {
                 .iter()
                 .map(|p| format!("{} {}@{}", p.slot(), p.name(), p.version()))
                 .collect(),
-            manifest: option_env!("MUSTER_BUILD_MANIFEST")
-                .and_then(|m| serde_json::from_str(m).ok()),
+            manifest: manifest.clone(),
+            sbom: manifest
+                .as_ref()
+                .and_then(|m| m["sbom"].as_str())
+                .map(sbom_beside_executable),
         }
     }
 
@@ -72,6 +93,27 @@ impl BuildInfo {
             out.push_str(p);
             out.push('\n');
         }
+        if let Some(sbom) = &self.sbom {
+            out.push_str(&format!(
+                "sbom: {} ({}{})\n",
+                sbom.path,
+                sbom.format,
+                if sbom.present { "" } else { ", not found" }
+            ));
+        }
         out
+    }
+}
+
+/// `file_name` in the directory of the running executable.
+fn sbom_beside_executable(file_name: &str) -> Sbom {
+    let path = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(file_name)))
+        .unwrap_or_else(|| std::path::PathBuf::from(file_name));
+    Sbom {
+        present: path.is_file(),
+        path: path.display().to_string(),
+        format: "CycloneDX 1.5 JSON",
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use edge_agent::exit_status::ExitStatus;
-use edge_agent::policy::{DenyFlag, PinFlag};
+use edge_agent::policy::{DenyFlag, PinFlag, RolloutFlag};
 
 /// An unattended edge agent built from muster plugins: every plugin version is
 /// compiled in; the newest acceptable one is chosen per slot on each host.
@@ -46,6 +46,38 @@ pub(crate) enum Command {
     },
     /// Process the spool: checksum each input, hand a report to the uplink.
     Run(RunArgs),
+    /// Show or lift the quarantines and strikes an agent keeps in its state
+    /// directory (they survive restarts).
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuarantineCommand {
+    /// Quarantined versions and strikes, with codes `quarantined` / `strikes`.
+    List(StateArgs),
+    /// Lift quarantines and forget strikes (all, or those of --slot / --version).
+    /// A running agent picks the change up before its next unit.
+    Clear {
+        #[command(flatten)]
+        state: StateArgs,
+        /// Only this slot.
+        #[arg(long)]
+        slot: Option<String>,
+        /// Only this version.
+        #[arg(long)]
+        version: Option<semver::Version>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StateArgs {
+    /// The agent's spool or state directory.
+    #[arg(long, visible_alias = "spool", value_name = "DIR")]
+    pub(crate) state: PathBuf,
+    /// Print JSON: {"quarantined": [...], "strikes": [...]}.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,7 +91,9 @@ pub(crate) enum PluginsCommand {
     /// The decision for this host (or the host in --facts), every candidate's
     /// outcome and reason.
     Explain(ExplainArgs),
-    /// The decision for every host whose facts file (*.json) is in DIR.
+    /// The decision for every host whose facts file (*.json, or with --ansible an
+    /// Ansible fact cache file) is in DIR, and how staged rollouts land; with
+    /// --diff-policy, which hosts change which slot under a proposed policy.
     Fleet(FleetArgs),
 }
 
@@ -76,8 +110,15 @@ pub(crate) struct PolicyArgs {
     /// Allow pre-release versions to be selected.
     #[arg(long)]
     pub(crate) allow_prerelease: bool,
-    /// A TOML policy file ([pin], [deny], allow_prerelease); flags override
-    /// MUSTER_PIN/MUSTER_DENY/MUSTER_ALLOW_PRERELEASE, which override the file.
+    /// Admit a version (or a requirement's versions) on a share of hosts only,
+    /// bucketed by host id, e.g. --rollout showcase@0.10.0=10% (repeatable; label
+    /// conditions and salts: in the policy file). A slot or version that is not
+    /// compiled in is an error (exit 4).
+    #[arg(long = "rollout", value_name = "SLOT@VERSION=SHARE")]
+    pub(crate) rollouts: Vec<RolloutFlag>,
+    /// A TOML policy file ([pin], [deny], [[rollout]], allow_prerelease); flags
+    /// override MUSTER_PIN/MUSTER_DENY/MUSTER_ROLLOUT/MUSTER_ALLOW_PRERELEASE, which
+    /// override the file.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
 }
@@ -110,6 +151,14 @@ pub(crate) struct FleetArgs {
     /// Directory of facts files, one per host.
     #[arg(value_name = "DIR")]
     pub(crate) dir: PathBuf,
+    /// DIR is Ansible's fact cache (`ansible -m setup --tree DIR`, or the jsonfile
+    /// cache): muster facts are read from `ansible_local.muster` in every file.
+    #[arg(long)]
+    pub(crate) ansible: bool,
+    /// Compare with a proposed policy FILE (layered under the same environment and
+    /// flags, in place of --policy): which hosts change which slot, from -> to.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) diff_policy: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
     /// Print JSON.
@@ -137,6 +186,12 @@ pub(crate) struct RunArgs {
     /// Do not watch the executable for replacement.
     #[arg(long)]
     pub(crate) no_watch_exe: bool,
+    /// The longest one plugin call may run, e.g. 30s. When it overruns, the agent
+    /// records a strike against the version (quarantined after the policy's
+    /// `quarantine_strikes`) and exits 6 so a supervisor restarts it. Default: no
+    /// deadline (under systemd, `WatchdogSec=` covers hangs).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) plugin_timeout: Option<Duration>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }
@@ -145,7 +200,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
     if d.is_zero() {
-        return Err("the interval must be greater than zero".to_owned());
+        return Err("the duration must be greater than zero".to_owned());
     }
     Ok(d)
 }

@@ -41,3 +41,19 @@ impl fmt::Display for Upgraded {
 }
 
 impl std::error::Error for Upgraded {}
+
+/// `run --once` left inputs in `incoming/` (exit code 5).
+#[derive(Debug)]
+pub struct InputsLeft(pub u64);
+
+impl fmt::Display for InputsLeft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} input(s) left unprocessed in incoming/ (kept for the next run; see the unit_kept events)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for InputsLeft {}

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::error::{BadInput, NoAcceptableVersion};
+use crate::error::{BadInput, InputsLeft, NoAcceptableVersion};
 
 /// An exit status of `edge-agent` and what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,18 +18,24 @@ pub enum ExitStatus {
     NoAcceptableVersion,
     /// 4: a file or value the operator supplied is invalid.
     BadInput,
+    /// 5: `run --once` left inputs unprocessed in `incoming/`.
+    InputsLeft,
+    /// 6: `run`: a plugin call overran `--plugin-timeout` (the strike is recorded).
+    PluginTimeout,
     /// 75 (default): `run` stopped because its executable was replaced.
     Upgraded,
 }
 
 impl ExitStatus {
     /// Every status, in the order `--help` lists them.
-    pub const ALL: [ExitStatus; 6] = [
+    pub const ALL: [ExitStatus; 8] = [
         ExitStatus::Success,
         ExitStatus::Failure,
         ExitStatus::Usage,
         ExitStatus::NoAcceptableVersion,
         ExitStatus::BadInput,
+        ExitStatus::InputsLeft,
+        ExitStatus::PluginTimeout,
         ExitStatus::Upgraded,
     ];
 
@@ -42,6 +48,8 @@ impl ExitStatus {
             ExitStatus::Usage => 2,
             ExitStatus::NoAcceptableVersion => 3,
             ExitStatus::BadInput => 4,
+            ExitStatus::InputsLeft => 5,
+            ExitStatus::PluginTimeout => 6,
             ExitStatus::Upgraded => 75,
         }
     }
@@ -54,8 +62,14 @@ impl ExitStatus {
             ExitStatus::Usage => "usage error (bad command line)",
             ExitStatus::NoAcceptableVersion => "a slot has no acceptable version",
             ExitStatus::BadInput => {
-                "bad input file or value (policy, facts, state, environment, a --pin/--deny \
-                 naming what is not compiled in)"
+                "bad input file or value (policy, facts, state, environment, spool layout, \
+                 a --pin/--deny naming what is not compiled in)"
+            }
+            ExitStatus::InputsLeft => {
+                "run --once: inputs were left unprocessed in incoming/ (kept for the next run)"
+            }
+            ExitStatus::PluginTimeout => {
+                "run: a plugin call overran --plugin-timeout (strike recorded; restart the agent)"
             }
             ExitStatus::Upgraded => {
                 "run: the executable was replaced (configurable with --upgrade-exit-code)"
@@ -70,6 +84,8 @@ impl ExitStatus {
             ExitStatus::NoAcceptableVersion
         } else if err.chain().any(|e| e.is::<BadInput>()) {
             ExitStatus::BadInput
+        } else if err.chain().any(|e| e.is::<InputsLeft>()) {
+            ExitStatus::InputsLeft
         } else {
             ExitStatus::Failure
         }
@@ -93,7 +109,7 @@ impl From<ExitStatus> for std::process::ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use crate::error::{BadInput, NoAcceptableVersion};
+    use crate::error::{BadInput, InputsLeft, NoAcceptableVersion};
     use crate::exit_status::ExitStatus;
 
     #[test]
@@ -114,6 +130,8 @@ mod tests {
         assert_eq!(ExitStatus::of_error(&bad), ExitStatus::BadInput);
         let none = anyhow::Error::new(NoAcceptableVersion(vec!["checksum".into()]));
         assert_eq!(ExitStatus::of_error(&none), ExitStatus::NoAcceptableVersion);
+        let left = anyhow::Error::new(InputsLeft(2));
+        assert_eq!(ExitStatus::of_error(&left), ExitStatus::InputsLeft);
         assert_eq!(
             ExitStatus::of_error(&anyhow::anyhow!("disk on fire")),
             ExitStatus::Failure

@@ -7,10 +7,12 @@
 mod plugins;
 
 pub mod agent;
+pub mod ansible;
 pub mod build_info;
 pub mod error;
 pub mod exit_status;
 pub mod fleet;
+pub mod fleet_diff;
 pub mod policy;
 pub mod render;
 pub mod spool;

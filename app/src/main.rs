@@ -10,17 +10,22 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use clap::Parser;
-use edge_agent::agent::{self, Agent, Exit, Options};
+use edge_agent::agent::state::StateView;
+use edge_agent::agent::{Agent, Exit, Options};
 use edge_agent::build_info::BuildInfo;
-use edge_agent::error::{BadInput, NoAcceptableVersion, Upgraded};
+use edge_agent::error::{BadInput, InputsLeft, NoAcceptableVersion, Upgraded};
 use edge_agent::exit_status::ExitStatus;
-use edge_agent::fleet::Fleet;
-use edge_agent::policy::{PolicyLayers, flag_policy};
+use edge_agent::fleet::{Detail, FactsFormat, Fleet, load_hosts};
+use edge_agent::fleet_diff::FleetDiff;
+use edge_agent::policy::{PolicyLayers, flag_policy, read_policy_file};
 use edge_agent::render;
 use edge_agent::start_check::StartCheck;
 use muster::{Facts, Policy, Selector};
 
-use crate::cli::{Cli, Command, ExplainArgs, LogFormat, PluginsCommand, PolicyArgs};
+use crate::cli::{
+    Cli, Command, ExplainArgs, FleetArgs, LogFormat, PluginsCommand, PolicyArgs, QuarantineCommand,
+    StateArgs,
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -80,7 +85,12 @@ fn policy_from(args: &PolicyArgs) -> anyhow::Result<Policy> {
 
 /// The flag and environment layers (the file is read by the caller, when it needs it).
 fn layers_from(args: &PolicyArgs) -> anyhow::Result<PolicyLayers> {
-    let flags = flag_policy(&args.pins, &args.denies, args.allow_prerelease)?;
+    let flags = flag_policy(
+        &args.pins,
+        &args.denies,
+        &args.rollouts,
+        args.allow_prerelease,
+    )?;
     Ok(PolicyLayers::new(args.policy.clone(), flags)?)
 }
 
@@ -99,27 +109,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitStatus::Success.into())
         }
         Command::Plugins(PluginsCommand::Explain(args)) => explain(&args),
-        Command::Plugins(PluginsCommand::Fleet(args)) => {
-            let policy = policy_from(&args.policy)?;
-            let fleet = Fleet::decide(&args.dir, &policy)?;
-            if args.json {
-                print_json(&fleet)?;
-            } else {
-                print(&fleet.to_text())?;
-            }
-            let failures = fleet.failures();
-            if failures.is_empty() {
-                Ok(ExitStatus::Success.into())
-            } else {
-                let list = failures
-                    .iter()
-                    .map(|(h, s)| format!("{s} on {h}"))
-                    .collect();
-                Err(NoAcceptableVersion(list).into())
-            }
-        }
+        Command::Plugins(PluginsCommand::Fleet(args)) => fleet(&args),
         Command::Facts { json } => {
-            let facts = Facts::probe();
+            let facts = probe_facts()?;
             if json {
                 print(&format!("{}\n", facts.to_json()))?;
             } else {
@@ -136,13 +128,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitStatus::Success.into())
         }
+        Command::Quarantine(QuarantineCommand::List(args)) => {
+            let view = StateView::load(&args.state).map_err(BadInput)?;
+            print_state(&args, &view)?;
+            Ok(ExitStatus::Success.into())
+        }
+        Command::Quarantine(QuarantineCommand::Clear {
+            state,
+            slot,
+            version,
+        }) => {
+            if let Some(slot) = &slot {
+                known_slot("--slot", slot)?;
+            }
+            let mut view = StateView::load(&state.state).map_err(BadInput)?;
+            let (lifted, forgotten) = view
+                .clear(slot.as_deref(), version.as_ref())
+                .map_err(BadInput)?;
+            for (slot, e) in &lifted {
+                eprintln!("lifted quarantine of {slot}@{}", e.version);
+            }
+            for (slot, e) in &forgotten {
+                eprintln!("forgot {} strike(s) against {slot}@{}", e.count, e.version);
+            }
+            if lifted.is_empty() && forgotten.is_empty() {
+                eprintln!("nothing matched: state unchanged");
+            }
+            print_state(&state, &view)?;
+            Ok(ExitStatus::Success.into())
+        }
         Command::Run(args) => {
             let layers = layers_from(&args.policy)?;
-            if args.spool.exists() && !args.spool.is_dir() {
-                return Err(
-                    BadInput(format!("--spool {}: not a directory", args.spool.display())).into(),
-                );
-            }
+            edge_agent::spool::Spool::check_layout(&args.spool)
+                .map_err(|e| BadInput(format!("--spool {}: {e}", args.spool.display())))?;
             let stop = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -166,16 +184,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 interval: args.interval,
                 uplink_target: args.uplink_target.clone(),
                 watch_exe,
+                plugin_timeout: args.plugin_timeout,
+                timeout_exit_code: ExitStatus::PluginTimeout.code(),
             };
             let mut agent =
-                Agent::new(options, Facts::probe(), layers, stop).with_context(|| {
+                Agent::new(options, probe_facts()?, layers, stop).with_context(|| {
                     format!("cannot start the agent on spool {}", args.spool.display())
                 })?;
             match agent.run()? {
-                Exit::Finished { failed_slots } if failed_slots.is_empty() => {
-                    Ok(ExitStatus::Success.into())
+                Exit::Finished { failed_slots, .. } if !failed_slots.is_empty() => {
+                    Err(NoAcceptableVersion(failed_slots).into())
                 }
-                Exit::Finished { failed_slots } => Err(NoAcceptableVersion(failed_slots).into()),
+                Exit::Finished { left: 0, .. } => Ok(ExitStatus::Success.into()),
+                Exit::Finished { left, .. } => Err(InputsLeft(left).into()),
                 Exit::Stopped => Ok(ExitStatus::Success.into()),
                 Exit::Upgraded(why) => {
                     eprintln!("edge-agent: {}", Upgraded(why));
@@ -186,32 +207,105 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn print_state(args: &StateArgs, view: &StateView) -> anyhow::Result<()> {
+    if args.json {
+        let mut value = render::state_json(&view.quarantine, &view.strikes);
+        value["state"] = view.dir.display().to_string().into();
+        print_json(&value)
+    } else {
+        print(&render::state_text(&view.quarantine, &view.strikes))
+    }
+}
+
+/// An error (exit 4) unless `slot` is compiled in.
+fn known_slot(flag: &str, slot: &str) -> anyhow::Result<()> {
+    let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
+    if known.contains(&slot) {
+        return Ok(());
+    }
+    Err(BadInput(format!(
+        "{flag} {slot}: no such slot (compiled in: {})",
+        known.join(", ")
+    ))
+    .into())
+}
+
+fn fleet(args: &FleetArgs) -> anyhow::Result<ExitCode> {
+    let layers = layers_from(&args.policy)?;
+    let policy = layers.load()?;
+    // Read (and check) everything before deciding anything.
+    let proposed = match &args.diff_policy {
+        Some(path) => Some(layers.with_file(read_policy_file(path)?)),
+        None => None,
+    };
+    let format = if args.ansible {
+        FactsFormat::Ansible
+    } else {
+        FactsFormat::Muster
+    };
+    let hosts = load_hosts(&args.dir, format)?;
+    // Every candidate of every host only where it is printed: the fleet's JSON.
+    let detail = if args.json && proposed.is_none() {
+        Detail::Full
+    } else {
+        Detail::Summary
+    };
+    let fleet = Fleet::decide_hosts(&hosts, &policy, detail);
+    let decided = match &proposed {
+        Some(proposed) => {
+            let after = Fleet::decide_hosts(&hosts, proposed, Detail::Summary);
+            let diff = FleetDiff::between(&fleet, &after);
+            if args.json {
+                print_json(&diff)?;
+            } else {
+                print(&diff.to_text())?;
+            }
+            after
+        }
+        None => {
+            if args.json {
+                print_json(&fleet)?;
+            } else {
+                print(&fleet.to_text())?;
+            }
+            fleet
+        }
+    };
+    let failures = decided.failures();
+    if failures.is_empty() {
+        Ok(ExitStatus::Success.into())
+    } else {
+        let list = failures
+            .iter()
+            .map(|(h, s)| format!("{s} on {h}"))
+            .collect();
+        Err(NoAcceptableVersion(list).into())
+    }
+}
+
+/// This host's facts; an invalid `MUSTER_HOST_ID` (empty, too long) is bad input.
+fn probe_facts() -> Result<Facts, BadInput> {
+    let facts = Facts::probe();
+    facts
+        .validate()
+        .map_err(|problem| match std::env::var_os(muster::HOST_ID_ENV) {
+            Some(_) => BadInput(format!("invalid {}: {problem}", muster::HOST_ID_ENV)),
+            None => BadInput(format!("this host's probed facts are invalid: {problem}")),
+        })?;
+    Ok(facts)
+}
+
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let facts = match &args.facts {
         Some(path) => Facts::from_file(path).map_err(|e| BadInput(e.to_string()))?,
-        None => Facts::probe(),
+        None => probe_facts()?,
     };
     let policy = policy_from(&args.policy)?;
-    let quarantine = match &args.state {
-        Some(dir) => {
-            let nested = agent::quarantine_file(&dir.join("state"));
-            let file = if nested.exists() {
-                nested
-            } else {
-                agent::quarantine_file(dir)
-            };
-            if !file.exists() {
-                return Err(BadInput(format!(
-                    "no agent state in {} (expected {})",
-                    dir.display(),
-                    file.display()
-                ))
-                .into());
-            }
-            Some(agent::load_quarantine(&file).map_err(BadInput)?)
-        }
+    let state = match &args.state {
+        Some(dir) => Some(StateView::load(dir).map_err(BadInput)?),
         None => None,
     };
+    let quarantine = state.as_ref().map(|s| &s.quarantine);
     let mut selector = Selector::new(&facts, &policy).with_start(args.start);
     if let Some(q) = &quarantine {
         selector = selector.with_quarantine(q);
@@ -231,14 +325,22 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let start = if args.start {
         StartCheck::Ran
     } else {
-        StartCheck::fallbacks(&facts, &policy, quarantine.as_ref(), &report)
+        StartCheck::fallbacks(&facts, &policy, quarantine, &report)
     };
     if args.json {
         let mut json = render::explain_json(&facts, &policy, &report);
         json["start"] = start.to_json();
+        if let Some(state) = &state {
+            json["state"] = render::state_json(&state.quarantine, &state.strikes);
+        }
         print_json(&json)?;
     } else {
-        print(&(render::explain_text(&facts, &policy, &report) + &start.to_text()))?;
+        let mut text = render::explain_text(&facts, &policy, &report) + &start.to_text();
+        if let Some(state) = &state {
+            text.push_str("\nagent state:\n");
+            text.push_str(&render::state_text(&state.quarantine, &state.strikes));
+        }
+        print(&text)?;
     }
     for w in &report.policy_warnings {
         eprintln!("warning: {w}");

@@ -1,5 +1,5 @@
 //! Where the effective policy comes from: flags over environment over file; and the
-//! `--pin`/`--deny` flags, parsed once into typed values and checked against what is
+//! `--pin`/`--deny`/`--rollout` flags, parsed once into typed values and checked against what is
 //! compiled in.
 //!
 //! A flag is one operator's intent for this binary, so a flag naming a slot (or, for a
@@ -9,10 +9,11 @@
 //! (one policy file, one systemd `EnvironmentFile` pushed to every host), and a rule for
 //! a slot one binary lacks must not stop that binary.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use muster::{Policy, PolicyError, Source};
+use muster::{Policy, PolicyError, Rollout, Share, Source, Target};
 use semver::{Version, VersionReq};
 
 use crate::error::BadInput;
@@ -91,12 +92,38 @@ impl FromStr for DenyFlag {
     }
 }
 
-/// The flag layer: `--pin`, `--deny`, `--allow-prerelease`. Refuses a pin or deny
-/// naming a slot that is not compiled in, and a deny naming a version that is not,
-/// naming the flag and listing what is compiled in.
+/// A `--rollout SLOT@VERSION=SHARE` flag, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutFlag {
+    /// The slot.
+    pub slot: String,
+    /// The version or requirement.
+    pub target: Target,
+    /// The share of hosts.
+    pub share: Share,
+}
+
+impl FromStr for RolloutFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<RolloutFlag, PolicyError> {
+        let (slot, target, share) = muster::parse_rollout(s)?;
+        Ok(RolloutFlag {
+            slot,
+            target,
+            share,
+        })
+    }
+}
+
+/// The flag layer: `--pin`, `--deny`, `--rollout`, `--allow-prerelease`. Refuses a
+/// pin, deny or rollout naming a slot that is not compiled in, and a deny or rollout
+/// naming no compiled-in version, naming the flag and listing what is compiled in;
+/// and two rollouts of one slot and version (`duplicate`).
 pub fn flag_policy(
     pins: &[PinFlag],
     denies: &[DenyFlag],
+    rollouts: &[RolloutFlag],
     allow_prerelease: bool,
 ) -> Result<Policy, BadInput> {
     let slots = muster::slots();
@@ -130,6 +157,32 @@ pub fn flag_policy(
             )));
         }
         policy.deny(deny.slot.clone(), deny.version.clone(), Source::Flag);
+    }
+    for r in rollouts {
+        let shown = format!("{}@{}={}", r.slot, r.target, r.share);
+        let info = find("--rollout", shown.clone(), &r.slot)?;
+        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version().text()).collect();
+        let covers = versions
+            .iter()
+            .any(|v| Version::parse(v).is_ok_and(|v| r.target.matches(&v)));
+        if !covers {
+            return Err(BadInput(format!(
+                "--rollout {shown}: slot `{}` has no version matching {} compiled in (versions: {})",
+                r.slot,
+                r.target,
+                versions.join(", ")
+            )));
+        }
+        policy
+            .add_rollout(Rollout {
+                slot: r.slot.clone(),
+                target: r.target.clone(),
+                share: r.share,
+                labels: BTreeMap::new(),
+                salt: None,
+                source: Source::Flag,
+            })
+            .map_err(|e| BadInput(format!("--rollout {shown}: {e}")))?;
     }
     if allow_prerelease {
         policy.allow_prerelease(true, Source::Flag);

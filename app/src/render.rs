@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use muster::{Facts, Outcome, PluginMeta, Policy, Report};
+use muster::{Facts, PluginMeta, Policy, Quarantine, ReasonCode, Report, Strikes};
 use serde_json::{Value, json};
 
 /// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
@@ -56,8 +56,9 @@ pub fn facts_summary(facts: &Facts) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "{} ({}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
+        "{} (id {}; {}/{}, {} cores, {} MiB; cpu: {}; labels: {})",
         facts.hostname,
+        facts.host_id,
         facts.os,
         facts.arch,
         facts.logical_cores,
@@ -86,8 +87,20 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
             lines.push(format!("deny {slot}@{} (from {})", d.version, d.source));
         }
     }
+    for r in &policy.rollouts {
+        lines.push(format!("rollout {} (from {})", r.describe(), r.source));
+    }
+    if let Some((salt, source)) = &policy.rollout_salt {
+        lines.push(format!("rollout_salt = {salt:?} (from {source})"));
+    }
     if let Some((allow, source)) = &policy.allow_prerelease {
         lines.push(format!("allow_prerelease = {allow} (from {source})"));
+    }
+    if let Some((seconds, source)) = &policy.quarantine_seconds {
+        lines.push(format!("quarantine_seconds = {seconds} (from {source})"));
+    }
+    if let Some((strikes, source)) = &policy.quarantine_strikes {
+        lines.push(format!("quarantine_strikes = {strikes} (from {source})"));
     }
     lines
 }
@@ -126,10 +139,7 @@ pub fn prerelease_hint(policy: &Policy, report: &Report) -> Option<String> {
         .slots
         .iter()
         .flat_map(|s| s.candidates.iter().map(move |c| (s.slot, c)))
-        .filter(|(_, c)| {
-            c.outcome == Outcome::Excluded
-                && semver::Version::parse(c.version).is_ok_and(|v| !v.pre.is_empty())
-        })
+        .filter(|(_, c)| c.code == ReasonCode::Prerelease)
         .map(|(slot, c)| format!("{slot} {}", c.version))
         .collect();
     if excluded.is_empty() {
@@ -151,4 +161,77 @@ pub fn explain_json(facts: &Facts, policy: &Policy, report: &Report) -> Value {
         "policy_warnings": report.policy_warnings,
         "slots": report.slots,
     })
+}
+
+/// Machine-readable code of a version with strikes in state listings.
+pub const CODE_STRIKES: &str = "strikes";
+
+/// An agent's state (`quarantine list`, `explain --state`): one line per
+/// quarantined version (code `quarantined`, as the candidate's reason code in
+/// `explain`), then one per version with strikes (code `strikes`).
+pub fn state_text(quarantine: &Quarantine, strikes: &Strikes) -> String {
+    let mut out = String::new();
+    for (slot, entries) in &quarantine.slots {
+        for e in entries {
+            let _ = writeln!(
+                out,
+                "{} {slot}@{} since {} (unix): {}",
+                ReasonCode::Quarantined.as_str(),
+                e.version,
+                e.since_unix,
+                e.reason
+            );
+        }
+    }
+    for (slot, entries) in &strikes.slots {
+        for e in entries {
+            let _ = writeln!(
+                out,
+                "{CODE_STRIKES} {slot}@{}: {} (last at {} unix): {}",
+                e.version, e.count, e.last_unix, e.reason
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push_str("nothing quarantined, no strikes\n");
+    }
+    out
+}
+
+/// An agent's state as JSON: `{"quarantined": [{"code","slot","version",
+/// "since_unix","reason"}], "strikes": [{"code","slot","version","count",
+/// "last_unix","reason"}]}`.
+pub fn state_json(quarantine: &Quarantine, strikes: &Strikes) -> Value {
+    let quarantined: Vec<Value> = quarantine
+        .slots
+        .iter()
+        .flat_map(|(slot, entries)| {
+            entries.iter().map(move |e| {
+                json!({
+                    "code": ReasonCode::Quarantined.as_str(),
+                    "slot": slot,
+                    "version": e.version.to_string(),
+                    "since_unix": e.since_unix,
+                    "reason": e.reason,
+                })
+            })
+        })
+        .collect();
+    let struck: Vec<Value> = strikes
+        .slots
+        .iter()
+        .flat_map(|(slot, entries)| {
+            entries.iter().map(move |e| {
+                json!({
+                    "code": CODE_STRIKES,
+                    "slot": slot,
+                    "version": e.version.to_string(),
+                    "count": e.count,
+                    "last_unix": e.last_unix,
+                    "reason": e.reason,
+                })
+            })
+        })
+        .collect();
+    json!({ "quarantined": quarantined, "strikes": struck })
 }

@@ -45,6 +45,22 @@ impl Spool {
         })
     }
 
+    /// Checks that `root` and its `incoming/`, `done/` and `state/`, where they
+    /// exist, are directories (they are created when missing); the error names the
+    /// entry that is not.
+    pub fn check_layout(root: &Path) -> Result<(), String> {
+        if root.exists() && !root.is_dir() {
+            return Err("not a directory".to_owned());
+        }
+        for dir in ["incoming", "done", "state"] {
+            let path = root.join(dir);
+            if path.symlink_metadata().is_ok() && !path.is_dir() {
+                return Err(format!("{} is not a directory", path.display()));
+            }
+        }
+        Ok(())
+    }
+
     /// The spool's root.
     pub fn root(&self) -> &Path {
         &self.root

@@ -230,6 +230,25 @@ fn tolerated(cmd: &mut Command, culprits: &[&str]) -> String {
     stderr
 }
 
+/// `run --once` that keeps some inputs: exit 5, an `error:` line saying how many
+/// were left, every culprit named.
+fn left_unprocessed(cmd: &mut Command, left: u64, culprits: &[&str]) -> String {
+    let (got, stderr, _) = run_bounded(cmd);
+    assert_eq!(got, 5, "exit code; stderr:\n{stderr}");
+    let expected = format!("error: {left} input(s) left unprocessed in incoming/");
+    assert!(
+        stderr.lines().any(|l| l.starts_with(&expected)),
+        "no `{expected}` line:\n{stderr}"
+    );
+    for culprit in culprits {
+        assert!(
+            stderr.contains(culprit),
+            "stderr does not name `{culprit}`:\n{stderr}"
+        );
+    }
+    stderr
+}
+
 fn explain() -> Command {
     let mut cmd = agent();
     cmd.args(["plugins", "explain"]);
@@ -1050,6 +1069,179 @@ fn state_quarantine_wrong_shape() {
     );
 }
 
+#[test]
+fn policy_quarantine_strikes_zero_or_absurd() {
+    for bad in ["0", "1000000", "-2", "\"two\""] {
+        let fx = Fixture::new();
+        let p = fx.write("strikes.toml", format!("quarantine_strikes = {bad}\n"));
+        refused(
+            &fx,
+            run_once(&fx).arg("--policy").arg(&p),
+            4,
+            &[&s(&p), "quarantine_strikes"],
+        );
+    }
+}
+
+// ------------------------------------------------------- agent state at start
+// A crash can leave any of the agent's own files torn: it must start anyway (one
+// error event naming the file, the file kept aside as NAME.corrupt), process its
+// inputs, and never crash-loop because of them.
+
+/// `run --once` with a state file replaced by `bytes`: exit 0, every input done,
+/// the bad file kept as `NAME.corrupt`, one `state_file_invalid` event naming it.
+fn starts_despite_state_file(name: &str, bytes: &[u8]) {
+    let fx = Fixture::new();
+    let path = fx.spool().join("state").join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let stderr = tolerated(
+        run_once(&fx).args(["--log-format", "json"]),
+        &["state_file_invalid", &s(&path)],
+    );
+    assert_eq!(
+        stderr.matches("\"event\":\"state_file_invalid\"").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(fx.spool().join("state").join(format!("{name}.corrupt"))).unwrap(),
+        bytes,
+        "the bad file is kept for inspection"
+    );
+    processed_every_input(&fx);
+    // And the next start is clean.
+    let again = tolerated(run_once(&fx).args(["--log-format", "json"]), &[]);
+    assert!(!again.contains("state_file_invalid"), "{again}");
+}
+
+fn processed_every_input(fx: &Fixture) {
+    let done = fx.spool().join("done");
+    for name in ["a.txt", "b.bin", "old.txt"] {
+        assert!(done.join(name).exists(), "{name} processed");
+    }
+    assert_eq!(
+        std::fs::read_dir(fx.spool().join("incoming"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn state_truncated_in_flight_record_at_start() {
+    starts_despite_state_file("inflight.json", b"{\"slot\":\"checksum\",\"vers");
+}
+
+#[test]
+fn state_in_flight_record_of_the_wrong_shape_at_start() {
+    starts_despite_state_file("inflight.json", b"[1, 2, 3]\n");
+}
+
+#[test]
+fn state_corrupt_quarantine_at_start() {
+    starts_despite_state_file("quarantine.json", b"{\"slots\": {\"checksum\": [tru");
+}
+
+#[test]
+fn state_corrupt_strikes_at_start() {
+    starts_despite_state_file("strikes.json", &[0xff, 0xfe, 0x00, 0x01]);
+}
+
+#[test]
+fn state_in_flight_record_naming_an_unknown_slot_is_a_harmless_strike() {
+    let fx = Fixture::new();
+    std::fs::write(
+        fx.spool().join("state/inflight.json"),
+        b"{\"slot\":\"nosuch\",\"version\":\"1.0.0\",\"unit\":\"a.txt\",\"pid\":1,\"since_unix\":1}\n",
+    )
+    .unwrap();
+    let stderr = tolerated(
+        run_once(&fx).args(["--log-format", "json"]),
+        &["\"event\":\"strike\"", "nosuch"],
+    );
+    assert!(!stderr.contains("\"event\":\"quarantine\""), "{stderr}");
+    processed_every_input(&fx);
+}
+
+#[test]
+fn state_in_flight_path_is_a_directory() {
+    // Set aside like a corrupt file; the agent records into a fresh one. (An
+    // unwritable state directory, `state_unwritable`, is in
+    // `spool_read_only_directory`: root ignores permissions.)
+    let fx = Fixture::new();
+    let odd = fx.spool().join("state/inflight.json");
+    std::fs::create_dir(&odd).unwrap();
+    tolerated(
+        &mut run_once(&fx),
+        &["state_file_invalid", &s(&odd), "a directory"],
+    );
+    assert!(fx.spool().join("state/inflight.json.corrupt").is_dir());
+    assert!(odd.is_file());
+    processed_every_input(&fx);
+}
+
+#[test]
+fn state_directory_is_a_regular_file() {
+    let fx = Fixture::new();
+    std::fs::remove_dir(fx.spool().join("state")).unwrap();
+    let state = fx.write("spool/state", b"not a directory");
+    refused(
+        &fx,
+        &mut run_once(&fx),
+        4,
+        &["--spool", &s(&state), "is not a directory"],
+    );
+}
+
+#[test]
+fn quarantine_list_of_a_directory_without_state() {
+    let fx = Fixture::new();
+    let dir = fx.path("empty");
+    std::fs::create_dir(&dir).unwrap();
+    refused(
+        &fx,
+        agent().args(["quarantine", "list", "--state"]).arg(&dir),
+        4,
+        &[&s(&dir), "no agent state"],
+    );
+}
+
+#[test]
+fn quarantine_list_with_corrupt_strikes() {
+    let fx = Fixture::new();
+    let bad = fx.write("agent/state/strikes.json", b"{\"slots\": 7}");
+    refused(
+        &fx,
+        agent()
+            .args(["quarantine", "list", "--spool"])
+            .arg(fx.path("agent")),
+        4,
+        &[&s(&bad), "invalid state file"],
+    );
+}
+
+#[test]
+fn quarantine_clear_unknown_slot_or_bad_version() {
+    let fx = Fixture::new();
+    fx.write("agent/state/quarantine.json", b"{\"slots\": {}}");
+    refused(
+        &fx,
+        agent()
+            .args(["quarantine", "clear", "--slot", "nosuch", "--state"])
+            .arg(fx.path("agent")),
+        4,
+        &["--slot nosuch", "no such slot", "checksum"],
+    );
+    refused(
+        &fx,
+        agent()
+            .args(["quarantine", "clear", "--version", "1.x", "--state"])
+            .arg(fx.path("agent")),
+        2,
+        &["--version", "1.x"],
+    );
+}
+
 // -------------------------------------------------------------------- spool
 
 #[test]
@@ -1072,8 +1264,8 @@ fn spool_incoming_is_a_regular_file() {
     refused(
         &fx,
         agent().args(["run", "--once", "--spool"]).arg(&spool),
-        1,
-        &[&s(&spool.join("incoming"))],
+        4,
+        &["--spool", &s(&spool.join("incoming")), "is not a directory"],
     );
 }
 
@@ -1171,9 +1363,15 @@ fn spool_read_only_directory() {
     }
     let before = fx.snapshot();
     let result = std::panic::catch_unwind(|| {
-        tolerated(
+        left_unprocessed(
             &mut run_once(&fx),
-            &["a.txt", "unit_kept", "Read-only file system"],
+            2,
+            &[
+                "a.txt",
+                "unit_kept",
+                "Read-only file system",
+                "state_unwritable",
+            ],
         );
     });
     let unmounted = Command::new("umount").arg(&spool).status().unwrap();
@@ -1230,11 +1428,12 @@ fn spool_on_a_full_disk() {
     {
         after.remove(Path::new("tiny/outbox"));
     }
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 5, "work was left: {stderr}");
     assert!(
         stderr.contains("a.txt")
             && stderr.contains("unit_kept")
-            && stderr.contains("No space left"),
+            && stderr.contains("No space left")
+            && stderr.contains("error: 1 input(s) left unprocessed"),
         "{stderr}"
     );
     assert_unchanged(&before, &after, &stderr);
@@ -1258,4 +1457,339 @@ fn mount(args: &[&str]) -> bool {
 fn mkfifo(path: &Path) {
     let ok = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(ok.success(), "mkfifo {}", path.display());
+}
+
+// ------------------------------------------------------------------ rollouts
+
+#[test]
+fn rollout_flag_share_over_100() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--rollout", "showcase@0.10.0=150%"]),
+        2,
+        &["--rollout", "showcase@0.10.0=150%", "outside 0–100"],
+    );
+}
+
+#[test]
+fn rollout_flag_without_share() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--rollout", "showcase@0.10.0"]),
+        2,
+        &["--rollout", "SLOT@VERSION=SHARE"],
+    );
+}
+
+#[test]
+fn rollout_flag_duplicate_rule() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args([
+            "--rollout",
+            "showcase@0.10.0=10%",
+            "--rollout",
+            "showcase@0.10.0=20%",
+        ]),
+        4,
+        &["duplicate rollout of showcase@0.10.0"],
+    );
+}
+
+#[test]
+fn env_rollout_negative_share_stops_run_before_the_spool() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        run_once(&fx).env("MUSTER_ROLLOUT", "showcase@0.10.0=-5%"),
+        4,
+        &["MUSTER_ROLLOUT", "showcase@0.10.0=-5%", "outside 0–100"],
+    );
+}
+
+#[test]
+fn policy_rollout_share_out_of_range() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "share.toml",
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = 100.5\n",
+    );
+    refused(
+        &fx,
+        run_once(&fx).arg("--policy").arg(&bad),
+        4,
+        &[
+            &s(&bad),
+            "rollout[0] (showcase@0.10.0).share",
+            "outside 0–100",
+        ],
+    );
+}
+
+#[test]
+fn policy_rollout_malformed_version() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "version.toml",
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"latest\"\nshare = 10\n",
+    );
+    refused(
+        &fx,
+        explain().arg("--policy").arg(&bad),
+        4,
+        &[&s(&bad), "rollout[0]", "`latest`"],
+    );
+}
+
+#[test]
+fn policy_rollout_unknown_key() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "typo.toml",
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\npercent = 10\n",
+    );
+    refused(
+        &fx,
+        explain().arg("--policy").arg(&bad),
+        4,
+        &[&s(&bad), "percent"],
+    );
+}
+
+#[test]
+fn policy_rollout_duplicate_rule() {
+    let fx = Fixture::new();
+    let rule = "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = 10\n";
+    let bad = fx.write("dup.toml", format!("{rule}{rule}"));
+    refused(
+        &fx,
+        run_once(&fx).arg("--policy").arg(&bad),
+        4,
+        &[
+            &s(&bad),
+            "rollout[1]",
+            "duplicate rollout of showcase@0.10.0",
+        ],
+    );
+}
+
+#[test]
+fn policy_rollout_names_an_unknown_slot_or_version() {
+    let fx = Fixture::new();
+    let p = fx.write(
+        "unknown-rollout.toml",
+        "[[rollout]]\nslot = \"nosuch\"\nversion = \"1.0.0\"\nshare = 10\n\
+         [[rollout]]\nslot = \"showcase\"\nversion = \"9.9.9\"\nshare = 10\n",
+    );
+    let before = fx.snapshot();
+    tolerated(
+        explain().arg("--policy").arg(&p),
+        &[
+            "warning: rollout nosuch@1.0.0 on 10%",
+            "names a slot that is not compiled in",
+            "warning: rollout showcase@9.9.9 on 10%",
+            "matches no compiled-in version",
+        ],
+    );
+    assert_unchanged(&before, &fx.snapshot(), "");
+}
+
+// ------------------------------------------------------------------ host id
+
+#[test]
+fn env_host_id_empty() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        run_once(&fx).env("MUSTER_HOST_ID", " "),
+        4,
+        &["MUSTER_HOST_ID", "must not be empty"],
+    );
+}
+
+#[test]
+fn env_host_id_absurdly_long() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().env("MUSTER_HOST_ID", "x".repeat(10_000)),
+        4,
+        &["MUSTER_HOST_ID", "10000 bytes long", "at most 256"],
+    );
+}
+
+#[test]
+fn facts_host_id_empty() {
+    let fx = Fixture::new();
+    let bad = fx.write(
+        "empty-id.json",
+        facts_with(|j| j.replacen('{', r#"{"host_id":"","#, 1)),
+    );
+    refused(
+        &fx,
+        explain().arg("--facts").arg(&bad),
+        4,
+        &[&s(&bad), "host_id", "must not be empty"],
+    );
+}
+
+#[test]
+fn facts_host_id_absurdly_long() {
+    let fx = Fixture::new();
+    let long = "y".repeat(300);
+    let bad = fx.write(
+        "long-id.json",
+        facts_with(|j| j.replacen('{', &format!(r#"{{"host_id":"{long}","#), 1)),
+    );
+    refused(
+        &fx,
+        agent()
+            .args(["plugins", "fleet"])
+            .arg(bad.parent().unwrap()),
+        4,
+        &[&s(&bad), "host_id", "at most 256"],
+    );
+}
+
+// ---------------------------------------------------------- ansible fact cache
+
+#[test]
+fn ansible_cache_file_without_muster_facts() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    fx.write(
+        "cache/good",
+        format!(
+            r#"{{"ansible_facts":{{"ansible_local":{{"muster":{}}}}}}}"#,
+            facts_with(|j| j)
+        ),
+    );
+    let bad = fx.write(
+        "cache/web-1",
+        r#"{"ansible_facts":{"ansible_hostname":"web-1"}}"#,
+    );
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "ansible_local", "muster.fact"],
+    );
+}
+
+#[test]
+fn ansible_cache_file_is_a_muster_facts_file() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write("cache/h.json", facts_with(|j| j));
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "no `ansible_local` facts"],
+    );
+}
+
+#[test]
+fn ansible_cache_local_fact_failed_on_the_host() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write(
+        "cache/h",
+        r#"{"ansible_local":{"muster":"error loading facts as JSON or ini"}}"#,
+    );
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[
+            &s(&bad),
+            "did not produce JSON facts",
+            "error loading facts",
+        ],
+    );
+}
+
+#[test]
+fn ansible_cache_not_json() {
+    let fx = Fixture::new();
+    let dir = fx.path("cache");
+    std::fs::create_dir(&dir).unwrap();
+    let bad = fx.write("cache/h", "localhost | SUCCESS => {");
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&bad), "not JSON"],
+    );
+    // A huge file is refused before it is read.
+    std::fs::remove_file(&bad).unwrap();
+    let huge = fx.write("cache/huge", junk());
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet", "--ansible"]).arg(&dir),
+        4,
+        &[&s(&huge), "limit"],
+    );
+}
+
+#[test]
+fn fleet_diff_policy_malformed_stops_before_deciding() {
+    let fx = Fixture::new();
+    let bad = fx.write("proposed.toml", "[[rollout]]\nslot = \"showcase\"\n");
+    refused(
+        &fx,
+        agent()
+            .args(["plugins", "fleet", "--diff-policy"])
+            .arg(&bad)
+            .arg(common::fleet_dir()),
+        4,
+        &[&s(&bad), "version"],
+    );
+}
+
+#[test]
+fn fleet_of_thousands_names_the_first_bad_file() {
+    // Large enough to be read on several threads: the error is still the first
+    // bad file in name order.
+    let fx = Fixture::new();
+    let dir = fx.path("fleet");
+    std::fs::create_dir(&dir).unwrap();
+    let good = facts_with(|j| j);
+    for i in 0..2000 {
+        std::fs::write(dir.join(format!("h{i:04}.json")), &good).unwrap();
+    }
+    let first = fx.write(
+        "fleet/h1200.json",
+        facts_with(|j| j.replace("\"linux\"", "1")),
+    );
+    fx.write("fleet/h1900.json", "{");
+    refused(
+        &fx,
+        agent().args(["plugins", "fleet"]).arg(&dir),
+        4,
+        &[&s(&first), "invalid type"],
+    );
+}
+
+#[test]
+fn rollout_flag_names_a_slot_or_version_not_compiled_in() {
+    let fx = Fixture::new();
+    refused(
+        &fx,
+        explain().args(["--rollout", "nosuch@1.0.0=10%"]),
+        4,
+        &["--rollout nosuch@1.0.0=10%", "no slot `nosuch`"],
+    );
+    refused(
+        &fx,
+        run_once(&fx).args(["--rollout", "showcase@^9=10%"]),
+        4,
+        &["--rollout showcase@^9=10%", "no version matching ^9"],
+    );
 }

@@ -80,6 +80,8 @@ fn explain_json_has_the_documented_shape() {
                 "{outcome}"
             );
             assert_eq!(c["reason"].is_null(), outcome == "selected", "{c}");
+            let code = c["code"].as_str().unwrap();
+            assert_eq!(code == "selected", outcome == "selected", "{c}");
         }
     }
     // Semver, not string order: 0.10.0 is the newest showcase.
@@ -269,6 +271,25 @@ fn fleet_previews_a_rollout() {
         .unwrap();
     assert_eq!(edge_c["slots"]["checksum"], "1.0.0");
     assert_eq!(edge_c["slots"]["uplink"], "1.1.0");
+    // Every candidate of every host, with its reason code (and the failing fact).
+    let checksum = edge_c["decisions"]["checksum"].as_array().unwrap();
+    let codes: Vec<(&str, &str)> = checksum
+        .iter()
+        // The chaos set (a feature) adds 1.9.0, which needs a label edge-c lacks.
+        .filter(|c| c["version"] != "1.9.0")
+        .map(|c| (c["version"].as_str().unwrap(), c["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("1.2.0-beta.1", "prerelease"),
+            ("1.1.0", "requirement_unmet"),
+            ("1.0.0", "selected")
+        ]
+    );
+    let c110 = checksum.iter().find(|c| c["version"] == "1.1.0").unwrap();
+    assert_eq!(c110["fact"], "arch");
+    assert_eq!(edge_c["decisions"]["showcase"][0]["code"], "denied");
 }
 
 #[test]
@@ -288,7 +309,9 @@ fn no_acceptable_version_exits_3_and_lists_every_candidate() {
     assert!(out.contains("showcase: no acceptable version"), "{out}");
     for v in ["0.10.0", "0.2.0", "0.1.0"] {
         assert!(
-            out.contains(&format!("excluded   {v} banner: outside pin showcase=^9")),
+            out.contains(&format!(
+                "excluded   {v} banner: outside pin showcase=^9 (flag) [pin_mismatch]"
+            )),
             "{out}"
         );
     }
@@ -362,6 +385,9 @@ fn help_documents_exit_codes_and_build_info_lists_features() {
     let (code, out, _) = run(agent().args(["build-info", "--json"]));
     assert_eq!(code, 0);
     let v = json(&out);
+    // A plain cargo build has no manifest, so no SBOM (`cargo xtask build` checks the
+    // path it names for the binaries it ships).
+    assert!(v["manifest"].is_null() && v["sbom"].is_null(), "{out}");
     let features: Vec<&str> = v["features"]
         .as_array()
         .unwrap()
@@ -445,4 +471,209 @@ fn the_docs_name_real_commands() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn facts_carry_a_host_id_that_muster_host_id_overrides() {
+    let (code, out, err) = run(agent().args(["facts", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let probed = json(&out)["host_id"].as_str().unwrap().to_owned();
+    assert!(!probed.is_empty());
+    if let Ok(machine_id) = std::fs::read_to_string("/etc/machine-id")
+        && !machine_id.trim().is_empty()
+    {
+        assert_eq!(probed, machine_id.trim());
+    }
+    let (code, out, _) = run(agent()
+        .args(["facts", "--json"])
+        .env("MUSTER_HOST_ID", "rack7-slot3"));
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["host_id"], "rack7-slot3");
+}
+
+#[test]
+fn a_rollout_admits_a_share_of_hosts_by_host_id() {
+    // The bucket decides: one host id inside a 50 % share and one outside.
+    let rule = "showcase@0.10.0";
+    let ids: Vec<String> = (0..100).map(|i| format!("h{i}")).collect();
+    let inside = ids
+        .iter()
+        .find(|id| muster::bucket(rule, id).0 < 5000)
+        .unwrap();
+    let outside = ids
+        .iter()
+        .find(|id| muster::bucket(rule, id).0 >= 5000)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = 50\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(host("edge-a")).unwrap();
+    for (id, want, code) in [
+        (inside, "0.10.0", "selected"),
+        (outside, "0.1.0", "rollout"),
+    ] {
+        // Facts files carry the id: replay an edited copy of edge-a.
+        let file = dir.path().join(format!("{id}.json"));
+        let with_id = text.replacen('{', &format!("{{\"host_id\":\"{id}\","), 1);
+        std::fs::write(&file, with_id).unwrap();
+        let explain = || {
+            let mut cmd = agent();
+            cmd.args([
+                "plugins", "explain", "--json", "--slot", "showcase", "--facts",
+            ])
+            .arg(&file);
+            cmd
+        };
+        let forms = [
+            run(explain().args(["--rollout", "showcase@0.10.0=50%"])),
+            run(explain().arg("--policy").arg(&policy)),
+            run(explain().env("MUSTER_ROLLOUT", "showcase@0.10.0=50%")),
+        ];
+        for (status, out, err) in forms {
+            assert_eq!(status, 0, "{err}");
+            let v = json(&out);
+            assert_eq!(selected(&v, "showcase").as_deref(), Some(want), "{id}");
+            let c = &v["slots"][0]["candidates"][0];
+            assert_eq!(c["code"], code, "{id}: {c}");
+            if code == "rollout" {
+                let why = c["reason"].as_str().unwrap();
+                let b = muster::bucket(rule, id);
+                assert!(
+                    why.contains("rollout showcase@0.10.0 on 50%")
+                        && why.contains(&format!("host bucket {b} is outside the 50% share")),
+                    "{c}"
+                );
+            }
+        }
+    }
+}
+
+/// A fleet of `n` copies of edge-a with host ids `fleet-<i>`.
+fn synthetic_fleet(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(host("edge-a")).unwrap();
+    for i in 0..n {
+        let id = format!("fleet-{i:04}");
+        let facts = text
+            .replacen('{', &format!("{{\"host_id\":\"{id}\","), 1)
+            .replace("\"edge-a\"", &format!("\"{id}\""));
+        std::fs::write(dir.path().join(format!("{id}.json")), facts).unwrap();
+    }
+    dir
+}
+
+fn rollout_policy(dir: &std::path::Path, name: &str, share: u32) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("[[rollout]]\nslot = \"showcase\"\nversion = \"0.10.0\"\nshare = {share}\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn fleet_shows_rollouts_admitted_of_eligible() {
+    let fleet = synthetic_fleet(200);
+    let policies = tempfile::tempdir().unwrap();
+    let p = rollout_policy(policies.path(), "p.toml", 10);
+    let expected = (0..200)
+        .filter(|i| muster::bucket("showcase@0.10.0", &format!("fleet-{i:04}")).0 < 1000)
+        .count();
+    let (code, out, err) = run(agent()
+        .args(["plugins", "fleet", "--json", "--policy"])
+        .arg(&p)
+        .arg(fleet.path()));
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let r = &v["rollouts"][0];
+    assert_eq!(r["rule"], "showcase@0.10.0 on 10%");
+    assert_eq!(r["versions"], serde_json::json!(["0.10.0"]));
+    assert_eq!(
+        (r["eligible"].as_u64(), r["admitted"].as_u64()),
+        (Some(200), Some(expected as u64))
+    );
+    assert_eq!(v["summary"]["showcase"]["0.10.0"], expected);
+    let (_, text, _) = run(agent()
+        .args(["plugins", "fleet", "--policy"])
+        .arg(&p)
+        .arg(fleet.path()));
+    assert!(
+        text.contains(&format!(
+            "rollout showcase@0.10.0 on 10% (versions 0.10.0; from file {}): {expected} of 200 eligible hosts admitted",
+            p.display()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn fleet_diff_previews_raising_a_share() {
+    let fleet = synthetic_fleet(300);
+    let policies = tempfile::tempdir().unwrap();
+    let at10 = rollout_policy(policies.path(), "at10.toml", 10);
+    let at25 = rollout_policy(policies.path(), "at25.toml", 25);
+    let moving: Vec<String> = (0..300)
+        .map(|i| format!("fleet-{i:04}"))
+        .filter(|id| (1000..2500).contains(&muster::bucket("showcase@0.10.0", id).0))
+        .collect();
+    assert!(!moving.is_empty());
+    let (code, out, err) = run(agent()
+        .args(["plugins", "fleet", "--json", "--policy"])
+        .arg(&at10)
+        .arg("--diff-policy")
+        .arg(&at25)
+        .arg(fleet.path()));
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["hosts"], 300);
+    assert_eq!(v["hosts_changed"], moving.len());
+    // Raising a share only adds hosts: one transition, old -> new.
+    assert_eq!(
+        v["transitions"],
+        serde_json::json!([{"slot": "showcase", "from": "0.1.0", "to": "0.10.0", "hosts": moving.len()}])
+    );
+    let changed: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["host_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, moving);
+    // Lowering it back is the mirror image; text shows counts and hosts.
+    let (code, text, err) = run(agent()
+        .args(["plugins", "fleet", "--policy"])
+        .arg(&at25)
+        .arg("--diff-policy")
+        .arg(&at10)
+        .arg(fleet.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.starts_with(&format!("{} of 300 hosts change\n", moving.len())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{:<43} {}",
+            "showcase 0.10.0 -> 0.1.0",
+            moving.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{:<20} showcase       0.10.0 -> 0.1.0", moving[0])),
+        "{text}"
+    );
+    // The same policy on both sides changes nothing.
+    let (_, out, _) = run(agent()
+        .args(["plugins", "fleet", "--json", "--policy"])
+        .arg(&at10)
+        .arg("--diff-policy")
+        .arg(&at10)
+        .arg(fleet.path()));
+    assert_eq!(json(&out)["hosts_changed"], 0);
 }

@@ -128,6 +128,13 @@ fn failover(mode: &str) {
         .filter(|l| l.contains("\"event\":\"quarantine\""))
         .count();
     assert_eq!(quarantine_events, 1, "{err}");
+    // The reselection logs why 1.1.0 is out, with its reason code.
+    assert!(
+        err.lines().any(|l| l.contains("\"event\":\"rejection\"")
+            && l.contains("\"version\":\"1.1.0\"")
+            && l.contains("\"code\":\"quarantined\"")),
+        "{err}"
+    );
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(spool.path().join("state/quarantine.json")).unwrap())
             .unwrap();
@@ -202,7 +209,18 @@ fn spawn(exe: &Path, spool: &Path, extra: &[&str]) -> Child {
             cmd.env_remove(key);
         }
     }
-    cmd.spawn().unwrap()
+    // A private copy of the binary can be "busy" for a moment: another test
+    // thread's fork may still hold the copy's write descriptor until it execs.
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result.unwrap(),
+        }
+    }
 }
 
 fn stderr_of(child: Child) -> String {
@@ -493,7 +511,7 @@ fn start_and_stop_hooks_run_once_and_a_failing_start_falls_back() {
 
 /// With `quarantine_seconds` in the policy, a quarantined version comes back after
 /// that long (and here, still broken, is quarantined again); without it, the
-/// quarantine lasts for the process lifetime (the other failover tests).
+/// quarantine lasts until an operator lifts it, across restarts (`tests/crash.rs`).
 #[cfg(feature = "plugin-checksum-chaos")]
 #[test]
 fn quarantine_expires_when_the_policy_says_so() {
@@ -551,6 +569,135 @@ fn quarantine_expires_when_the_policy_says_so() {
         "{err}"
     );
     assert_eq!(reports(&spool.path().join("outbox")).len(), 2);
+}
+
+/// `--once` with work left (here: the online uplink cannot write one report, a
+/// transient error) keeps the input and exits 5, not 0, so a timer or script
+/// notices; the rest is processed.
+#[test]
+fn once_exits_5_when_an_input_is_left() {
+    let spool = spool_with(&[("a.txt", b"123456789"), ("b.bin", &[0u8; 32])]);
+    let target = spool.path().join("target");
+    // A directory where a.txt's report must go: the rename into place fails.
+    std::fs::create_dir_all(target.join("a.txt-9-e3069283.json")).unwrap();
+    let (code, _, err) = run(agent()
+        .args(["run", "--once", "--no-watch-exe", "--spool"])
+        .arg(spool.path())
+        .arg("--uplink-target")
+        .arg(&target)
+        .env("MUSTER_LABEL_network", "online"));
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.contains("error: 1 input(s) left unprocessed in incoming/"),
+        "{err}"
+    );
+    assert!(err.contains("unit_kept"), "{err}");
+    assert_eq!(names(&spool.path().join("incoming")), ["a.txt"]);
+    assert_eq!(names(&spool.path().join("done")), ["b.bin"]);
+}
+
+/// Temporary files of the agent's atomic writes that a kill left in `outbox/` and
+/// `state/` are removed at start once stale; fresh ones (a write in progress) and
+/// files of any other pattern are left alone.
+#[test]
+fn stale_temporaries_are_removed_at_start_and_nothing_else() {
+    let spool = spool_with(&[]);
+    let (outbox, state) = (spool.path().join("outbox"), spool.path().join("state"));
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let mut files = Vec::new();
+    for dir in [&outbox, &state] {
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, old) in [
+            (".x.json.4242.tmp", true),  // stale orphan: removed
+            (".y.json.4243.tmp", false), // fresh: kept
+            ("notes.tmp", true),         // not our pattern: kept
+            (".z.json.tmp", true),       // no pid: not our pattern
+            ("x.json", true),            // a report: kept
+        ] {
+            let path = dir.join(name);
+            let f = std::fs::File::create(&path).unwrap();
+            if old {
+                f.set_modified(hour_ago).unwrap();
+            }
+            files.push((path, name.starts_with(".x.")));
+        }
+    }
+    let (code, _, err) = run(agent()
+        .args([
+            "run",
+            "--once",
+            "--no-watch-exe",
+            "--log-format",
+            "json",
+            "--spool",
+        ])
+        .arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    for (path, removed) in &files {
+        assert_eq!(!path.exists(), *removed, "{}: {err}", path.display());
+        if *removed {
+            assert!(err.contains(&path.display().to_string()), "logged: {err}");
+        }
+    }
+    assert_eq!(
+        err.matches("\"event\":\"stale_temporary_removed\"").count(),
+        2
+    );
+}
+
+/// Under systemd (`Type=notify`): READY=1 with the selection as status once the
+/// slots are selected, WATCHDOG=1 from the loop, STATUS= with the status line,
+/// STOPPING=1 at the end.
+#[test]
+fn systemd_notifications_ready_watchdog_status_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let spool = spool_with(&[("a.txt", b"x")]);
+    let socket_path = spool.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut cmd = std::process::Command::new(bin());
+    common::clean_env(&mut cmd);
+    let mut child = cmd
+        .args(["run", "--interval", "50ms", "--no-watch-exe", "--spool"])
+        .arg(spool.path())
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut messages = Vec::new();
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(n) = socket.recv(&mut buf) {
+            messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        let all = messages.concat();
+        if all.contains("WATCHDOG=1") && all.contains("processed 1") {
+            break;
+        }
+    }
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
+    while let Ok(n) = socket.recv(&mut buf) {
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let first = &messages[0];
+    assert!(
+        first.starts_with("READY=1\nSTATUS=selected: checksum "),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m == "WATCHDOG=1\n"), "{messages:?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("STATUS=") && m.contains("processed 1")),
+        "{messages:?}"
+    );
+    assert_eq!(messages.last().unwrap(), "STOPPING=1\n", "{messages:?}");
 }
 
 /// A panic that selection catches is a rejection in the report, not a crash: nothing
@@ -675,5 +822,162 @@ fn explain_tells_the_truth_about_start() {
         text.contains("start: not run")
             && text.contains(&format!("checksum: crc32c 1.9.0 -> crc32c {fallback}")),
         "{text}"
+    );
+}
+
+/// Strikes and quarantines loaded at start expire with `quarantine_seconds` like
+/// live ones; without it they stay (until an operator lifts them).
+#[test]
+fn state_loaded_at_start_expires_with_quarantine_seconds() {
+    let write_state = |root: &Path| {
+        let state = root.join("state");
+        std::fs::create_dir_all(&state).unwrap();
+        std::fs::write(
+            state.join("quarantine.json"),
+            r#"{"slots":{"showcase":[{"version":"0.10.0","reason":"old","since_unix":1000}]}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            state.join("strikes.json"),
+            r#"{"slots":{"showcase":[{"version":"0.10.0","count":2,"reason":"old","last_unix":1000}]}}"#,
+        )
+        .unwrap();
+    };
+    let read = |root: &Path, name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(root.join("state").join(name)).unwrap()).unwrap()
+    };
+    // No expiry: kept, and showcase 0.10.0 stays out of service.
+    let spool = spool_with(&[]);
+    write_state(spool.path());
+    let (code, _, err) = run(agent()
+        .args([
+            "run",
+            "--once",
+            "--no-watch-exe",
+            "--log-format",
+            "json",
+            "--spool",
+        ])
+        .arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("\"event\":\"quarantine_loaded\""), "{err}");
+    let showcase: serde_json::Value = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "selection" && e["slot"] == "showcase")
+        .expect("a showcase selection event");
+    assert_ne!(
+        showcase["version"], "0.10.0",
+        "0.10.0 stays quarantined: {err}"
+    );
+    assert_eq!(
+        read(spool.path(), "quarantine.json")["slots"]["showcase"][0]["version"],
+        "0.10.0"
+    );
+    assert_eq!(
+        read(spool.path(), "strikes.json")["slots"]["showcase"][0]["count"],
+        2
+    );
+    // With quarantine_seconds: both expire at start.
+    let spool = spool_with(&[]);
+    write_state(spool.path());
+    let policy = spool.path().join("policy.toml");
+    std::fs::write(&policy, "quarantine_seconds = 60\n").unwrap();
+    let (code, _, err) = run(agent()
+        .args([
+            "run",
+            "--once",
+            "--no-watch-exe",
+            "--log-format",
+            "json",
+            "--policy",
+        ])
+        .arg(&policy)
+        .arg("--spool")
+        .arg(spool.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("\"event\":\"quarantine_expired\""), "{err}");
+    assert_eq!(
+        read(spool.path(), "quarantine.json")["slots"],
+        serde_json::json!({})
+    );
+    assert_eq!(
+        read(spool.path(), "strikes.json")["slots"],
+        serde_json::json!({})
+    );
+}
+
+/// A running agent applies a changed rollout share at the next unit, without a
+/// restart: raising the share past the host's bucket admits the version, lowering
+/// it below takes the host out again.
+#[test]
+fn a_changed_rollout_share_applies_live() {
+    const RULE: &str = "checksum@1.2.0-beta.1";
+    // A host whose bucket for the rule is between 30 % and 70 %.
+    let host_id = (0..)
+        .map(|i| format!("rollout-host-{i}"))
+        .find(|id| (3000..7000).contains(&muster::bucket(RULE, id).0))
+        .unwrap();
+    let rule = |share: u32| {
+        format!("[[rollout]]\nslot = \"checksum\"\nversion = \"1.2.0-beta.1\"\nshare = {share}\n")
+    };
+    let spool = spool_with(&[]);
+    let policy = spool.path().join("policy.toml");
+    std::fs::write(&policy, rule(0)).unwrap();
+    let mut cmd = std::process::Command::new(bin());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MUSTER_") || key.starts_with("EDGE_UPLINK") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd
+        .args([
+            "run",
+            "--interval",
+            "50ms",
+            "--log-format",
+            "json",
+            "--spool",
+        ])
+        .arg(spool.path())
+        .arg("--policy")
+        .arg(&policy)
+        .env("MUSTER_HOST_ID", &host_id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let incoming = spool.path().join("incoming");
+    let outbox = spool.path().join("outbox");
+    let checksum_of = |name: &str| {
+        std::fs::write(incoming.join(name), name.as_bytes()).unwrap();
+        wait_for(name, Duration::from_secs(20), || {
+            reports(&outbox).iter().any(|n| n.starts_with(name))
+        });
+        let file = reports(&outbox)
+            .into_iter()
+            .find(|n| n.starts_with(name))
+            .unwrap();
+        report(&outbox.join(file))["checksum_plugin"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = checksum_of("1.txt");
+    assert_ne!(before, "crc32c@1.2.0-beta.1");
+    replace_file(&policy, &rule(25));
+    assert_eq!(checksum_of("2.txt"), before, "bucket ≥ 30 %: still out");
+    replace_file(&policy, &rule(75));
+    assert_eq!(checksum_of("3.txt"), "crc32c@1.2.0-beta.1");
+    replace_file(&policy, &rule(25));
+    assert_eq!(checksum_of("4.txt"), before, "lowered: out again");
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(20)), 0);
+    let err = stderr_of(child);
+    assert!(
+        err.lines().any(|l| l.contains("\"event\":\"rejection\"")
+            && l.contains("\"code\":\"rollout\"")
+            && l.contains("outside the 25% share")),
+        "{err}"
     );
 }

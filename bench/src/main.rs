@@ -1,12 +1,15 @@
-//! The benchmark driver: `cargo run -p muster-bench --release -- [--quick]`.
+//! The benchmark driver: `cargo run -p muster-bench --release -- [--quick]
+//! [--no-criterion] [--fleet-only]`.
 //!
 //! Builds the generated hosts (per size and backend, in their own target directory
 //! so that the criterion builds stay cached), times processes, builds and loads the
 //! dlopen alternative, runs the criterion benches on both backends, times a build
-//! of 50 generated plugin crates, then writes `bench/results/<mode>.json`,
+//! of 50 generated plugin crates, times `edge-agent plugins fleet` over 100,000
+//! hosts (`--fleet-only`: just that, written to `bench/results/fleet.json`), then writes `bench/results/<mode>.json`,
 //! `bench/results/<mode>.md` (tables, target against measured) and `bench/plots/*.svg`.
 
 mod builds;
+mod fleet;
 mod plot;
 mod report;
 
@@ -66,6 +69,20 @@ fn run() -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&config.work)?;
     let started = Instant::now();
+    if args.iter().any(|a| a == "--fleet-only") {
+        let results = json!({"machine": machine(), "fleet": fleet::fleet(&config)?});
+        let out = config.root.join("bench/results/fleet.json");
+        std::fs::write(&out, serde_json::to_string_pretty(&results)? + "\n")?;
+        let mut md = String::new();
+        report::fleet(&mut md, &results);
+        println!("{md}");
+        eprintln!(
+            "wrote {} in {:.0} s",
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let mut results = json!({
         "mode": if quick { "quick" } else { "full" },
         "machine": machine(),
@@ -82,6 +99,8 @@ fn run() -> anyhow::Result<()> {
         eprintln!("== criterion");
         results["criterion"] = criterion(&config)?;
     }
+    eprintln!("== fleet of {} hosts", fleet::HOSTS);
+    results["fleet"] = fleet::fleet(&config)?;
     if !quick {
         eprintln!("== build of 50 plugin crates");
         results["build"] = builds::plugin_workspace(&config, 50)?;

@@ -70,7 +70,37 @@ pub(crate) fn markdown(results: &Value) -> String {
     dispatch(&mut md, results);
     size(&mut md, results);
     build(&mut md, results);
+    fleet(&mut md, results);
     md
+}
+
+/// `plugins fleet` over 100,000 hosts' facts files.
+pub(crate) fn fleet(md: &mut String, results: &Value) {
+    let fleet = &results["fleet"];
+    let Some(cases) = fleet["cases"].as_array() else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "### 7. `plugins fleet` over {} hosts' facts files (release, median wall time, stdout to /dev/null; target: ≤ 2 s)\n",
+        fleet["hosts"]
+    );
+    let _ = writeln!(md, "| case | median | min | samples | target |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---|");
+    for c in cases {
+        let p = &c["process"];
+        let median = p["median_ns"].as_f64().unwrap_or(f64::NAN);
+        let _ = writeln!(
+            md,
+            "| {} | {:.2} s | {:.2} s | {} | {} |",
+            c["case"].as_str().unwrap_or("?"),
+            median / 1e9,
+            p["min_ns"].as_f64().unwrap_or(f64::NAN) / 1e9,
+            p["samples"],
+            met(median <= 2e9),
+        );
+    }
+    let _ = writeln!(md);
 }
 
 fn selection(md: &mut String, results: &Value) {

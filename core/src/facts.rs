@@ -10,12 +10,23 @@ use serde::{Deserialize, Serialize};
 /// `MUSTER_LABEL_network=online` sets the label `network` to `online`.
 pub const LABEL_ENV_PREFIX: &str = "MUSTER_LABEL_";
 
+/// Environment variable overriding the host identity (see [`Facts::host_id`]).
+pub const HOST_ID_ENV: &str = "MUSTER_HOST_ID";
+
+/// The longest host identity accepted, in bytes.
+pub const MAX_HOST_ID_BYTES: usize = 256;
+
 /// What is known about a host when choosing plugin versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Facts {
     /// Host name.
     pub hostname: String,
+    /// A stable identity of the host, what staged rollouts bucket by: `MUSTER_HOST_ID`
+    /// when set, else the OS's machine id (`/etc/machine-id`), else the host name.
+    /// A facts file without it (written before host ids existed) uses `hostname`.
+    #[serde(default, deserialize_with = "deserialize_host_id")]
+    pub host_id: String,
     /// Operating system, as `std::env::consts::OS` spells it (`linux`).
     pub os: String,
     /// Architecture, as `std::env::consts::ARCH` spells it (`x86_64`).
@@ -64,8 +75,13 @@ impl Facts {
     /// Probes the running host: os, arch, CPU features, cores, memory, hostname,
     /// and labels from `MUSTER_LABEL_*` environment variables.
     pub fn probe() -> Facts {
+        let hostname = hostname();
         Facts {
-            hostname: hostname(),
+            host_id: std::env::var(HOST_ID_ENV)
+                .ok()
+                .or_else(machine_id)
+                .unwrap_or_else(|| hostname.clone()),
+            hostname,
             os: std::env::consts::OS.to_owned(),
             arch: std::env::consts::ARCH.to_owned(),
             cpu_features: cpu_features(),
@@ -74,7 +90,10 @@ impl Facts {
             memory_mb: memory_mb(),
             labels: labels_from(std::env::vars_os().filter_map(|(k, v)| {
                 // Only label variables are converted (and copied into the map).
-                if !k.as_encoded_bytes().starts_with(LABEL_ENV_PREFIX.as_bytes()) {
+                if !k
+                    .as_encoded_bytes()
+                    .starts_with(LABEL_ENV_PREFIX.as_bytes())
+                {
                     return None;
                 }
                 Some((k.into_string().ok()?, v.into_string().ok()?))
@@ -89,6 +108,24 @@ impl Facts {
             origin: origin.to_owned(),
             source,
         })?;
+        Facts::checked(facts, origin)
+    }
+
+    /// Facts from an already-parsed JSON value (e.g. embedded in another tool's
+    /// document); the same checks as [`Facts::from_json`].
+    pub fn from_json_value(value: serde_json::Value, origin: &str) -> Result<Facts, FactsError> {
+        let facts: Facts = serde_json::from_value(value).map_err(|source| FactsError::Json {
+            origin: origin.to_owned(),
+            source,
+        })?;
+        Facts::checked(facts, origin)
+    }
+
+    /// Fills a missing host id from the host name and validates.
+    fn checked(mut facts: Facts, origin: &str) -> Result<Facts, FactsError> {
+        if facts.host_id.is_empty() {
+            facts.host_id.clone_from(&facts.hostname);
+        }
         facts.validate().map_err(|problem| FactsError::Impossible {
             origin: origin.to_owned(),
             problem,
@@ -128,11 +165,48 @@ impl Facts {
         if self.arch.trim().is_empty() {
             return Err("`arch` must not be empty".to_owned());
         }
+        check_host_id(&self.host_id)?;
         if let Some(key) = self.labels.keys().find(|k| k.is_empty()) {
             return Err(format!("label key {key:?} must not be empty"));
         }
         Ok(())
     }
+}
+
+/// Checks a host identity: not empty (or blank), at most [`MAX_HOST_ID_BYTES`]
+/// bytes, no control characters.
+pub fn check_host_id(id: &str) -> Result<(), String> {
+    if id.trim().is_empty() {
+        return Err("`host_id` must not be empty".to_owned());
+    }
+    if id.len() > MAX_HOST_ID_BYTES {
+        return Err(format!(
+            "`host_id` is {} bytes long; at most {MAX_HOST_ID_BYTES} are allowed",
+            id.len()
+        ));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(format!("`host_id` {id:?} contains control characters"));
+    }
+    Ok(())
+}
+
+/// A present `host_id` must be a valid one; an absent one defaults (to the host name).
+fn deserialize_host_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = String::deserialize(d)?;
+    check_host_id(&id).map_err(serde::de::Error::custom)?;
+    Ok(id)
+}
+
+/// The OS's machine id (systemd's `/etc/machine-id`, or D-Bus's copy), if any.
+fn machine_id() -> Option<String> {
+    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .into_iter()
+        .find_map(|path| {
+            let id = std::fs::read_to_string(path).ok()?;
+            let id = id.trim();
+            (!id.is_empty() && check_host_id(id).is_ok()).then(|| id.to_owned())
+        })
 }
 
 /// Labels from `(name, value)` environment pairs: `MUSTER_LABEL_network=online`.
@@ -275,6 +349,18 @@ mod tests {
     fn unknown_keys_wrong_types_and_impossible_values_are_rejected() {
         let good = r#"{"hostname":"h","os":"linux","arch":"x86_64","cpu_features":[],"logical_cores":2,"memory_mb":1024}"#;
         assert!(Facts::from_json(good, "f.json").is_ok());
+        // Without a host id (older files), the host name is the identity.
+        assert_eq!(Facts::from_json(good, "f.json").unwrap().host_id, "h");
+        let with_id = good.replacen('{', r#"{"host_id":"4c4c4544","#, 1);
+        assert_eq!(
+            Facts::from_json(&with_id, "f.json").unwrap().host_id,
+            "4c4c4544"
+        );
+        for bad in ["\"\"".to_owned(), format!("{:?}", "x".repeat(257))] {
+            let text = good.replacen('{', &format!(r#"{{"host_id":{bad},"#), 1);
+            let err = Facts::from_json(&text, "f.json").unwrap_err().to_string();
+            assert!(err.contains("f.json") && err.contains("host_id"), "{err}");
+        }
         let unknown = good.replace("\"memory_mb\"", "\"memory\"");
         let err = Facts::from_json(&unknown, "f.json")
             .unwrap_err()

@@ -39,7 +39,8 @@ pub fn read_input_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
             "not a regular file",
         ));
     }
-    let mut bytes = Vec::new();
+    // Sized for the whole file plus the read that sees its end: no probing reads.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
     // The file may grow between the check and the read: never read past the limit.
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {

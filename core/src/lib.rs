@@ -102,31 +102,41 @@ mod facts;
 mod input;
 mod policy;
 mod quarantine;
+mod reason;
 mod registration;
 mod rejection;
 mod report;
 mod requirement;
+mod rollout;
 mod selection;
 mod slot;
+mod strikes;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
 pub use crate::caught::{catch_plugin_panic, is_catching_plugin_panic, silence_caught_panics};
-pub use crate::facts::{Facts, FactsError, LABEL_ENV_PREFIX, labels_from};
+pub use crate::facts::{
+    Facts, FactsError, HOST_ID_ENV, LABEL_ENV_PREFIX, MAX_HOST_ID_BYTES, check_host_id, labels_from,
+};
 pub use crate::input::{MAX_INPUT_BYTES, read_input_file};
 pub use crate::policy::{
     DENY_ENV, Deny, PIN_ENV, PRERELEASE_ENV, Pin, Policy, PolicyError, Source, parse_deny,
     parse_pin,
 };
 pub use crate::quarantine::{Quarantine, QuarantineEntry, now_unix};
+pub use crate::reason::ReasonCode;
 pub use crate::registration::{PluginMeta, Registration, VersionParts};
 pub use crate::rejection::Rejection;
 pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, SlotReport};
 pub use crate::requirement::Requirement;
+pub use crate::rollout::{
+    BUCKETS, Bucket, NotAdmitted, ROLLOUT_ENV, Rollout, Share, Target, bucket, parse_rollout,
+};
 pub use crate::selection::{Selected, Selector, panic_message};
 pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
+pub use crate::strikes::{StrikeEntry, Strikes};
 
 /// The registry backend compiled in: `"linkme"` (default) or `"inventory"`.
 pub const BACKEND: &str = if cfg!(feature = "inventory") {

@@ -1,4 +1,5 @@
-//! Operator policy: per-slot version pins, denied versions, pre-releases.
+//! Operator policy: per-slot version pins, denied versions, pre-releases, staged
+//! rollouts.
 //!
 //! Policies come from strings (`showcase=^0.1`, `showcase@0.3.0`), from the
 //! environment, or from a TOML file, and are layered: flags over environment over
@@ -10,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
+
+use crate::Facts;
+use crate::rollout::{NotAdmitted, ROLLOUT_ENV, Rollout, Share, Target, parse_rollout};
 
 /// Environment variable with comma-separated pins (`showcase=^0.1,checksum=~1.2`).
 pub const PIN_ENV: &str = "MUSTER_PIN";
@@ -77,8 +81,18 @@ pub struct Policy {
     /// Whether pre-releases may be selected, and who said so; `None` means no.
     pub allow_prerelease: Option<(bool, Source)>,
     /// How long a quarantined version stays excluded, in seconds, and who said so;
-    /// `None`: for the lifetime of the process.
+    /// `None`: no expiry (the host decides how long a quarantine lives: for the
+    /// process, or until an operator lifts it).
     pub quarantine_seconds: Option<(u64, Source)>,
+    /// After how many strikes (faults that killed the process, counted across
+    /// restarts by the host) a version is quarantined, and who said so; `None`:
+    /// [`Policy::DEFAULT_QUARANTINE_STRIKES`].
+    pub quarantine_strikes: Option<(u32, Source)>,
+    /// Staged rollouts, at most one per slot and target.
+    pub rollouts: Vec<Rollout>,
+    /// A salt shared by every rollout without its own, and who set it; `None`: each
+    /// rule salts with its own `SLOT@TARGET`.
+    pub rollout_salt: Option<(String, Source)>,
 }
 
 /// A policy string, variable or file is invalid.
@@ -96,6 +110,14 @@ pub enum PolicyError {
     #[error("invalid deny `{input}`: {reason}")]
     Deny {
         /// The whole deny as given.
+        input: String,
+        /// What is wrong, quoting the bad part.
+        reason: String,
+    },
+    /// A rollout is not `SLOT@VERSION=SHARE` (or a file rule is malformed).
+    #[error("invalid rollout `{input}`: {reason}")]
+    Rollout {
+        /// The whole rule as given.
         input: String,
         /// What is wrong, quoting the bad part.
         reason: String,
@@ -118,7 +140,7 @@ pub enum PolicyError {
     },
 }
 
-fn check_slot(slot: &str) -> Result<(), String> {
+pub(crate) fn check_slot(slot: &str) -> Result<(), String> {
     if slot.is_empty() {
         return Err("the slot name is empty".to_owned());
     }
@@ -176,12 +198,44 @@ struct PolicyFile {
     #[serde(default)]
     quarantine_seconds: Option<u64>,
     #[serde(default)]
+    quarantine_strikes: Option<i64>,
+    #[serde(default)]
     pin: BTreeMap<String, String>,
     #[serde(default)]
     deny: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    rollout_salt: Option<String>,
+    #[serde(default)]
+    rollout: Vec<RolloutFile>,
+}
+
+/// One `[[rollout]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolloutFile {
+    slot: String,
+    version: String,
+    share: f64,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    salt: Option<String>,
 }
 
 impl Policy {
+    /// Strikes before a quarantine when the policy does not say.
+    pub const DEFAULT_QUARANTINE_STRIKES: u32 = 2;
+    /// The largest `quarantine_strikes` accepted: more would let a crashing
+    /// version restart the process for hours.
+    pub const MAX_QUARANTINE_STRIKES: u32 = 100;
+
+    /// Strikes before a quarantine: the policy's `quarantine_strikes` or the default.
+    pub fn strikes_limit(&self) -> u32 {
+        self.quarantine_strikes
+            .as_ref()
+            .map_or(Self::DEFAULT_QUARANTINE_STRIKES, |(n, _)| *n)
+    }
+
     /// An empty policy: no pins, no denies, no pre-releases.
     pub fn new() -> Policy {
         Policy::default()
@@ -200,6 +254,48 @@ impl Policy {
             denies.push(Deny { version, source });
         }
         self
+    }
+
+    /// Adds a rollout; a rule for the same slot and target already in this policy is
+    /// an error (`duplicate`), naming both sources.
+    pub fn add_rollout(&mut self, rollout: Rollout) -> Result<&mut Self, PolicyError> {
+        if let Some(old) = self
+            .rollouts
+            .iter()
+            .find(|r| r.slot == rollout.slot && r.target == rollout.target)
+        {
+            return Err(PolicyError::Rollout {
+                input: rollout.describe(),
+                reason: format!(
+                    "duplicate rollout of {} ({} and {})",
+                    rollout.name(),
+                    old.source,
+                    rollout.source
+                ),
+            });
+        }
+        self.rollouts.push(rollout);
+        Ok(self)
+    }
+
+    /// Adds rollouts in the flag form (`showcase@0.10.0=10%`), all from `source`.
+    pub fn add_rollout_strings<R: AsRef<str>>(
+        &mut self,
+        rules: &[R],
+        source: &Source,
+    ) -> Result<&mut Self, PolicyError> {
+        for rule in rules {
+            let (slot, target, share) = parse_rollout(rule.as_ref())?;
+            self.add_rollout(Rollout {
+                slot,
+                target,
+                share,
+                labels: BTreeMap::new(),
+                salt: None,
+                source: source.clone(),
+            })?;
+        }
+        Ok(self)
     }
 
     /// Sets whether pre-releases may be selected.
@@ -291,18 +387,45 @@ impl Policy {
             }),
         };
         let (pins, denies, pre) = (get(PIN_ENV)?, get(DENY_ENV)?, get(PRERELEASE_ENV)?);
-        Policy::from_env_values(pins.as_deref(), denies.as_deref(), pre.as_deref())
+        let mut policy =
+            Policy::from_env_values(pins.as_deref(), denies.as_deref(), pre.as_deref())?;
+        if let Some(rollouts) = get(ROLLOUT_ENV)? {
+            policy.add_rollouts_env_value(&rollouts)?;
+        }
+        Ok(policy)
+    }
+
+    /// Adds the rollouts of a `MUSTER_ROLLOUT` value (comma-separated
+    /// `SLOT@VERSION=SHARE`).
+    pub fn add_rollouts_env_value(&mut self, value: &str) -> Result<&mut Self, PolicyError> {
+        let rules: Vec<&str> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        self.add_rollout_strings(&rules, &Source::Env(ROLLOUT_ENV.to_owned()))
+            .map_err(|e| PolicyError::Env {
+                var: ROLLOUT_ENV.to_owned(),
+                reason: e.to_string(),
+            })
     }
 
     /// Parses a TOML policy; `path` names the file in errors and rule sources.
     ///
     /// ```toml
     /// allow_prerelease = false
-    /// quarantine_seconds = 600   # optional; default: the process lifetime
+    /// quarantine_seconds = 600   # optional; default: no expiry
+    /// quarantine_strikes = 2     # optional, 1..=100; default 2
     /// [pin]
     /// showcase = "^0.1"
     /// [deny]
     /// checksum = ["1.1.0"]
+    /// [[rollout]]                  # staged: only on a share of hosts
+    /// slot = "showcase"
+    /// version = "0.10.0"           # or a requirement, "^0.10"
+    /// share = 10                   # percent, 0–100, at most two decimals
+    /// labels = { ring = "canary" } # optional: only hosts with these labels
+    /// salt = "wave-1"              # optional (default: top-level rollout_salt, else "showcase@0.10.0")
     /// ```
     pub fn from_toml(text: &str, path: &Path) -> Result<Policy, PolicyError> {
         let file_err = |reason: String| PolicyError::File {
@@ -328,11 +451,60 @@ impl Policy {
         if let Some(seconds) = file.quarantine_seconds {
             if seconds == 0 {
                 return Err(file_err(
-                    "key `quarantine_seconds`: must be at least 1 (omit it to quarantine for the process lifetime)"
+                    "key `quarantine_seconds`: must be at least 1 (omit it for no expiry)"
                         .to_owned(),
                 ));
             }
             policy.quarantine_seconds = Some((seconds, source.clone()));
+        }
+        if let Some(strikes) = file.quarantine_strikes {
+            let max = Self::MAX_QUARANTINE_STRIKES;
+            let n = u32::try_from(strikes)
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    file_err(format!(
+                        "key `quarantine_strikes`: {strikes} is out of range (1 to {max}; omit it for the default {})",
+                        Self::DEFAULT_QUARANTINE_STRIKES
+                    ))
+                })?;
+            policy.quarantine_strikes = Some((n, source.clone()));
+        }
+        for (i, rule) in file.rollout.iter().enumerate() {
+            let key = format!("rollout[{i}] ({}@{})", rule.slot, rule.version);
+            check_slot(rule.slot.trim()).map_err(|e| file_err(format!("key `{key}.slot`: {e}")))?;
+            let target = Target::parse(&rule.version)
+                .map_err(|e| file_err(format!("key `{key}.version`: {e}")))?;
+            let share = Share::from_percent(rule.share)
+                .map_err(|e| file_err(format!("key `{key}.share`: {e}")))?;
+            if let Some(k) = rule.labels.keys().find(|k| k.is_empty()) {
+                return Err(file_err(format!(
+                    "key `{key}.labels`: label name {k:?} is empty"
+                )));
+            }
+            if rule.salt.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                return Err(file_err(format!(
+                    "key `{key}.salt`: must not be empty (omit it)"
+                )));
+            }
+            policy
+                .add_rollout(Rollout {
+                    slot: rule.slot.trim().to_owned(),
+                    target,
+                    share,
+                    labels: rule.labels.clone(),
+                    salt: rule.salt.clone(),
+                    source: source.clone(),
+                })
+                .map_err(|e| file_err(format!("key `{key}`: {e}")))?;
+        }
+        if let Some(salt) = file.rollout_salt {
+            if salt.trim().is_empty() {
+                return Err(file_err(
+                    "key `rollout_salt`: must not be empty (omit it)".to_owned(),
+                ));
+            }
+            policy.rollout_salt = Some((salt, source.clone()));
         }
         if let Some(allow) = file.allow_prerelease {
             policy.allow_prerelease(allow, source);
@@ -371,7 +543,42 @@ impl Policy {
         if over.quarantine_seconds.is_some() {
             self.quarantine_seconds = over.quarantine_seconds;
         }
+        if over.quarantine_strikes.is_some() {
+            self.quarantine_strikes = over.quarantine_strikes;
+        }
+        for rollout in over.rollouts {
+            self.rollouts
+                .retain(|r| !(r.slot == rollout.slot && r.target == rollout.target));
+            self.rollouts.push(rollout);
+        }
+        if over.rollout_salt.is_some() {
+            self.rollout_salt = over.rollout_salt;
+        }
         self
+    }
+
+    /// The first rollout covering `version` of `slot` that does not admit the host,
+    /// with why (every covering rule must admit it).
+    pub fn rollout_exclusion(
+        &self,
+        slot: &str,
+        version: &Version,
+        facts: &Facts,
+    ) -> Option<(&Rollout, NotAdmitted)> {
+        let shared = self.rollout_salt.as_ref().map(|(s, _)| s.as_str());
+        self.rollouts
+            .iter()
+            .filter(|r| r.slot == slot && r.target.matches(version))
+            .find_map(|r| r.admits(facts, shared).err().map(|why| (r, why)))
+    }
+
+    /// Whether a rollout naming this pre-release admits the host (which allows the
+    /// pre-release there, as a pin naming it does).
+    pub fn rollout_admits_prerelease(&self, slot: &str, version: &Version, facts: &Facts) -> bool {
+        self.rollouts
+            .iter()
+            .any(|r| r.slot == slot && r.target.names_prerelease(version))
+            && self.rollout_exclusion(slot, version, facts).is_none()
     }
 
     /// The deny rule that excludes `version` of `slot`, if any (by semver precedence).
@@ -422,6 +629,24 @@ impl Policy {
                         "deny {slot}@{} ({}) names a version that is not compiled in",
                         d.version, d.source
                     ));
+                }
+            }
+        }
+        for r in &self.rollouts {
+            match known(&r.slot) {
+                None => problems.push(format!(
+                    "rollout {} ({}) names a slot that is not compiled in",
+                    r.describe(),
+                    r.source
+                )),
+                Some(info) => {
+                    if !info.entries().iter().any(|e| r.target.matches(&e.version)) {
+                        problems.push(format!(
+                            "rollout {} ({}) matches no compiled-in version",
+                            r.describe(),
+                            r.source
+                        ));
+                    }
                 }
             }
         }
@@ -508,6 +733,21 @@ mod tests {
             e.contains("policy.toml") && e.contains("quarantine_seconds"),
             "{e}"
         );
+        assert_eq!(Policy::new().strikes_limit(), 2);
+        let p = Policy::from_toml("quarantine_strikes = 3\n", path).unwrap();
+        assert_eq!(p.strikes_limit(), 3);
+        for bad in ["0", "101", "-1", "99999999999"] {
+            let e = Policy::from_toml(&format!("quarantine_strikes = {bad}\n"), path)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("policy.toml")
+                    && e.contains("key `quarantine_strikes`")
+                    && e.contains(bad)
+                    && e.contains("1 to 100"),
+                "{e}"
+            );
+        }
         let e = Policy::from_toml("[pins]\nshowcase = \"^0.1\"\n", path)
             .unwrap_err()
             .to_string();
@@ -526,6 +766,87 @@ mod tests {
             e.contains("policy.toml") && e.contains("line 2") && e.contains("sequence"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn rollout_rules_are_strict_and_name_the_file_rule_and_key() {
+        let path = Path::new("policy.toml");
+        let p = Policy::from_toml(
+            "rollout_salt = \"ring\"\n[[rollout]]\nslot = \"showcase\"\nversion = \"^0.10\"\nshare = 12.5\nlabels = { ring = \"canary\" }\n",
+            path,
+        )
+        .unwrap();
+        assert_eq!(p.rollouts[0].share.basis_points(), 1250);
+        assert_eq!(p.rollouts[0].labels["ring"], "canary");
+        assert_eq!(p.rollout_salt.as_ref().unwrap().0, "ring");
+        let rule = |body: &str| {
+            Policy::from_toml(&format!("[[rollout]]\n{body}\n"), path)
+                .unwrap_err()
+                .to_string()
+        };
+        for (body, expect) in [
+            (
+                "slot = \"showcase\"\nversion = \"0.10.0\"\nshare = 101",
+                "rollout[0] (showcase@0.10.0).share",
+            ),
+            (
+                "slot = \"showcase\"\nversion = \"0.10.0\"\nshare = -5",
+                "outside 0–100",
+            ),
+            (
+                "slot = \"showcase\"\nversion = \"0.10.0\"\nshare = 1.234",
+                "two decimals",
+            ),
+            ("slot = \"showcase\"\nversion = \"ten\"\nshare = 1", "`ten`"),
+            ("slot = \"Show\"\nversion = \"1.0.0\"\nshare = 1", ".slot"),
+            ("slot = \"showcase\"\nversion = \"1.0.0\"", "share"),
+            (
+                "slot = \"showcase\"\nversion = \"1.0.0\"\nshare = 1\npercent = 2",
+                "percent",
+            ),
+            (
+                "slot = \"showcase\"\nversion = \"1.0.0\"\nshare = \"10%\"",
+                "share",
+            ),
+            (
+                "slot = \"showcase\"\nversion = \"1.0.0\"\nshare = 1\nsalt = \"\"",
+                ".salt",
+            ),
+        ] {
+            let e = rule(body);
+            assert!(
+                e.contains("policy.toml") && e.contains(expect),
+                "{body}: {e}"
+            );
+        }
+        let e = Policy::from_toml("rollout_salt = \" \"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rollout_salt"), "{e}");
+    }
+
+    #[test]
+    fn rollout_flags_and_env_values_name_the_rule() {
+        let mut p = Policy::new();
+        p.add_rollouts_env_value("showcase@0.10.0=10%, checksum@^1.2=50")
+            .unwrap();
+        assert_eq!(p.rollouts.len(), 2);
+        assert_eq!(p.rollouts[1].source, Source::Env("MUSTER_ROLLOUT".into()));
+        let e = Policy::new()
+            .add_rollouts_env_value("showcase@0.10.0=150%")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("MUSTER_ROLLOUT")
+                && e.contains("showcase@0.10.0=150%")
+                && e.contains("0–100"),
+            "{e}"
+        );
+        let e = Policy::new()
+            .add_rollouts_env_value("showcase@0.10.0=1%,showcase@0.10.0=2%")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("duplicate rollout of showcase@0.10.0"), "{e}");
     }
 
     #[test]

@@ -55,24 +55,47 @@ impl Quarantine {
 
     /// Lifts quarantines older than `ttl_seconds` at `now_unix`; returns them.
     pub fn expire(&mut self, ttl_seconds: u64, now_unix: u64) -> Vec<(String, QuarantineEntry)> {
-        let mut lifted = Vec::new();
-        for (slot, entries) in &mut self.slots {
-            entries.retain(|e| {
-                let keep = now_unix.saturating_sub(e.since_unix) < ttl_seconds;
-                if !keep {
-                    lifted.push((slot.clone(), e.clone()));
-                }
-                keep
-            });
-        }
-        self.slots.retain(|_, entries| !entries.is_empty());
-        lifted
+        retain_entries(&mut self.slots, |_, e: &QuarantineEntry| {
+            now_unix.saturating_sub(e.since_unix) < ttl_seconds
+        })
+    }
+
+    /// Lifts the quarantines matching `slot` and `version` (`None` matches any);
+    /// returns them.
+    pub fn remove(
+        &mut self,
+        slot: Option<&str>,
+        version: Option<&Version>,
+    ) -> Vec<(String, QuarantineEntry)> {
+        retain_entries(&mut self.slots, |s, e: &QuarantineEntry| {
+            !(slot.is_none_or(|x| x == s) && version.is_none_or(|v| v == &e.version))
+        })
     }
 
     /// Whether nothing is quarantined.
     pub fn is_empty(&self) -> bool {
         self.slots.values().all(Vec::is_empty)
     }
+}
+
+/// Keeps the entries for which `keep(slot, entry)` holds, drops slots left empty;
+/// returns the entries dropped.
+pub(crate) fn retain_entries<E: Clone>(
+    slots: &mut BTreeMap<String, Vec<E>>,
+    mut keep: impl FnMut(&str, &E) -> bool,
+) -> Vec<(String, E)> {
+    let mut dropped = Vec::new();
+    for (slot, entries) in slots.iter_mut() {
+        entries.retain(|e| {
+            let kept = keep(slot, e);
+            if !kept {
+                dropped.push((slot.clone(), e.clone()));
+            }
+            kept
+        });
+    }
+    slots.retain(|_, entries| !entries.is_empty());
+    dropped
 }
 
 /// Seconds since the Unix epoch, now.
@@ -99,5 +122,19 @@ mod tests {
         assert_eq!(lifted.len(), 1);
         assert_eq!(lifted[0].0, "uplink");
         assert!(q.is_empty() && q.slots.is_empty());
+    }
+
+    #[test]
+    fn remove_matches_slot_and_version() {
+        let mut q = Quarantine::new();
+        q.add("uplink", Version::new(1, 1, 0), "a");
+        q.add("uplink", Version::new(1, 2, 0), "b");
+        q.add("checksum", Version::new(1, 1, 0), "c");
+        assert!(q.remove(Some("nosuch"), None).is_empty());
+        let lifted = q.remove(None, Some(&Version::new(1, 1, 0)));
+        assert_eq!(lifted.len(), 2);
+        assert!(q.get("uplink", &Version::new(1, 2, 0)).is_some());
+        assert_eq!(q.remove(Some("uplink"), None).len(), 1);
+        assert!(q.is_empty());
     }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::reason::ReasonCode;
+
 /// What happened to one candidate version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,6 +47,12 @@ pub struct Candidate {
     pub outcome: Outcome,
     /// Why (always set except for the selected version).
     pub reason: Option<Cow<'static, str>>,
+    /// The stable, machine-readable form of the reason (`selected` when selected).
+    pub code: ReasonCode,
+    /// For `requirement_unmet`: the fact that fails the requirement (`os`, `arch`,
+    /// `cpu_features`, `logical_cores`, `memory_mb`, `labels.KEY`); omitted otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact: Option<Cow<'static, str>>,
 }
 
 /// The chosen version of a slot.
@@ -102,7 +110,7 @@ impl fmt::Display for SlotReport {
             if let Some(reason) = &c.reason {
                 write!(f, ": {reason}")?;
             }
-            writeln!(f)?;
+            writeln!(f, " [{}]", c.code)?;
         }
         match self.candidates.len() - shown {
             0 => Ok(()),
@@ -132,10 +140,11 @@ impl fmt::Display for SelectionError {
         for c in &self.report.candidates {
             write!(
                 f,
-                "\n  {} {} ({}): {}",
+                "\n  {} {} ({}, {}): {}",
                 c.name,
                 c.version,
                 c.outcome,
+                c.code,
                 c.reason.as_deref().unwrap_or("-")
             )?;
         }
@@ -150,10 +159,12 @@ mod tests {
     use std::borrow::Cow;
 
     use super::{Candidate, Choice, Outcome, SlotReport};
+    use crate::ReasonCode;
 
     fn candidate(
         version: &'static str,
         outcome: Outcome,
+        code: ReasonCode,
         reason: Option<&'static str>,
     ) -> Candidate {
         Candidate {
@@ -162,11 +173,14 @@ mod tests {
             crate_name: "clock_crate",
             outcome,
             reason: reason.map(Cow::Borrowed),
+            code,
+            fact: None,
         }
     }
 
     #[test]
     fn text_summarises_the_not_tried_tail_and_json_keeps_it() {
+        let older = Some("a newer version was selected");
         let report = SlotReport {
             slot: "clock",
             selected: Some(Choice {
@@ -177,28 +191,25 @@ mod tests {
                 candidate(
                     "3.0.0",
                     Outcome::Rejected,
+                    ReasonCode::RequirementUnmet,
                     Some("requires os plan9, host runs linux"),
                 ),
-                candidate("2.0.0", Outcome::Selected, None),
-                candidate(
-                    "1.1.0",
-                    Outcome::NotTried,
-                    Some("a newer version was selected"),
-                ),
-                candidate(
-                    "1.0.0",
-                    Outcome::NotTried,
-                    Some("a newer version was selected"),
-                ),
+                candidate("2.0.0", Outcome::Selected, ReasonCode::Selected, None),
+                candidate("1.1.0", Outcome::NotTried, ReasonCode::NewerSelected, older),
+                candidate("1.0.0", Outcome::NotTried, ReasonCode::NewerSelected, older),
             ],
         };
         let text = report.to_string();
         assert_eq!(
             text,
-            "clock: clock 2.0.0\n  \
-             rejected   3.0.0 clock: requires os plan9, host runs linux\n  \
-             selected   2.0.0 clock\n  \
-             \u{2026} and 2 older versions not tried\n"
+            format!(
+                "clock: clock 2.0.0\n  \
+                 rejected   3.0.0 clock: requires os plan9, host runs linux [{}]\n  \
+                 selected   2.0.0 clock [{}]\n  \
+                 \u{2026} and 2 older versions not tried\n",
+                ReasonCode::RequirementUnmet,
+                ReasonCode::Selected
+            )
         );
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["candidates"].as_array().unwrap().len(), 4);
@@ -212,7 +223,10 @@ mod tests {
                 .ends_with("  \u{2026} and 1 older version not tried\n")
         );
         one.candidates.pop();
-        assert!(one.to_string().ends_with("  selected   2.0.0 clock\n"));
+        assert!(one.to_string().ends_with(&format!(
+            "  selected   2.0.0 clock [{}]\n",
+            ReasonCode::Selected
+        )));
     }
 
     #[test]
@@ -224,16 +238,26 @@ mod tests {
                 candidate(
                     "2.0.0",
                     Outcome::Excluded,
+                    ReasonCode::Denied,
                     Some("denied by clock@2.0.0 (flag)"),
                 ),
-                candidate("1.0.0", Outcome::Rejected, Some("start failed: no")),
+                candidate(
+                    "1.0.0",
+                    Outcome::Rejected,
+                    ReasonCode::StartFailed,
+                    Some("start failed: no"),
+                ),
             ],
         };
         assert_eq!(
             report.to_string(),
-            "clock: no acceptable version\n  \
-             excluded   2.0.0 clock: denied by clock@2.0.0 (flag)\n  \
-             rejected   1.0.0 clock: start failed: no\n"
+            format!(
+                "clock: no acceptable version\n  \
+                 excluded   2.0.0 clock: denied by clock@2.0.0 (flag) [{}]\n  \
+                 rejected   1.0.0 clock: start failed: no [{}]\n",
+                ReasonCode::Denied,
+                ReasonCode::StartFailed
+            )
         );
         assert_eq!(format!("[{:<10}]", Outcome::NotTried), "[not_tried ]");
     }

@@ -1,5 +1,7 @@
 //! Declarative requirements a plugin version places on the host (`requires = [...]`).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::Facts;
@@ -56,6 +58,21 @@ impl Requirement {
                 )),
             },
             _ => Ok(()),
+        }
+    }
+}
+
+impl Requirement {
+    /// The fact this requirement reads, as reason reports name it: `os`, `arch`,
+    /// `cpu_features`, `logical_cores`, `memory_mb` or `labels.KEY`.
+    pub fn fact(&self) -> Cow<'static, str> {
+        match self {
+            Requirement::Os(_) => Cow::Borrowed("os"),
+            Requirement::Arch(_) => Cow::Borrowed("arch"),
+            Requirement::CpuFeature(_) => Cow::Borrowed("cpu_features"),
+            Requirement::MinCores(_) => Cow::Borrowed("logical_cores"),
+            Requirement::MinMemoryMb(_) => Cow::Borrowed("memory_mb"),
+            Requirement::Label { key, .. } => Cow::Owned(format!("labels.{key}")),
         }
     }
 }

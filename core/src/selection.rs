@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 use semver::Version;
 
 use crate::caught::catch_plugin_panic;
+use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
 use crate::slot::IndexEntry;
 use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
@@ -18,6 +19,24 @@ pub struct Selector<'a> {
     policy: &'a Policy,
     quarantine: Option<&'a Quarantine>,
     start: bool,
+}
+
+/// Why a candidate was excluded or rejected: code, human reason and, for an unmet
+/// requirement, the fact.
+struct Refusal {
+    code: ReasonCode,
+    reason: String,
+    fact: Option<Cow<'static, str>>,
+}
+
+impl Refusal {
+    fn new(code: ReasonCode, reason: String) -> Refusal {
+        Refusal {
+            code,
+            reason,
+            fact: None,
+        }
+    }
 }
 
 /// A selected, started plugin instance of slot `S`; `stop` runs when it is dropped.
@@ -98,13 +117,16 @@ impl<'a> Selector<'a> {
         crate::slot::explain_all(self)
     }
 
-    /// Why `version` of `slot` is excluded by policy or quarantine, if it is.
-    fn exclusion(&self, slot: &str, version: &Version) -> Option<String> {
+    /// Why `version` of `slot` is excluded by policy or quarantine, if it is. The
+    /// rules compose in this order, the first that excludes is reported: deny, pin,
+    /// rollout, pre-release (a pin or an admitting rollout that names the
+    /// pre-release allows it), quarantine.
+    fn exclusion(&self, slot: &str, version: &Version) -> Option<Refusal> {
         let policy = self.policy;
         if let Some(deny) = policy.denial(slot, version) {
-            return Some(format!(
-                "denied by {slot}@{} ({})",
-                deny.version, deny.source
+            return Some(Refusal::new(
+                ReasonCode::Denied,
+                format!("denied by {slot}@{} ({})", deny.version, deny.source),
             ));
         }
         let pin = policy.pins.get(slot);
@@ -117,16 +139,32 @@ impl<'a> Selector<'a> {
                     pin.req.matches(&release)
                 });
             if !matches {
-                return Some(format!("outside pin {slot}={} ({})", pin.req, pin.source));
+                return Some(Refusal::new(
+                    ReasonCode::PinMismatch,
+                    format!("outside pin {slot}={} ({})", pin.req, pin.source),
+                ));
             }
         }
-        if !version.pre.is_empty() && !pre_allowed && !pin.is_some_and(|p| p.req.matches(version)) {
-            return Some("pre-release, not allowed by policy".to_owned());
+        if let Some((rollout, why)) = policy.rollout_exclusion(slot, version, self.facts) {
+            return Some(Refusal::new(ReasonCode::Rollout, rollout.reason(&why)));
+        }
+        if !version.pre.is_empty()
+            && !pre_allowed
+            && !pin.is_some_and(|p| p.req.matches(version))
+            && !policy.rollout_admits_prerelease(slot, version, self.facts)
+        {
+            return Some(Refusal::new(
+                ReasonCode::Prerelease,
+                "pre-release, not allowed by policy".to_owned(),
+            ));
         }
         if let Some(entry) = self.quarantine.and_then(|q| q.get(slot, version)) {
-            return Some(format!(
-                "quarantined since {} (unix): {}",
-                entry.since_unix, entry.reason
+            return Some(Refusal::new(
+                ReasonCode::Quarantined,
+                format!(
+                    "quarantined since {} (unix): {}",
+                    entry.since_unix, entry.reason
+                ),
             ));
         }
         None
@@ -169,7 +207,7 @@ impl<'a> Selector<'a> {
         &self,
         slot: &'static str,
         entries: &[IndexEntry],
-        try_instance: &mut dyn FnMut(usize) -> Result<(), String>,
+        try_instance: &mut dyn FnMut(usize) -> Result<(), Refusal>,
     ) -> (SlotReport, Option<usize>) {
         let mut candidates = Vec::with_capacity(entries.len());
         let mut chosen: Option<usize> = None;
@@ -181,22 +219,34 @@ impl<'a> Selector<'a> {
                 crate_name: meta.crate_name(),
                 outcome: Outcome::NotTried,
                 reason: Some(Cow::Borrowed("a newer version was selected")),
+                code: ReasonCode::NewerSelected,
+                fact: None,
             };
             if chosen.is_none() {
-                let (outcome, reason) = match self.exclusion(slot, &entry.version) {
-                    Some(reason) => (Outcome::Excluded, Some(reason)),
+                let (outcome, refusal) = match self.exclusion(slot, &entry.version) {
+                    Some(refusal) => (Outcome::Excluded, Some(refusal)),
                     None => {
                         match check(self.facts, entries, entry).and_then(|()| try_instance(i)) {
                             Ok(()) => {
                                 chosen = Some(i);
                                 (Outcome::Selected, None)
                             }
-                            Err(reason) => (Outcome::Rejected, Some(reason)),
+                            Err(refusal) => (Outcome::Rejected, Some(refusal)),
                         }
                     }
                 };
                 candidate.outcome = outcome;
-                candidate.reason = reason.map(Cow::Owned);
+                match refusal {
+                    Some(refusal) => {
+                        candidate.reason = Some(Cow::Owned(refusal.reason));
+                        candidate.code = refusal.code;
+                        candidate.fact = refusal.fact;
+                    }
+                    None => {
+                        candidate.reason = None;
+                        candidate.code = ReasonCode::Selected;
+                    }
+                }
             }
             candidates.push(candidate);
         }
@@ -220,20 +270,45 @@ impl<'a> Selector<'a> {
         &self,
         activate: bool,
         step: &mut dyn FnMut(Step) -> Result<(), Rejection>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         catch_plugin_panic(AssertUnwindSafe(|| step(Step::Construct)))
-            .map_err(|message| format!("constructor panicked: {message}"))?
-            .map_err(|rejection| rejection.to_string())?;
+            .map_err(|message| {
+                Refusal::new(
+                    ReasonCode::ConstructorPanicked,
+                    format!("constructor panicked: {message}"),
+                )
+            })?
+            .map_err(|rejection| Refusal::new(ReasonCode::HookRejected, rejection.to_string()))?;
         match catch_plugin_panic(AssertUnwindSafe(|| step(Step::Accept))) {
             Ok(Ok(())) => {}
-            Ok(Err(rejection)) => return Err(rejection.to_string()),
-            Err(message) => return Err(format!("is_acceptable panicked: {message}")),
+            Ok(Err(rejection)) => {
+                return Err(Refusal::new(
+                    ReasonCode::HookRejected,
+                    rejection.to_string(),
+                ));
+            }
+            Err(message) => {
+                return Err(Refusal::new(
+                    ReasonCode::HookPanicked,
+                    format!("is_acceptable panicked: {message}"),
+                ));
+            }
         }
         if activate {
             match catch_plugin_panic(AssertUnwindSafe(|| step(Step::Start))) {
                 Ok(Ok(())) => {}
-                Ok(Err(rejection)) => return Err(format!("start failed: {rejection}")),
-                Err(message) => return Err(format!("start panicked: {message}")),
+                Ok(Err(rejection)) => {
+                    return Err(Refusal::new(
+                        ReasonCode::StartFailed,
+                        format!("start failed: {rejection}"),
+                    ));
+                }
+                Err(message) => {
+                    return Err(Refusal::new(
+                        ReasonCode::StartPanicked,
+                        format!("start panicked: {message}"),
+                    ));
+                }
             }
         }
         Ok(())
@@ -255,7 +330,7 @@ pub(crate) fn stop_caught(stop: &mut dyn FnMut()) {
 }
 
 /// The checks that need no instance: ambiguity and declared requirements.
-fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<(), String> {
+fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<(), Refusal> {
     let meta = entry.meta;
     if entry.ambiguous {
         let crates: Vec<&str> = entries
@@ -263,14 +338,21 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
             .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
             .map(|e| e.meta.crate_name())
             .collect();
-        return Err(format!(
-            "ambiguous: version {} is registered by crates {}; refusing to pick one",
-            meta.version(),
-            crates.join(" and ")
+        return Err(Refusal::new(
+            ReasonCode::Ambiguous,
+            format!(
+                "ambiguous: version {} is registered by crates {}; refusing to pick one",
+                meta.version(),
+                crates.join(" and ")
+            ),
         ));
     }
     for requirement in meta.requires() {
-        requirement.check(facts)?;
+        requirement.check(facts).map_err(|reason| Refusal {
+            code: ReasonCode::RequirementUnmet,
+            reason,
+            fact: Some(requirement.fact()),
+        })?;
     }
     Ok(())
 }

@@ -244,6 +244,9 @@ proptest! {
         prop_assert_eq!(report.candidates.iter().filter(|c| c.outcome == Outcome::Selected).count(), usize::from(position.is_some()));
         for (i, (c, r)) in report.candidates.iter().zip(&sorted).enumerate() {
             let v = version_of(r);
+            let documented = muster::ReasonCode::ALL.iter().find(|(code, ..)| *code == c.code).map(|(_, o, _)| *o);
+            let outcome = c.outcome.to_string();
+            prop_assert_eq!(documented, Some(outcome.as_str()), "{}: {}", v, c.code);
             match position {
                 Some(p) if i > p => prop_assert_eq!(c.outcome, Outcome::NotTried),
                 Some(p) if i == p => prop_assert_eq!(c.outcome, Outcome::Selected),

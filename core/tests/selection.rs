@@ -3,7 +3,7 @@
 // The slot and its plugins share this crate, so linkme's element macro is local.
 #![allow(unsafe_code)]
 
-use muster::{Facts, Outcome, Policy, Rejection, Selector, Slot};
+use muster::{Facts, Outcome, Policy, Quarantine, ReasonCode, Rejection, Selector, Slot};
 
 /// Greets.
 #[muster::slot]
@@ -219,6 +219,60 @@ fn nothing_acceptable_lists_every_candidate() {
             .iter()
             .all(|c| c.outcome != Outcome::Selected && c.outcome != Outcome::NotTried)
     );
+}
+
+/// (code, fact) of `version` in `report`.
+fn code(report: &muster::SlotReport, version: &str) -> (ReasonCode, Option<String>) {
+    let c = report
+        .candidates
+        .iter()
+        .find(|c| c.version == version)
+        .unwrap();
+    (c.code, c.fact.as_deref().map(str::to_owned))
+}
+
+#[test]
+fn every_candidate_carries_a_reason_code_that_agrees_with_its_outcome() {
+    let mut facts = facts();
+    let policy = Policy::new();
+    let report = Selector::new(&facts, &policy).explain::<dyn Greeter>();
+    assert_eq!(code(&report, "1.0.0-beta.2").0, ReasonCode::Prerelease);
+    assert_eq!(code(&report, "0.13.0").0, ReasonCode::ConstructorPanicked);
+    assert_eq!(code(&report, "0.12.0").0, ReasonCode::HookRejected);
+    assert_eq!(
+        code(&report, "0.11.0"),
+        (ReasonCode::RequirementUnmet, Some("labels.tier".to_owned()))
+    );
+    assert_eq!(code(&report, "0.10.0"), (ReasonCode::Selected, None));
+    assert_eq!(code(&report, "0.9.0").0, ReasonCode::NewerSelected);
+    facts.labels.insert("twelve".into(), "panic".into());
+    let report = Selector::new(&facts, &policy).explain::<dyn Greeter>();
+    assert_eq!(code(&report, "0.12.0").0, ReasonCode::HookPanicked);
+
+    let facts = self::facts();
+    let policy = Policy::from_flags(&["greeter=<0.10"], &["greeter@0.9.0"], false).unwrap();
+    let report = Selector::new(&facts, &policy).explain::<dyn Greeter>();
+    assert_eq!(code(&report, "0.10.0").0, ReasonCode::PinMismatch);
+    assert_eq!(code(&report, "0.9.0").0, ReasonCode::Denied);
+    let mut quarantine = Quarantine::new();
+    quarantine.add("greeter", semver::Version::new(0, 10, 0), "panicked: test");
+    let policy = Policy::new();
+    let report = Selector::new(&facts, &policy)
+        .with_quarantine(&quarantine)
+        .explain::<dyn Greeter>();
+    assert_eq!(code(&report, "0.10.0").0, ReasonCode::Quarantined);
+    assert_eq!(code(&report, "0.9.0").0, ReasonCode::Selected);
+    // The code's documented outcome is the candidate's outcome, for every candidate.
+    for c in &report.candidates {
+        let (_, outcome, _) = ReasonCode::ALL
+            .iter()
+            .find(|(code, ..)| *code == c.code)
+            .unwrap();
+        assert_eq!(*outcome, c.outcome.to_string(), "{report}");
+    }
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["candidates"][0]["code"], "prerelease");
+    assert!(json["candidates"][0].get("fact").is_none());
 }
 
 #[test]

@@ -1,15 +1,17 @@
-//! Fuzz target: `--pin`/`--deny` strings and the `MUSTER_*` policy variables.
+//! Fuzz target: `--pin`/`--deny`/`--rollout` strings and the `MUSTER_*` policy
+//! variables.
 //!
-//! Input: up to three fields separated by `\n` (pins, denies, pre-release switch),
-//! each also tried alone as a pin and as a deny. Invariants beyond "no panic":
-//! an accepted pin or deny has a valid slot name and round-trips through its
-//! `Display` form; an accepted environment policy has only environment sources
-//! and no more rules than comma-separated items.
+//! Input: up to four fields separated by `\n` (pins, denies, pre-release switch,
+//! rollouts), each also tried alone as a pin, a deny and a rollout. Invariants
+//! beyond "no panic": an accepted pin, deny or rollout has a valid slot name and
+//! round-trips through its `Display` form (a rollout's share stays within 0–100 %);
+//! an accepted environment policy has only environment sources and no more rules
+//! than comma-separated items.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use muster::{Policy, Source, parse_deny, parse_pin};
+use muster::{Policy, Source, parse_deny, parse_pin, parse_rollout};
 
 fn valid_slot(slot: &str) -> bool {
     !slot.is_empty()
@@ -39,15 +41,38 @@ fn check_deny(text: &str) {
     }
 }
 
+fn check_rollout(text: &str) {
+    if let Ok((slot, target, share)) = parse_rollout(text) {
+        assert!(valid_slot(&slot), "accepted slot {slot:?} from {text:?}");
+        assert!(share.basis_points() <= muster::BUCKETS, "{text:?}");
+        let shown = format!("{slot}@{target}={share}");
+        let back = parse_rollout(&shown)
+            .unwrap_or_else(|e| panic!("rollout {text:?} shown as {shown:?} does not parse: {e}"));
+        assert_eq!(back, (slot, target, share), "rollout {text:?} shown as {shown:?}");
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let mut fields = text.splitn(3, '\n');
-    let (pins, denies, pre) = (fields.next(), fields.next(), fields.next());
-    for field in [pins, denies, pre].into_iter().flatten() {
+    let mut fields = text.splitn(4, '\n');
+    let (pins, denies, pre, rollouts) = (fields.next(), fields.next(), fields.next(), fields.next());
+    for field in [pins, denies, pre, rollouts].into_iter().flatten() {
         check_pin(field);
         check_deny(field);
+        check_rollout(field);
+    }
+    if let Some(rollouts) = rollouts {
+        let mut policy = Policy::new();
+        if policy.add_rollouts_env_value(rollouts).is_ok() {
+            assert!(policy.rollouts.len() <= rollouts.split(',').count());
+            for r in &policy.rollouts {
+                assert_eq!(r.source, Source::Env("MUSTER_ROLLOUT".to_owned()));
+            }
+            // Layering a policy over itself changes nothing.
+            assert_eq!(policy.clone().layered(policy.clone()), policy);
+        }
     }
     if let Ok(policy) = Policy::from_env_values(pins, denies, pre) {
         let items = |s: Option<&str>| s.map_or(0, |s| s.split(',').count());

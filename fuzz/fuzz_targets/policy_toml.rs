@@ -1,7 +1,8 @@
 //! Fuzz target: `Policy::from_toml`, the `--policy` file parser.
 //!
 //! Invariant beyond "no panic": an accepted policy, written back as TOML from its
-//! parsed rules, parses to the same policy (rules, versions and sources).
+//! parsed rules (pins, denies, rollouts with shares, labels and salts), parses to
+//! the same policy (rules, versions and sources).
 
 #![no_main]
 
@@ -18,6 +19,12 @@ fn to_toml(policy: &Policy) -> String {
     if let Some((seconds, _)) = &policy.quarantine_seconds {
         let seconds = i64::try_from(*seconds).expect("parsed from a TOML integer");
         doc.insert("quarantine_seconds".into(), toml::Value::Integer(seconds));
+    }
+    if let Some((strikes, _)) = &policy.quarantine_strikes {
+        doc.insert(
+            "quarantine_strikes".into(),
+            toml::Value::Integer(i64::from(*strikes)),
+        );
     }
     let pins: toml::value::Table = policy
         .pins
@@ -37,6 +44,30 @@ fn to_toml(policy: &Policy) -> String {
         })
         .collect();
     doc.insert("deny".into(), toml::Value::Table(denies));
+    if let Some((salt, _)) = &policy.rollout_salt {
+        doc.insert("rollout_salt".into(), toml::Value::String(salt.clone()));
+    }
+    let rollouts = policy
+        .rollouts
+        .iter()
+        .map(|r| {
+            let mut t = toml::value::Table::new();
+            t.insert("slot".into(), toml::Value::String(r.slot.clone()));
+            t.insert("version".into(), toml::Value::String(r.target.to_string()));
+            t.insert("share".into(), toml::Value::Float(r.share.percent()));
+            let labels = r
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), toml::Value::String(v.clone())))
+                .collect();
+            t.insert("labels".into(), toml::Value::Table(labels));
+            if let Some(salt) = &r.salt {
+                t.insert("salt".into(), toml::Value::String(salt.clone()));
+            }
+            toml::Value::Table(t)
+        })
+        .collect();
+    doc.insert("rollout".into(), toml::Value::Array(rollouts));
     toml::to_string(&doc).expect("a table serializes")
 }
 

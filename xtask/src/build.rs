@@ -10,11 +10,12 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::auditable::Mode;
 use crate::cargo_build::CargoBuild;
 use crate::config::{Config, DEFAULT_SET};
 use crate::plan::{PlannedPlugin, Resolved, hex};
 use crate::project::{self, APP_PACKAGE, Project};
-use crate::{check, elf, listing, sync};
+use crate::{check, elf, listing, sbom, sync};
 
 /// Name of the manifest written beside the binary in `dist/<set>/`.
 pub(crate) const MANIFEST: &str = "edge-agent.manifest.json";
@@ -31,32 +32,45 @@ pub(crate) struct Build {
     /// Target triple (default: the host's, from `rustc -vV`).
     #[arg(long)]
     target: Option<String>,
+    /// Build with plain `cargo build` instead of `cargo auditable build`: the binary does
+    /// not carry its dependency list (scanners see an opaque binary). Recorded as
+    /// `"auditable": false` in the manifest; not for binaries that ship.
+    #[arg(long)]
+    no_auditable: bool,
 }
 
 /// What `dist/<set>/edge-agent.manifest.json` records (and, without `binary`, what the build passes
 /// to the app in `MUSTER_BUILD_MANIFEST`).
+/// `cargo xtask rebuild` reads it back (`crate::rebuild::Recorded`): a test checks the two agree.
 #[derive(Debug, Serialize)]
-struct BuildManifest<'a> {
-    set: &'a str,
-    plan_hash: String,
-    teams: &'a [String],
-    plugins: &'a [PlannedPlugin],
-    features: &'a [String],
-    target: &'a str,
-    profile: &'a str,
-    rustc: String,
-    git_revision: String,
-    git_dirty: bool,
+pub(crate) struct BuildManifest<'a> {
+    pub(crate) set: &'a str,
+    pub(crate) plan_hash: String,
+    pub(crate) teams: &'a [String],
+    pub(crate) plugins: &'a [PlannedPlugin],
+    pub(crate) features: &'a [String],
+    pub(crate) target: &'a str,
+    pub(crate) profile: &'a str,
+    pub(crate) rustc: String,
+    pub(crate) git_revision: String,
+    pub(crate) git_dirty: bool,
+    /// Built with `cargo auditable build`: the binary carries its dependency list.
+    pub(crate) auditable: bool,
+    /// The CycloneDX SBOM's file name, beside the binary.
+    pub(crate) sbom: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    binary: Option<Binary>,
+    pub(crate) binary: Option<Binary>,
+    /// SHA-256 of the SBOM file (it names the binary's hash, so it is written after it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sbom_sha256: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Binary {
-    path: String,
-    size: u64,
-    sha256: String,
-    statically_linked: bool,
+#[derive(Debug, Serialize, serde::Deserialize, Clone, PartialEq, Eq)]
+pub(crate) struct Binary {
+    pub(crate) path: String,
+    pub(crate) size: u64,
+    pub(crate) sha256: String,
+    pub(crate) statically_linked: bool,
 }
 
 /// Everything decided before cargo runs: the plan, the target and what the manifest
@@ -68,9 +82,11 @@ pub(crate) struct Prepared {
     pub(crate) target: String,
     /// A Linux target: linked with `+crt-static` and checked for static linking.
     pub(crate) linux: bool,
-    rustc: String,
-    git_revision: String,
-    git_dirty: bool,
+    /// `cargo auditable build` or, with `--no-auditable`, `cargo build`.
+    pub(crate) mode: Mode,
+    pub(crate) rustc: String,
+    pub(crate) git_revision: String,
+    pub(crate) git_dirty: bool,
 }
 
 impl Build {
@@ -80,6 +96,7 @@ impl Build {
             set: set.to_owned(),
             profile: "release".to_owned(),
             target: None,
+            no_auditable: false,
         }
     }
 
@@ -90,6 +107,7 @@ impl Build {
             set: set.to_owned(),
             profile: "dev".to_owned(),
             target: None,
+            no_auditable: false,
         }
     }
 
@@ -101,22 +119,36 @@ impl Build {
 
     /// Plans the set and refuses stale generated files or failing checks.
     pub(crate) fn prepare(&self, project: &Project) -> Result<Prepared> {
+        let mode = Mode::choose(self.no_auditable)?;
         let config = Config::load(project)?;
         let plan = Resolved::new(&config, &self.set)?;
         eprint!("{}", plan.table());
         sync::check(project, &config).context("refusing to build from stale generated files")?;
         check::all(project, &config)?;
 
+        Prepared::new(project, plan, &self.profile, self.target.as_deref(), mode)
+    }
+}
+
+impl Prepared {
+    /// The build of `plan`: `target` (default: the host), this toolchain and checkout.
+    fn new(
+        project: &Project,
+        plan: Resolved,
+        profile: &str,
+        target: Option<&str>,
+        mode: Mode,
+    ) -> Result<Prepared> {
         let host = host_triple(project)?;
-        let target = self.target.clone().unwrap_or_else(|| host.clone());
-        let linux = target.contains("-linux-");
+        let target = target.map_or_else(|| host.clone(), str::to_owned);
         let (git_revision, git_dirty) = git_state(project);
         Ok(Prepared {
             plan,
-            profile: self.profile.clone(),
+            profile: profile.to_owned(),
+            linux: target.contains("-linux-"),
             host,
-            linux,
             target,
+            mode,
             rustc: project::stdout(project.command(&rustc()).arg("-V"))?
                 .trim()
                 .to_string(),
@@ -124,10 +156,17 @@ impl Build {
             git_dirty,
         })
     }
-}
 
-impl Prepared {
-    fn manifest(&self) -> BuildManifest<'_> {
+    /// A release build of `set` for the host as `build` would prepare it, without the
+    /// sync check, the checks or the tool check (tests that need no binary: the SBOM, the
+    /// manifest's shape).
+    #[cfg(test)]
+    pub(crate) fn unbuilt(project: &Project, set: &str) -> Result<Prepared> {
+        let plan = Resolved::new(&Config::load(project)?, set)?;
+        Prepared::new(project, plan, "release", None, Mode::Auditable)
+    }
+
+    pub(crate) fn manifest(&self) -> BuildManifest<'_> {
         BuildManifest {
             set: &self.plan.set,
             plan_hash: self.plan.hash(),
@@ -139,7 +178,10 @@ impl Prepared {
             rustc: self.rustc.clone(),
             git_revision: self.git_revision.clone(),
             git_dirty: self.git_dirty,
+            auditable: self.mode.is_auditable(),
+            sbom: sbom::FILE,
             binary: None,
+            sbom_sha256: None,
         }
     }
 
@@ -166,12 +208,27 @@ impl Prepared {
 
         let bytes = std::fs::read(&binary)?;
         let mut manifest = self.manifest();
-        manifest.binary = Some(Binary {
+        let shown = Binary {
             path: project.display(&binary),
             size: bytes.len() as u64,
             sha256: hex(&Sha256::digest(&bytes)),
             statically_linked: self.linux,
-        });
+        };
+        let sbom_path = dist.join(sbom::FILE);
+        let sbom_text = match sbom::generate(project, self, &shown.sha256) {
+            Ok(text) => text,
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&dist);
+                return Err(err.context(format!(
+                    "removed {}: cannot write its SBOM",
+                    project.display(&dist)
+                )));
+            }
+        };
+        std::fs::write(&sbom_path, &sbom_text)
+            .with_context(|| format!("cannot write {}", sbom_path.display()))?;
+        manifest.sbom_sha256 = Some(hex(&Sha256::digest(sbom_text.as_bytes())));
+        manifest.binary = Some(shown);
         let manifest_path = dist.join(MANIFEST);
         std::fs::write(
             &manifest_path,
@@ -179,14 +236,21 @@ impl Prepared {
         )?;
 
         if self.target == self.host {
+            sbom_is_where_build_info_says(&binary, &sbom_path)?;
             explain(&binary)?;
         }
         let shown = manifest.binary.as_ref().expect("set above");
         println!(
-            "built {} ({} bytes, sha256 {}) and {}",
+            "built {} ({} bytes, sha256 {}{}), {} and {}",
             shown.path,
             shown.size,
             shown.sha256,
+            if self.mode.is_auditable() {
+                ", dependency list embedded by cargo auditable"
+            } else {
+                ", NOT auditable (--no-auditable)"
+            },
+            project.display(&sbom_path),
             project.display(&manifest_path)
         );
         Ok(())
@@ -203,12 +267,13 @@ impl Prepared {
             .target(&self.target)
             // Static C runtime; with an explicit `--target`, proc macros still build for the host.
             .crt_static(self.linux)
+            .subcommand(self.mode.build_args())
             .features(&plan.features)
             .target_dir(target_dir)
             .env("MUSTER_BUILD_SET", &plan.set)
             .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
             .env("MUSTER_BUILD_MANIFEST", &serde_json::to_string(&manifest)?);
-        for flag in remap_flags(project, &default_target_dir) {
+        for flag in remap_flags(project, &default_target_dir, plan) {
             build = build.rustflag(&flag);
         }
         if std::env::var_os("SOURCE_DATE_EPOCH").is_none()
@@ -235,15 +300,22 @@ pub(crate) fn repro_target_dir(target_dir: &Path) -> PathBuf {
 }
 
 /// `--remap-path-prefix` flags: no machine-specific path in the binary. The checkout,
-/// cargo's home and the target directories (generated code in `OUT_DIR`) are mapped to
-/// fixed names. rustc applies the last matching prefix, so the repro directory, inside
-/// the target directory, comes after it; both builds get the same flags.
-fn remap_flags(project: &Project, target_dir: &Path) -> Vec<String> {
+/// plugins from outside it (each to `/plugins/<package>`), cargo's home and the target
+/// directories (generated code in `OUT_DIR`) are mapped to fixed names. rustc applies the
+/// last matching prefix, so the repro directory, inside the target directory, comes after
+/// it; both builds get the same flags.
+pub(crate) fn remap_flags(project: &Project, target_dir: &Path, plan: &Resolved) -> Vec<String> {
     let mut flags = vec![format!(
         "--remap-path-prefix={}=/muster",
         project.root.display()
     )];
-    if let Some(home) = cargo_home() {
+    for (dir, package) in outside_plugins(project, plan) {
+        flags.push(format!(
+            "--remap-path-prefix={}=/plugins/{package}",
+            dir.display()
+        ));
+    }
+    if let Some(home) = project::cargo_home() {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }
     flags.push(format!(
@@ -255,6 +327,34 @@ fn remap_flags(project: &Project, target_dir: &Path) -> Vec<String> {
         repro_target_dir(target_dir).display()
     ));
     flags
+}
+
+/// The directories of the plan's path plugins outside the checkout (absolute or `../`
+/// paths in the team files), normalized, with their packages.
+pub(crate) fn outside_plugins(project: &Project, plan: &Resolved) -> Vec<(PathBuf, String)> {
+    plan.plugins
+        .iter()
+        .filter_map(|p| {
+            let path = p.source.strip_prefix("path:")?;
+            let dir = normalize(&project.root.join(path));
+            (!dir.starts_with(&project.root)).then(|| (dir, p.package.clone()))
+        })
+        .collect()
+}
+
+/// `path` with `.` and `..` resolved lexically (as cargo does for path dependencies).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The checks a binary must pass before it is kept.
@@ -372,6 +472,28 @@ fn shared_objects_in(log: &str) -> Vec<String> {
     found
 }
 
+/// `edge-agent build-info --json` names `sbom` as the SBOM's path (it looks beside itself).
+fn sbom_is_where_build_info_says(binary: &Path, sbom: &Path) -> Result<()> {
+    let json = project::stdout(Command::new(binary).args(["build-info", "--json"]))?;
+    let info: serde_json::Value = serde_json::from_str(&json)
+        .with_context(|| format!("`{} build-info --json` printed no JSON", binary.display()))?;
+    let said = info["sbom"]["path"].as_str().map(PathBuf::from);
+    let expected = std::fs::canonicalize(sbom)?;
+    if said.as_deref().and_then(|p| std::fs::canonicalize(p).ok()) != Some(expected.clone()) {
+        bail!(
+            "`{} build-info --json` says the SBOM is at {:?}, but it is {}",
+            binary.display(),
+            info["sbom"],
+            expected.display()
+        );
+    }
+    eprintln!(
+        "verify: build-info --json names the SBOM {}",
+        expected.display()
+    );
+    Ok(())
+}
+
 /// Runs `edge-agent plugins explain` and shows its output: the outcome on this host.
 fn explain(binary: &Path) -> Result<()> {
     eprintln!("$ {} plugins explain", binary.display());
@@ -402,12 +524,6 @@ pub(crate) fn host_triple(project: &Project) -> Result<String> {
         .context("`rustc -vV` printed no `host:` line")
 }
 
-fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
-}
-
 /// Cargo's target directory for this workspace.
 pub(crate) fn target_dir(project: &Project) -> Result<PathBuf> {
     #[derive(serde::Deserialize)]
@@ -424,7 +540,7 @@ pub(crate) fn target_dir(project: &Project) -> Result<PathBuf> {
 }
 
 /// The commit and whether the tree has uncommitted changes.
-fn git_state(project: &Project) -> (String, bool) {
+pub(crate) fn git_state(project: &Project) -> (String, bool) {
     let revision = project::stdout(project.command("git").args(["rev-parse", "HEAD"]))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());
@@ -439,11 +555,62 @@ fn git_state(project: &Project) -> (String, bool) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use crate::build::{remap_flags, shared_objects_in};
+    use crate::plan::{PlannedPlugin, Resolved};
     use crate::project::Project;
+
+    /// A plan whose plugins have these `(package, source)`s.
+    pub(crate) fn plan_with_sources(sources: &[(&str, &str)]) -> Resolved {
+        Resolved {
+            set: "s".into(),
+            description: None,
+            teams: vec!["t".into()],
+            plugins: sources
+                .iter()
+                .map(|(package, source)| PlannedPlugin {
+                    slot: "checksum".into(),
+                    name: (*package).into(),
+                    version: "1.0.0".into(),
+                    team: "t".into(),
+                    package: (*package).into(),
+                    crate_name: package.replace('-', "_"),
+                    feature: format!("plugin-{package}"),
+                    source: (*source).into(),
+                })
+                .collect(),
+            features: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn plugins_outside_the_checkout_are_remapped_by_package() {
+        let plan = plan_with_sources(&[
+            ("inside", "path:plugins/storage/inside"),
+            ("up", "path:../net-repo/./up"),
+            ("abs", "path:/srv/teams/abs"),
+            ("remote", "git:https://example.invalid/r.git?tag=v1"),
+        ]);
+        let flags = remap_flags(
+            &Project::at(Path::new("/src/muster")),
+            Path::new("/t"),
+            &plan,
+        );
+        assert_eq!(
+            flags[1..3],
+            [
+                "--remap-path-prefix=/src/net-repo/up=/plugins/up",
+                "--remap-path-prefix=/srv/teams/abs=/plugins/abs"
+            ]
+        );
+        assert!(
+            !flags
+                .iter()
+                .any(|f| f.contains("inside") || f.contains("remote"))
+        );
+    }
 
     #[test]
     fn strace_logs_name_the_shared_objects_opened() {
@@ -468,7 +635,11 @@ mod tests {
 
     #[test]
     fn the_repro_target_dir_is_remapped_last() {
-        let flags = remap_flags(&Project::at(Path::new("/src/muster")), Path::new("/t"));
+        let flags = remap_flags(
+            &Project::at(Path::new("/src/muster")),
+            Path::new("/t"),
+            &plan_with_sources(&[]),
+        );
         assert_eq!(flags[0], "--remap-path-prefix=/src/muster=/muster");
         assert_eq!(
             &flags[flags.len() - 2..],

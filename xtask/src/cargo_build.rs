@@ -50,7 +50,6 @@ impl CargoBuild {
 
     /// Runs `cargo <words...>` instead of `cargo build` (a build wrapper taking the same
     /// arguments, such as `cargo auditable build`).
-    #[allow(dead_code)] // Reserved for `cargo auditable build` (issue 15).
     pub(crate) fn subcommand(mut self, words: &[&str]) -> CargoBuild {
         self.subcommand = words.iter().map(|w| (*w).to_owned()).collect();
         self

@@ -1,12 +1,13 @@
 //! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
 //!
-//! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `matrix`, `bench`,
+//! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `rebuild`, `matrix`, `bench`,
 //! `fuzz`, `new-plugin`, `test`.
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 //!
 //! A library (with a thin binary) so that the fuzz targets can reach the team-file
 //! parser, [`parse_team`].
 
+mod auditable;
 mod bench;
 mod build;
 mod cargo_build;
@@ -19,11 +20,15 @@ mod matrix;
 mod new_plugin;
 mod plan;
 mod project;
+mod rebuild;
 mod repro;
+mod sbom;
+mod scan;
 mod sync;
 mod test;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 pub use crate::config::parse_team;
 
@@ -53,6 +58,9 @@ enum Command {
     NewPlugin(new_plugin::NewPlugin),
     /// Build a set twice in two target directories; fail unless the binaries are identical.
     Repro(repro::Repro),
+    /// Rebuild the binary a `dist/<set>/edge-agent.manifest.json` describes from a clean
+    /// checkout of its revision; fail unless the sha256 matches, naming what differs.
+    Rebuild(rebuild::Rebuild),
     /// Build a set in each configuration and backend; check it registers exactly the plan.
     Matrix(matrix::Matrix),
     /// Run the benchmarks (criterion and process timings; writes bench/results and bench/plots).
@@ -73,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Check(cmd) => cmd.run(),
         Command::Build(cmd) => cmd.run(),
         Command::Repro(cmd) => cmd.run(),
+        Command::Rebuild(cmd) => cmd.run(),
         Command::Matrix(cmd) => cmd.run(),
         Command::NewPlugin(cmd) => cmd.run(),
         Command::Bench(cmd) => cmd.run(),

@@ -47,7 +47,7 @@ pub(crate) struct Resolved {
 }
 
 /// One plugin version in a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub(crate) struct PlannedPlugin {
     pub(crate) slot: String,
     pub(crate) name: String,

@@ -80,6 +80,13 @@ impl Project {
     }
 }
 
+/// Cargo's home: `$CARGO_HOME`, else `~/.cargo` (its `bin` holds `cargo install`ed tools).
+pub(crate) fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+}
+
 /// Shows `cmd` as a shell would (program, then arguments).
 pub(crate) fn describe(cmd: &Command) -> String {
     let mut text = String::new();

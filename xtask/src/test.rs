@@ -91,6 +91,16 @@ impl Test {
             )?;
         }
         step(
+            "scan dist/: SBOMs against the CycloneDX schema, cargo audit bin on the binaries",
+            &mut || {
+                crate::scan::check(
+                    &project,
+                    crate::config::DEFAULT_SET,
+                    crate::repro::DEFAULT_REPRO_SET,
+                )
+            },
+        )?;
+        step(
             &format!(
                 "cargo xtask repro --set {}",
                 crate::repro::DEFAULT_REPRO_SET
@@ -101,6 +111,28 @@ impl Test {
                     clean: false,
                 }
                 .run()
+            },
+        )?;
+        let manifest = project
+            .root
+            .join("dist")
+            .join(crate::repro::DEFAULT_REPRO_SET)
+            .join(crate::build::MANIFEST);
+        step(
+            &format!(
+                "cargo xtask rebuild {} (clean checkout, same sha256)",
+                project.display(&manifest)
+            ),
+            &mut || {
+                // A rebuild compares with a clean checkout of HEAD: with uncommitted
+                // changes it cannot match. CI always runs on a clean clone.
+                if crate::build::git_state(&project).1 {
+                    eprintln!(
+                        "skipped: the tree has uncommitted changes; commit them to run this step"
+                    );
+                    return Ok(());
+                }
+                crate::rebuild::Rebuild::of(&manifest).run()
             },
         )?;
         step(

@@ -672,6 +672,236 @@ fn team_file_text_parses_without_disk_and_names_each_problem() {
     assert!(unknown[0].starts_with("teams/t.toml:1:"), "{unknown:?}");
 }
 
+/// The SBOM of `set`, generated for a stand-in binary hash, as JSON (no build needed:
+/// the SBOM comes from the resolved graph, the hash is only recorded).
+fn sbom_of(set: &str) -> (serde_json::Value, String) {
+    let project = Project::current();
+    let prepared = crate::build::Prepared::unbuilt(&project, set).unwrap();
+    let text = crate::sbom::generate(&project, &prepared, &"ab".repeat(32))
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    (serde_json::from_str(&text).unwrap(), text)
+}
+
+fn components(sbom: &serde_json::Value) -> &Vec<serde_json::Value> {
+    sbom["components"].as_array().unwrap()
+}
+
+fn component<'a>(sbom: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    components(sbom).iter().find(|c| c["name"] == name)
+}
+
+fn property<'a>(component: &'a serde_json::Value, name: &str) -> Vec<&'a str> {
+    component["properties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == name)
+        .map(|p| p["value"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn each_sets_sbom_lists_exactly_its_linked_crates_with_version_license_and_source() {
+    let project = Project::current();
+    let config = Config::load(&project).unwrap();
+    let (default, _) = sbom_of("default");
+    let (minimal, _) = sbom_of("edge-minimal");
+    for (set, sbom) in [("default", &default), ("edge-minimal", &minimal)] {
+        assert_eq!(sbom["bomFormat"], "CycloneDX");
+        assert_eq!(sbom["specVersion"], "1.5");
+        let app = &sbom["metadata"]["component"];
+        assert_eq!(app["name"], "edge-agent");
+        assert_eq!(app["hashes"][0]["content"], "ab".repeat(32));
+        assert_eq!(property(app, "muster:set"), [set]);
+        let plan = Resolved::new(&config, set).unwrap();
+        assert_eq!(property(app, "muster:plan-hash"), [plan.hash().as_str()]);
+        for c in components(sbom) {
+            let name = c["name"].as_str().unwrap();
+            assert!(c["version"].is_string(), "{name}: no version");
+            assert!(c["licenses"].is_array(), "{name}: no license");
+            let source = property(c, crate::sbom::SOURCE);
+            assert_eq!(source.len(), 1, "{name}: {source:?}");
+            if source[0] == "crates.io" {
+                let purl = c["purl"].as_str().unwrap();
+                assert_eq!(
+                    purl,
+                    format!("pkg:cargo/{name}@{}", c["version"].as_str().unwrap())
+                );
+                assert_eq!(c["hashes"][0]["alg"], "SHA-256", "{name}");
+            } else {
+                assert!(source[0].starts_with("path+"), "{name}: {source:?}");
+                assert!(
+                    c["purl"].is_null(),
+                    "{name}: a path crate has no crates.io purl"
+                );
+                assert!(!source[0].contains("/work/"), "machine path in {source:?}");
+            }
+        }
+        // Every plugin of the plan is a component, inside its crate's, with its slot,
+        // team and version.
+        for p in &plan.plugins {
+            let c = component(sbom, &p.package)
+                .unwrap_or_else(|| panic!("{set}: crate {} missing", p.package));
+            let inner = c["components"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|i| {
+                    property(i, crate::sbom::SLOT) == [p.slot.as_str()]
+                        && i["version"] == p.version.as_str()
+                })
+                .unwrap_or_else(|| panic!("{set}: plugin {} {} missing in {c}", p.name, p.version));
+            assert_eq!(inner["name"], p.name.as_str());
+            assert_eq!(property(inner, crate::sbom::TEAM), [p.team.as_str()]);
+            assert_eq!(
+                property(inner, crate::sbom::PLUGIN_VERSION),
+                [p.version.as_str()]
+            );
+            assert_eq!(property(inner, crate::sbom::PLUGIN_NAME), [p.name.as_str()]);
+            assert_eq!(property(inner, crate::sbom::PACKAGE), [p.package.as_str()]);
+        }
+        // Only what is linked: the set's plugins, no proc macro, no dev- or build-only crate.
+        let plugin_components: usize = components(sbom)
+            .iter()
+            .map(|c| c["components"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert_eq!(plugin_components, plan.plugins.len(), "{set}");
+        for absent in [
+            "muster-macros",
+            "serde_derive",
+            "clap_derive",
+            "tempfile",
+            "linkme-impl",
+        ] {
+            assert!(
+                component(sbom, absent).is_none(),
+                "{set}: {absent} is not linked"
+            );
+        }
+        for present in ["muster", "edge-contract", "serde", "clap", "linkme"] {
+            assert!(
+                component(sbom, present).is_some(),
+                "{set}: {present} missing"
+            );
+        }
+        // The dependency graph names only components of this SBOM.
+        let refs: std::collections::BTreeSet<&str> = components(sbom)
+            .iter()
+            .map(|c| c["bom-ref"].as_str().unwrap())
+            .chain([app["bom-ref"].as_str().unwrap()])
+            .collect();
+        for dep in sbom["dependencies"].as_array().unwrap() {
+            assert!(refs.contains(dep["ref"].as_str().unwrap()));
+            for on in dep["dependsOn"].as_array().into_iter().flatten() {
+                assert!(refs.contains(on.as_str().unwrap()), "{on}");
+            }
+        }
+    }
+    // crc32c comes only with the hardware checksum plugin: in default, not in edge-minimal.
+    assert!(component(&default, "crc32c").is_some());
+    assert!(component(&minimal, "crc32c").is_none());
+    assert!(component(&minimal, "checksum-sse42").is_none());
+}
+
+#[test]
+fn the_sbom_validates_against_the_cyclonedx_schema() {
+    let (_, text) = sbom_of("default");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge-agent.cdx.json");
+    std::fs::write(&path, &text).unwrap();
+    crate::tools::validate_cyclonedx(&path, "1.5")
+        .unwrap_or_else(|err| panic!("{err:#}"))
+        .unwrap_or_else(|problems| panic!("{}: {problems}", path.display()));
+    // The validator does reject what the schema forbids.
+    std::fs::write(
+        &path,
+        text.replacen("\"type\": \"library\"", "\"type\": \"plugin\"", 1),
+    )
+    .unwrap();
+    let problems = crate::tools::validate_cyclonedx(&path, "1.5")
+        .unwrap()
+        .unwrap_err();
+    assert!(problems.contains("components/"), "{problems}");
+}
+
+/// A one-crate workspace at `ws` whose binary calls the plugin crate at `plugin` (a path
+/// dependency outside the workspace) and prints its `file!()`; built in release with the
+/// build's remap flags for a plan naming that plugin. Returns the binary's bytes.
+fn build_with_outside_plugin(ws: &Path, plugin: &Path, remap_outside: bool) -> Vec<u8> {
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"host\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nouter = {{ path = \"{}\" }}\n\n[workspace]\n",
+            plugin.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("src/main.rs"),
+        "fn main() {\n    println!(\"{} {}\", outer::whence(), file!());\n}\n",
+    )
+    .unwrap();
+    let project = Project::at(ws);
+    let target = ws.join("target");
+    let plan =
+        crate::build::tests::plan_with_sources(&[("outer", &format!("path:{}", plugin.display()))]);
+    let mut flags = crate::build::remap_flags(&project, &target, &plan);
+    if !remap_outside {
+        flags.retain(|f| !f.contains("=/plugins/"));
+    }
+    let output = project
+        .cargo()
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(&target)
+        .env("RUSTFLAGS", flags.join(" "))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read(target.join("release/host")).unwrap()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn an_outside_plugin_leaves_no_path_and_builds_identically_from_two_checkouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("teams-repo/outer");
+    plugin_crate(&plugin, "outer");
+    std::fs::write(
+        plugin.join("src/lib.rs"),
+        "//! Plugin.\n/// Where this source file is.\npub fn whence() -> &'static str {\n    file!()\n}\n",
+    )
+    .unwrap();
+    let one = build_with_outside_plugin(&dir.path().join("one/muster"), &plugin, true);
+    let two = build_with_outside_plugin(&dir.path().join("two/deeper/muster"), &plugin, true);
+    let root = dir.path().display().to_string();
+    for bytes in [&one, &two] {
+        assert!(
+            !contains(bytes, &root),
+            "a build path leaked into the binary"
+        );
+        assert!(contains(bytes, "/plugins/outer/src/lib.rs"));
+    }
+    assert!(
+        one == two,
+        "the same outside plugin built from two checkouts gives different bytes"
+    );
+    // Without the plugin's remap, its location is in the binary.
+    let unmapped = build_with_outside_plugin(&dir.path().join("three/muster"), &plugin, false);
+    assert!(contains(&unmapped, &plugin.display().to_string()));
+}
+
 /// The workspace's `rust-version` is not below what any dependency declares (cargo
 /// would refuse to build with an older toolchain anyway); `.ci/run` checks the
 /// workspace with exactly that toolchain, so the number is verified, not hoped.
@@ -876,6 +1106,13 @@ fn main() {
             println!("{{\"plugins\":[{}]}}", list.join(","));
         }
         "plugins explain" => println!("{} plugins", muster::plugins().len()),
+        // Where the SBOM is: the file the embedded manifest names, beside this binary.
+        "build-info --json" => {
+            let manifest = option_env!("MUSTER_BUILD_MANIFEST").unwrap_or("");
+            let name = manifest.split("\"sbom\":\"").nth(1).and_then(|r| r.split('"').next());
+            let path = std::env::current_exe().unwrap().with_file_name(name.unwrap_or("-"));
+            println!("{{\"sbom\":{{\"path\":\"{}\"}}}}", path.display());
+        }
         _ => std::process::exit(2),
     }
 }
@@ -951,6 +1188,22 @@ fn main() {
     )
     .unwrap();
     assert_eq!(manifest["plugins"].as_array().unwrap().len(), 3);
+    // The SBOM lists the crate once, with its three plugins inside.
+    let sbom: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.root().join("dist/default/edge-agent.cdx.json")).unwrap(),
+    )
+    .unwrap();
+    let multi = component(&sbom, "multi-plugin").expect("the plugin crate");
+    let inner: Vec<(&str, &str)> = multi["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["version"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        inner,
+        [("crc", "1.0.0"), ("banner", "1.0.0"), ("banner", "2.0.0")]
+    );
 }
 
 #[test]

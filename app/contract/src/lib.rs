@@ -169,7 +169,7 @@ pub fn write_atomically(
     use std::io::Write;
     std::fs::create_dir_all(dir)?;
     let final_path = dir.join(name);
-    let tmp_path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp_path = dir.join(temporary_name(name, std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp_path)?;
         file.write_all(bytes)?;
@@ -183,9 +183,47 @@ pub fn write_atomically(
     result.map(|()| final_path)
 }
 
+/// The name [`write_atomically`] gives the temporary file for `name` in process
+/// `pid`: `.NAME.PID.tmp`.
+pub fn temporary_name(name: &str, pid: u32) -> String {
+    format!(".{name}.{pid}.tmp")
+}
+
+/// Whether `file_name` is a temporary file of [`write_atomically`] (see
+/// [`temporary_name`]); hosts remove stale ones left behind by a killed write.
+pub fn is_temporary_name(file_name: &str) -> bool {
+    let Some(inner) = file_name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+    else {
+        return false;
+    };
+    let Some((name, pid)) = inner.rsplit_once('.') else {
+        return false;
+    };
+    !name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::Report;
+
+    #[test]
+    fn temporary_names_are_recognised_and_nothing_else() {
+        let tmp = crate::temporary_name("a.json", 42);
+        assert_eq!(tmp, ".a.json.42.tmp");
+        assert!(crate::is_temporary_name(&tmp));
+        for other in [
+            "a.json",
+            ".a.json",
+            "a.json.42.tmp",
+            ".a.json.x.tmp",
+            "..1.tmp",
+            ".tmp",
+        ] {
+            assert!(!crate::is_temporary_name(other), "{other}");
+        }
+    }
 
     #[test]
     fn stable_ids_depend_only_on_the_input() {

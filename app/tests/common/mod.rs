@@ -13,9 +13,22 @@ pub fn bin() -> PathBuf {
 /// A command for the binary with a clean policy/label environment.
 pub fn agent() -> std::process::Command {
     let mut cmd = std::process::Command::new(bin());
+    clean_env(&mut cmd);
+    cmd
+}
+
+/// Removes the policy, label, uplink, chaos, log and systemd variables the test
+/// process may have inherited.
+pub fn clean_env(cmd: &mut std::process::Command) -> &mut std::process::Command {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
-        if key.starts_with("MUSTER_") || key.starts_with("EDGE_UPLINK") || key == "RUST_LOG" {
+        if key.starts_with("MUSTER_")
+            || key.starts_with("EDGE_UPLINK")
+            || key.starts_with("EDGE_CHAOS")
+            || key == "RUST_LOG"
+            || key == "NOTIFY_SOCKET"
+            || key == "WATCHDOG_USEC"
+        {
             cmd.env_remove(&key);
         }
     }

@@ -1,23 +1,37 @@
-//! The agent's work loop, with in-process failover, policy reload, restart on
-//! upgrade and graceful stop.
+//! The agent's work loop, with in-process failover, crash memory across restarts,
+//! policy reload, restart on upgrade and graceful stop.
 //!
 //! Each tick takes the files in `incoming/`, checksums each with the selected
 //! `checksum` plugin, hands a report to the selected `uplink`, and only then moves
 //! the input to `done/`. A plugin that panics or reports itself unhealthy is
 //! quarantined and the same unit is retried at once with the next acceptable older
-//! version.
+//! version ([`failover`](self)); one that kills the process is remembered as a
+//! strike and quarantined after the policy's number of them ([`crash`](self)).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod crash;
+mod failover;
+pub mod inflight;
+mod stamp;
+pub mod state;
+mod systemd;
+mod watchdog;
+
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
-use edge_contract::{Checksum, PluginError, Report, Showcase, Status, Uplink, UplinkContext};
-use muster::{Facts, Policy, Quarantine, Selected, Selector, Slot, panic_message};
+use edge_contract::{Checksum, Report, Showcase, Status, Uplink, UplinkContext};
+use muster::{Facts, Policy, Quarantine, Strikes};
 
+use crate::agent::crash::CrashMemory;
+use crate::agent::failover::{Active, CallContext, lock};
+use crate::agent::stamp::{Stamp, stamp};
+use crate::agent::systemd::Notifier;
 use crate::policy::PolicyLayers;
 use crate::spool::{Input, Spool};
+
+pub use crate::agent::state::{load_quarantine, quarantine_file};
 
 /// How the agent runs.
 #[derive(Debug, Clone)]
@@ -32,15 +46,23 @@ pub struct Options {
     pub uplink_target: Option<PathBuf>,
     /// The executable to watch for replacement (`None`: do not watch).
     pub watch_exe: Option<PathBuf>,
+    /// The longest a plugin call may run before the agent records a strike and
+    /// exits with `timeout_exit_code` (`None`: no deadline).
+    pub plugin_timeout: Option<Duration>,
+    /// The exit status after a plugin call overran `plugin_timeout`.
+    pub timeout_exit_code: u8,
 }
 
 /// Why the agent stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exit {
-    /// `--once` finished; the slots that had no acceptable version, if any.
+    /// `--once` finished; the slots that had no acceptable version, if any, and
+    /// how many inputs were left in `incoming/`.
     Finished {
         /// Slots that failed during the run.
         failed_slots: Vec<String>,
+        /// Inputs not processed (kept for a later run).
+        left: u64,
     },
     /// SIGTERM or SIGINT.
     Stopped,
@@ -50,158 +72,13 @@ pub enum Exit {
 
 /// A unit of work could not be completed; the input stays in `incoming/`.
 #[derive(Debug)]
-enum UnitError {
+pub(crate) enum UnitError {
     /// No acceptable version of the slot is left.
     SlotFailed(&'static str),
     /// The plugin said the failure is temporary.
     Transient(String),
     /// Reading the input or moving it failed.
     Io(String),
-}
-
-/// Identity of a file: if any part changes, the file was replaced or edited.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-}
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let (dev, ino) = {
-        use std::os::unix::fs::MetadataExt;
-        (meta.dev(), meta.ino())
-    };
-    #[cfg(not(unix))]
-    let (dev, ino) = (0, 0);
-    Some(Stamp {
-        dev,
-        ino,
-        len: meta.len(),
-        modified: meta.modified().ok(),
-    })
-}
-
-/// One slot's active plugin, reselected after quarantine or policy change.
-struct Active<S: ?Sized + Slot> {
-    current: Option<Selected<S>>,
-}
-
-impl<S: ?Sized + Slot> Active<S> {
-    fn new() -> Self {
-        Active { current: None }
-    }
-
-    fn ensure(
-        &mut self,
-        facts: &Facts,
-        policy: &Policy,
-        quarantine: &Quarantine,
-    ) -> Result<&Selected<S>, UnitError> {
-        if self.current.is_none() {
-            match Selector::new(facts, policy)
-                .with_quarantine(quarantine)
-                .select::<S>()
-            {
-                Ok(selected) => {
-                    for c in &selected.report().candidates {
-                        if let (
-                            muster::Outcome::Rejected | muster::Outcome::Excluded,
-                            Some(reason),
-                        ) = (c.outcome, &c.reason)
-                        {
-                            tracing::info!(event = "rejection", slot = S::NAME, version = c.version, outcome = %c.outcome, reason = %reason);
-                        }
-                    }
-                    tracing::info!(event = "selection", slot = S::NAME, name = selected.registration().meta().name(), version = %selected.version());
-                    self.current = Some(selected);
-                }
-                Err(err) => {
-                    tracing::error!(event = "slot_failed", slot = S::NAME, error = %err);
-                    return Err(UnitError::SlotFailed(S::NAME));
-                }
-            }
-        }
-        Ok(self.current.as_ref().expect("selected above"))
-    }
-
-    /// Calls the active plugin; on a panic or `Unhealthy`, quarantines it and
-    /// retries the same call with the next acceptable version.
-    fn call<R>(
-        &mut self,
-        facts: &Facts,
-        policy: &Policy,
-        quarantine: &mut Quarantine,
-        state: &Path,
-        f: impl Fn(&S) -> Result<R, PluginError>,
-    ) -> Result<(R, String), UnitError> {
-        loop {
-            let selected = self.ensure(facts, policy, quarantine)?;
-            let label = format!(
-                "{}@{}",
-                selected.registration().meta().name(),
-                selected.version()
-            );
-            let reason = match catch_unwind(AssertUnwindSafe(|| f(selected))) {
-                Ok(Ok(value)) => return Ok((value, label)),
-                Ok(Err(PluginError::Transient(why))) => {
-                    return Err(UnitError::Transient(format!("{} {label}: {why}", S::NAME)));
-                }
-                Ok(Err(PluginError::Unhealthy(why))) => format!("reported unhealthy: {why}"),
-                Err(payload) => format!("panicked: {}", panic_message(payload.as_ref())),
-            };
-            let version = selected.version().clone();
-            tracing::warn!(event = "quarantine", slot = S::NAME, version = %version, reason = %reason);
-            quarantine.add(S::NAME, version, reason);
-            save_quarantine(state, quarantine);
-            self.current = None; // Drop: the plugin's `stop` hook runs.
-        }
-    }
-
-    /// Drops the active plugin if the policy now selects another version.
-    fn revisit(&mut self, facts: &Facts, policy: &Policy, quarantine: &Quarantine) {
-        if let Some(current) = &self.current {
-            let report = Selector::new(facts, policy)
-                .with_quarantine(quarantine)
-                .explain::<S>();
-            let now = report.selected.map(|c| c.version);
-            if now != Some(current.registration().meta().version().text()) {
-                tracing::info!(event = "reselect", slot = S::NAME, from = %current.version(), to = now.unwrap_or("none"));
-                self.current = None;
-            }
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(current) = self.current.take() {
-            tracing::info!(event = "stop", slot = S::NAME, version = %current.version());
-        }
-    }
-}
-
-/// Path of the quarantine state file in a state directory.
-pub fn quarantine_file(state: &Path) -> PathBuf {
-    state.join("quarantine.json")
-}
-
-fn save_quarantine(state: &Path, quarantine: &Quarantine) {
-    let json = serde_json::to_vec_pretty(quarantine).expect("quarantine serializes");
-    if let Err(e) = edge_contract::write_atomically(state, "quarantine.json", &json) {
-        tracing::error!(event = "state_write_failed", path = %quarantine_file(state).display(), error = %e);
-    }
-}
-
-/// Reads a quarantine state file; a missing file is an empty quarantine.
-pub fn load_quarantine(path: &Path) -> Result<Quarantine, String> {
-    match muster::read_input_file(path, muster::MAX_INPUT_BYTES) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| format!("invalid state file {}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Quarantine::new()),
-        Err(e) => Err(format!("cannot read state file {}: {e}", path.display())),
-    }
 }
 
 /// The running agent.
@@ -213,6 +90,10 @@ pub struct Agent {
     policy: Policy,
     policy_stamp: Option<Stamp>,
     quarantine: Quarantine,
+    quarantine_stamp: Option<Stamp>,
+    crash: Arc<Mutex<CrashMemory>>,
+    notifier: Notifier,
+    left: u64,
     checksum: Active<dyn Checksum>,
     uplink: Active<dyn Uplink>,
     showcase: Active<dyn Showcase>,
@@ -231,15 +112,46 @@ impl Agent {
         layers: PolicyLayers,
         stop: Arc<AtomicBool>,
     ) -> anyhow::Result<Agent> {
+        // First: a replacement during start-up must not go unnoticed.
+        let exe_stamp = options.watch_exe.as_deref().and_then(stamp);
         let spool = Spool::open(&options.spool)?;
         let policy_stamp = layers.file.as_deref().and_then(stamp);
         let policy = layers.load()?;
         for warning in policy.unknown_rules() {
             tracing::warn!(event = "policy_warning", warning = %warning);
         }
-        let quarantine = Quarantine::new();
-        save_quarantine(&spool.state(), &quarantine);
-        let exe_stamp = options.watch_exe.as_deref().and_then(stamp);
+        let state = spool.state();
+        let mut quarantine: Quarantine = state::load_at_start(&state, state::QUARANTINE_FILE);
+        if let Some((ttl, _)) = policy.quarantine_seconds {
+            for (slot, entry) in quarantine.expire(ttl, muster::now_unix()) {
+                tracing::info!(event = "quarantine_expired", slot = %slot, version = %entry.version, after_seconds = ttl);
+            }
+        }
+        for (slot, entries) in &quarantine.slots {
+            for e in entries {
+                tracing::info!(event = "quarantine_loaded", slot = %slot, version = %e.version, since_unix = e.since_unix, reason = %e.reason);
+            }
+        }
+        let crash = CrashMemory::start(&state, &facts, &policy, &mut quarantine);
+        state::save_quarantine(&state, &quarantine);
+        for dir in [state.clone(), spool.root().join("outbox")] {
+            for path in
+                state::remove_stale_temporaries(&dir, state::STALE_TEMPORARY, SystemTime::now())
+            {
+                tracing::info!(event = "stale_temporary_removed", path = %path.display());
+            }
+        }
+        let quarantine_stamp = stamp(&state::quarantine_file(&state));
+        let crash = Arc::new(Mutex::new(crash));
+        if let Some(timeout) = options.plugin_timeout {
+            watchdog::spawn(
+                Arc::clone(&crash),
+                state,
+                timeout,
+                options.timeout_exit_code,
+            )
+            .map_err(|e| anyhow::anyhow!("cannot start the plugin deadline thread: {e}"))?;
+        }
         Ok(Agent {
             options,
             spool,
@@ -247,7 +159,11 @@ impl Agent {
             layers,
             policy,
             policy_stamp,
+            quarantine_stamp,
             quarantine,
+            crash,
+            notifier: Notifier::from_env(),
+            left: 0,
             checksum: Active::new(),
             uplink: Active::new(),
             showcase: Active::new(),
@@ -261,6 +177,7 @@ impl Agent {
     /// Runs until `--once` is done, a signal arrives or the executable is replaced;
     /// every plugin's `stop` hook has run when this returns.
     pub fn run(&mut self) -> anyhow::Result<Exit> {
+        self.select_all();
         let exit = loop {
             if let Some(exit) = self.tick()? {
                 break exit;
@@ -268,12 +185,14 @@ impl Agent {
             if self.options.once {
                 break Exit::Finished {
                     failed_slots: self.failed_slots.clone(),
+                    left: self.left,
                 };
             }
             if let Some(exit) = self.pause() {
                 break exit;
             }
         };
+        self.notifier.stopping();
         self.shutdown();
         match &exit {
             Exit::Upgraded(why) => tracing::warn!(event = "upgrade_exit", reason = %why),
@@ -283,12 +202,32 @@ impl Agent {
         Ok(exit)
     }
 
-    fn pause(&self) -> Option<Exit> {
+    /// Selects every slot's version (running `start` hooks), then tells systemd
+    /// the agent is ready.
+    fn select_all(&mut self) {
+        let (facts, policy, quarantine) = (&self.facts, &self.policy, &self.quarantine);
+        let crash = &*self.crash;
+        let mut chosen = Vec::new();
+        if let Ok(s) = self.checksum.ensure(facts, policy, quarantine, crash) {
+            chosen.push(format!("checksum {}", s.version()));
+        }
+        if let Ok(s) = self.uplink.ensure(facts, policy, quarantine, crash) {
+            chosen.push(format!("uplink {}", s.version()));
+        }
+        if let Ok(s) = self.showcase.ensure(facts, policy, quarantine, crash) {
+            chosen.push(format!("showcase {}", s.version()));
+        }
+        self.notifier
+            .ready(&format!("selected: {}", chosen.join(", ")));
+    }
+
+    fn pause(&mut self) -> Option<Exit> {
         let until = Instant::now() + self.options.interval;
         loop {
             if let Some(exit) = self.interrupted() {
                 return Some(exit);
             }
+            self.notifier.alive();
             let now = Instant::now();
             if now >= until {
                 return None;
@@ -327,6 +266,7 @@ impl Agent {
                     tracing::warn!(event = "policy_warning", warning = %warning);
                 }
                 self.policy = policy;
+                lock(&self.crash).set_policy(&self.policy);
                 self.revisit_all();
             }
             Err(e) => {
@@ -348,7 +288,8 @@ impl Agent {
         for (slot, entry) in &lifted {
             tracing::info!(event = "quarantine_expired", slot = %slot, version = %entry.version, after_seconds = ttl);
         }
-        save_quarantine(&self.spool.state(), &self.quarantine);
+        lock(&self.crash).expire(ttl);
+        state::save_quarantine(&self.spool.state(), &self.quarantine);
         self.revisit_all();
     }
 
@@ -361,9 +302,34 @@ impl Agent {
             .revisit(&self.facts, &self.policy, &self.quarantine);
     }
 
-    /// Re-reads the policy file if it changed, and lifts expired quarantines.
+    /// Adopts the quarantine and strikes files when someone else changed them
+    /// (`edge-agent quarantine clear`); the agent's own writes read back equal.
+    fn reload_state(&mut self) {
+        let file = state::quarantine_file(&self.spool.state());
+        let now = stamp(&file);
+        if now == self.quarantine_stamp {
+            return;
+        }
+        self.quarantine_stamp = now;
+        match state::load_quarantine(&file) {
+            Ok(q) if q == self.quarantine => {}
+            Ok(q) => {
+                tracing::info!(event = "state_reloaded", path = %file.display(), "quarantine changed on disk");
+                self.quarantine = q;
+                lock(&self.crash).reload_strikes();
+                self.revisit_all();
+            }
+            Err(e) => {
+                tracing::warn!(event = "state_file_invalid", path = %file.display(), error = %e, "keeping the quarantine in memory");
+            }
+        }
+    }
+
+    /// Re-reads the policy file if it changed, adopts an operator's change to the
+    /// state files, and lifts expired quarantines.
     fn refresh(&mut self) {
         self.reload_policy();
+        self.reload_state();
         self.expire_quarantine();
     }
 
@@ -380,6 +346,7 @@ impl Agent {
             if let Some(exit) = self.interrupted() {
                 return Ok(Some(exit));
             }
+            self.notifier.alive();
             self.refresh();
             match self.process(input) {
                 Ok(()) => {
@@ -399,6 +366,7 @@ impl Agent {
                 }
             }
         }
+        self.left = pending;
         let status = Status {
             host: self.facts.hostname.clone(),
             processed: self.processed,
@@ -406,14 +374,21 @@ impl Agent {
             failed_slots: self.failed_slots.clone(),
         };
         let state = self.spool.state();
-        match self.showcase.call(
-            &self.facts,
-            &self.policy,
-            &mut self.quarantine,
-            &state,
-            |s| Ok(s.render(&status)),
-        ) {
-            Ok((line, _)) => tracing::info!(event = "status", "{line}"),
+        let mut ctx = CallContext {
+            facts: &self.facts,
+            policy: &self.policy,
+            quarantine: &mut self.quarantine,
+            state: &state,
+            crash: &self.crash,
+        };
+        match self
+            .showcase
+            .call(&mut ctx, "status", |s| Ok(s.render(&status)))
+        {
+            Ok((line, _)) => {
+                tracing::info!(event = "status", "{line}");
+                self.notifier.status(&line);
+            }
             Err(_) => {
                 if !self.failed_slots.iter().any(|s| s == "showcase") {
                     self.failed_slots.push("showcase".to_owned());
@@ -427,13 +402,16 @@ impl Agent {
         let bytes = std::fs::read(&input.path)
             .map_err(|e| UnitError::Io(format!("cannot read {}: {e}", input.path.display())))?;
         let state = self.spool.state();
-        let (crc, checksum_plugin) = self.checksum.call(
-            &self.facts,
-            &self.policy,
-            &mut self.quarantine,
-            &state,
-            |c| Ok(c.crc32c(&bytes)),
-        )?;
+        let mut call_ctx = CallContext {
+            facts: &self.facts,
+            policy: &self.policy,
+            quarantine: &mut self.quarantine,
+            state: &state,
+            crash: &self.crash,
+        };
+        let (crc, checksum_plugin) = self
+            .checksum
+            .call(&mut call_ctx, &input.name, |c| Ok(c.crc32c(&bytes)))?;
         let report = Report {
             id: Report::stable_id(&input.name, bytes.len() as u64, crc),
             file: input.name.clone(),
@@ -450,13 +428,9 @@ impl Agent {
                 .clone()
                 .unwrap_or_else(|| self.spool.root().join("delivered")),
         };
-        let (receipt, uplink_plugin) = self.uplink.call(
-            &self.facts,
-            &self.policy,
-            &mut self.quarantine,
-            &state,
-            |u| u.deliver(&report, &ctx),
-        )?;
+        let (receipt, uplink_plugin) = self
+            .uplink
+            .call(&mut call_ctx, &input.name, |u| u.deliver(&report, &ctx))?;
         self.spool.complete(input).map_err(|e| {
             UnitError::Io(format!("cannot move {} to done: {e}", input.path.display()))
         })?;
@@ -479,5 +453,10 @@ impl Agent {
     /// The quarantine so far.
     pub fn quarantine(&self) -> &Quarantine {
         &self.quarantine
+    }
+
+    /// The strikes so far.
+    pub fn strikes(&self) -> Strikes {
+        lock(&self.crash).strikes().clone()
     }
 }
