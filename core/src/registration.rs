@@ -309,8 +309,13 @@ impl VersionParts {
 
     /// What follows `major.minor.patch` in the text (`-beta.2+abc`, or empty).
     fn tail(&self) -> &'static str {
-        let core_end = self.text.find(['-', '+']).unwrap_or(self.text.len());
-        &self.text[core_end..]
+        let core_end = self
+            .text
+            .bytes()
+            .position(|b| b == b'-' || b == b'+')
+            .unwrap_or(self.text.len());
+        // At an ASCII byte, so a char boundary.
+        self.text.get(core_end..).unwrap_or_default()
     }
 
     /// The version as a [`semver::Version`].
@@ -320,7 +325,10 @@ impl VersionParts {
         if tail.is_empty() {
             return version;
         }
-        let pre = self.pre();
+        let (pre, build) = match tail.strip_prefix('-') {
+            Some(rest) => rest.split_once('+').unwrap_or((rest, "")),
+            None => ("", tail.strip_prefix('+').unwrap_or_default()),
+        };
         if !pre.is_empty() {
             // Validated by the macro; fall back to the full parse should it ever differ.
             match semver::Prerelease::new(pre) {
@@ -328,7 +336,6 @@ impl VersionParts {
                 Err(_) => return semver::Version::parse(self.text).unwrap_or(version),
             }
         }
-        let build = self.build();
         if !build.is_empty()
             && let Ok(build) = semver::BuildMetadata::new(build)
         {
