@@ -212,11 +212,10 @@ impl<'a> Selector<'a> {
         let mut candidates = Vec::with_capacity(entries.len());
         let mut chosen: Option<usize> = None;
         for (i, entry) in entries.iter().enumerate() {
-            let meta = entry.meta;
             let mut candidate = Candidate {
-                name: meta.name(),
-                version: meta.version().text(),
-                crate_name: meta.crate_name(),
+                name: entry.name,
+                version: entry.version_text,
+                crate_name: entry.crate_name,
                 outcome: Outcome::NotTried,
                 reason: Some(Cow::Borrowed("a newer version was selected")),
                 code: ReasonCode::NewerSelected,
@@ -251,8 +250,8 @@ impl<'a> Selector<'a> {
             candidates.push(candidate);
         }
         let selected = chosen.map(|i| Choice {
-            name: entries[i].meta.name(),
-            version: entries[i].meta.version().text(),
+            name: entries[i].name,
+            version: entries[i].version_text,
         });
         (
             SlotReport {
@@ -336,7 +335,7 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
         let crates: Vec<&str> = entries
             .iter()
             .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
-            .map(|e| e.meta.crate_name())
+            .map(|e| e.crate_name)
             .collect();
         return Err(Refusal::new(
             ReasonCode::Ambiguous,
