@@ -111,41 +111,37 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
 /// Sorts registrations newest first (ties by crate, module, name) and flags equal
 /// versions; returns the permutation applied and the sorted entries.
 fn sort_entries(metas: Vec<&'static PluginMeta>) -> (Vec<usize>, Vec<IndexEntry>) {
-    let mut entries: Vec<Option<IndexEntry>> = metas
+    let mut keyed: Vec<(usize, IndexEntry)> = metas
         .into_iter()
-        .map(|meta| {
+        .enumerate()
+        .map(|(i, meta)| {
             let parts = meta.version();
-            Some(IndexEntry {
+            let entry = IndexEntry {
                 meta,
                 name: meta.name(),
                 version_text: parts.text(),
                 crate_name: meta.crate_name(),
                 version: parts.to_version(),
                 ambiguous: false,
-            })
+            };
+            (i, entry)
         })
         .collect();
-    // Sort positions, not the entries: a move is one word, not an entry.
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    {
-        let key = |i: usize| entries[i].as_ref().expect("every position is filled");
-        order.sort_by(|&i, &j| {
-            let (a, b) = (key(i), key(j));
-            b.version
-                .cmp_precedence(&a.version)
-                .then_with(|| a.crate_name.cmp(b.crate_name))
-                .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
-                .then_with(|| a.name.cmp(b.name))
-        });
-    }
-    let mut sorted: Vec<IndexEntry> = order.iter().filter_map(|&i| entries[i].take()).collect();
-    for i in 1..sorted.len() {
-        if sorted[i - 1].version.cmp_precedence(&sorted[i].version) == Ordering::Equal {
-            sorted[i - 1].ambiguous = true;
-            sorted[i].ambiguous = true;
+    keyed.sort_by(|(_, a), (_, b)| {
+        b.version
+            .cmp_precedence(&a.version)
+            .then_with(|| a.crate_name.cmp(b.crate_name))
+            .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
+            .then_with(|| a.name.cmp(b.name))
+    });
+    let (order, mut entries): (Vec<usize>, Vec<IndexEntry>) = keyed.into_iter().unzip();
+    for i in 1..entries.len() {
+        if entries[i - 1].version.cmp_precedence(&entries[i].version) == Ordering::Equal {
+            entries[i - 1].ambiguous = true;
+            entries[i].ambiguous = true;
         }
     }
-    (order, sorted)
+    (order, entries)
 }
 
 fn ambiguities(entries: &[IndexEntry]) -> Vec<(Version, Vec<&'static str>)> {
