@@ -64,7 +64,7 @@ impl BuildInfo {
             backend: muster::BACKEND,
             plugins: muster::plugins()
                 .iter()
-                .map(|p| format!("{} {}@{}", p.slot, p.name, p.version))
+                .map(|p| format!("{} {}@{}", p.slot(), p.name(), p.version()))
                 .collect(),
             manifest: manifest.clone(),
             sbom: manifest

@@ -12,7 +12,7 @@ use edge_agent::policy::{DenyFlag, PinFlag, RolloutFlag};
 #[derive(Debug, Parser)]
 #[command(name = "edge-agent", version, after_help = ExitStatus::help())]
 pub(crate) struct Cli {
-    /// Log format on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
+    /// Log format of `run`'s events on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
     #[command(subcommand)]

@@ -29,7 +29,11 @@ use crate::cli::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // Only `run` logs (its events go through `tracing`); the one-shot commands print
+    // their answer and spare the subscriber's set-up.
+    if matches!(cli.command, Command::Run(_)) {
+        init_logging(cli.log_format);
+    }
     // A plugin panic caught by selection is reported (explain's candidates, run's
     // `rejection` event), not printed like a crash; `run` installs its own hook.
     muster::silence_caught_panics();

@@ -144,7 +144,7 @@ pub fn flag_policy(
     for deny in denies {
         let shown = format!("{}@{}", deny.slot, deny.version);
         let info = find("--deny", shown.clone(), &deny.slot)?;
-        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version.text).collect();
+        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version().text()).collect();
         let compiled_in = versions
             .iter()
             .any(|v| Version::parse(v).is_ok_and(|v| v.cmp_precedence(&deny.version).is_eq()));
@@ -161,7 +161,7 @@ pub fn flag_policy(
     for r in rollouts {
         let shown = format!("{}@{}={}", r.slot, r.target, r.share);
         let info = find("--rollout", shown.clone(), &r.slot)?;
-        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version.text).collect();
+        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version().text()).collect();
         let covers = versions
             .iter()
             .any(|v| Version::parse(v).is_ok_and(|v| r.target.matches(&v)));

@@ -18,15 +18,15 @@ pub fn plugins_text(plugins: &[&PluginMeta]) -> String {
         "SLOT", "NAME", "VERSION", "TEAM", "CRATE"
     );
     for p in plugins {
-        let requires: Vec<String> = p.requires.iter().map(ToString::to_string).collect();
+        let requires: Vec<String> = p.requires().iter().map(ToString::to_string).collect();
         let _ = writeln!(
             out,
             "{:<10} {:<8} {:<14} {:<11} {:<16} {}",
-            p.slot,
-            p.name,
-            p.version.text,
-            p.team.unwrap_or("-"),
-            p.crate_name,
+            p.slot(),
+            p.name(),
+            p.version().text(),
+            p.team().unwrap_or("-"),
+            p.crate_name(),
             if requires.is_empty() {
                 "-".to_owned()
             } else {
@@ -111,8 +111,7 @@ pub fn explain_text(facts: &Facts, policy: &Policy, report: &Report) -> String {
         let _ = writeln!(out, "warning: {warning}");
     }
     for slot in &report.slots {
-        out.push('\n');
-        out.push_str(&slot.to_string());
+        let _ = write!(out, "\n{slot}");
     }
     if let Some(hint) = prerelease_hint(policy, report) {
         let _ = write!(out, "\n{hint}\n");

@@ -23,6 +23,20 @@ pub(crate) fn run(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The hosts are built as `cargo xtask build` ships a binary: static C runtime
+/// (static-PIE, ASLR kept), for an explicit target so proc macros stay dynamic.
+const SHIPPED_RUSTFLAGS: &str = "-C target-feature=+crt-static";
+
+/// The host's target triple (`rustc -vV`).
+fn host_triple() -> anyhow::Result<String> {
+    let out = Command::new("rustc").arg("-vV").output()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("rustc -vV names no host triple")
+}
+
 /// The built hosts: `(backend, n, binary)`, and the hello world.
 pub(crate) struct Hosts {
     entries: Vec<(&'static str, usize, PathBuf)>,
@@ -50,6 +64,8 @@ fn source_hash(root: &Path) -> anyhow::Result<String> {
     files.push(root.join("Cargo.lock"));
     files.sort();
     let mut hasher = DefaultHasher::new();
+    // How the hosts are built (the shipped static-PIE build), so older builds are not reused.
+    SHIPPED_RUSTFLAGS.hash(&mut hasher);
     for file in files {
         file.strip_prefix(root)?.hash(&mut hasher);
         std::fs::read(&file)?.hash(&mut hasher);
@@ -76,16 +92,19 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
     let dir = config.work.join("hosts");
     std::fs::create_dir_all(&dir)?;
     let target = config.work.join("hosts-target");
+    let triple = host_triple()?;
     let build = |bin: &str, features: &[&str], sizes: &str, dest: &Path| -> anyhow::Result<()> {
         let started = Instant::now();
         let mut cmd = Command::new(&config.cargo);
         cmd.current_dir(&config.root)
             .args(["build", "--release", "-p", "muster-bench", "--bin", bin])
+            .args(["--target", &triple])
             .args(features)
             .env("CARGO_TARGET_DIR", &target)
+            .env("RUSTFLAGS", SHIPPED_RUSTFLAGS)
             .env("MUSTER_BENCH_SIZES", sizes);
         run(&mut cmd)?;
-        std::fs::copy(target.join("release").join(bin), dest)?;
+        std::fs::copy(target.join(&triple).join("release").join(bin), dest)?;
         std::fs::write(dest.with_extension("stamp"), &hash)?;
         eprintln!(
             "built {} in {:.1} s",

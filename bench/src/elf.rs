@@ -77,6 +77,16 @@ pub fn linkme_bytes(path: &Path) -> anyhow::Result<u64> {
         .sum())
 }
 
+/// Load-time relocations: entries of `.rela.dyn` (24 bytes each on ELF64), the
+/// pointers the loader (or a static-PIE binary's own start code) fixes up.
+pub fn relocations(path: &Path) -> anyhow::Result<u64> {
+    Ok(sections(path)?
+        .iter()
+        .filter(|s| s.name == ".rela.dyn")
+        .map(|s| s.size / 24)
+        .sum())
+}
+
 #[cfg(all(
     test,
     target_os = "linux",

@@ -172,6 +172,7 @@ fn sizes(hosts: &builds::Hosts) -> anyhow::Result<Value> {
             "bytes_stripped": std::fs::metadata(&stripped)?.len(),
             "init_array_entries": muster_bench::elf::init_array_entries(path)?,
             "linkme_section_bytes": muster_bench::elf::linkme_bytes(path)?,
+            "relocations": muster_bench::elf::relocations(path)?,
         }));
     }
     let hello = &hosts.hello;
@@ -181,6 +182,7 @@ fn sizes(hosts: &builds::Hosts) -> anyhow::Result<Value> {
         "bytes_stripped": std::fs::metadata(builds::stripped(hello)?)?.len(),
         "init_array_entries": muster_bench::elf::init_array_entries(hello)?,
         "linkme_section_bytes": 0,
+        "relocations": muster_bench::elf::relocations(hello)?,
     }));
     Ok(Value::Array(rows))
 }
@@ -191,10 +193,13 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     let all: Vec<(&'static str, usize, &Path)> = hosts.all().collect();
     let mut programs: Vec<(&Path, &[&str])> = vec![(hosts.hello.as_path(), &[])];
     programs.extend(all.iter().map(|(_, _, p)| (*p, &[][..])));
+    // The same hosts stopping at the decision (no report rendering), interleaved too.
+    programs.extend(all.iter().map(|(_, _, p)| (*p, &["--decide"][..])));
     let timed = stats::time_processes(&programs, config.reps)?;
     let floor = timed[0];
+    let decide_only = &timed[1 + all.len()..];
     let mut rows = vec![json!({"backend": "hello", "n": 0, "process": floor})];
-    for ((backend, n, path), process) in all.iter().zip(&timed[1..]) {
+    for (((backend, n, path), process), decide) in all.iter().zip(&timed[1..]).zip(decide_only) {
         let cold = stats::decision_stats(path, &["--time"], config.reps.min(30))?;
         let warm = warm_ns(path)?;
         rows.push(json!({
@@ -202,6 +207,8 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
             "n": n,
             "process": process,
             "ratio_to_floor": process.median_ns / floor.median_ns,
+            "decide_process": decide,
+            "decide_ratio_to_floor": decide.median_ns / floor.median_ns,
             "decision_cold": cold,
             "decision_warm_ns": warm,
         }));

@@ -177,9 +177,9 @@ fn process(md: &mut String, results: &Value) {
     );
     let _ = writeln!(
         md,
-        "| binary | N | median | mean | × floor | first explain_all in-process | `.init_array` entries | target |"
+        "| binary | N | explain: median | mean | × floor | decision only (`--decide`): median | × floor | first explain_all in-process | `.init_array` entries | target (N = 10,000: decision ≤ 1.3×, explain ≤ 3×) |"
     );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let sizes = rows(results, "sizes");
     let init = |backend: &str, n: u64| {
         sizes
@@ -198,14 +198,19 @@ fn process(md: &mut String, results: &Value) {
             floor = median(p);
         }
         let ratio = r["ratio_to_floor"].as_f64().unwrap_or(1.0);
+        let decide_ratio = r["decide_ratio_to_floor"].as_f64();
         let verdict = if n == 10_000 && backend == "linkme" {
-            met(ratio <= 1.3)
+            format!(
+                "decision {}, explain {}",
+                met(decide_ratio.is_some_and(|d| d <= 1.3)),
+                met(ratio <= 3.0)
+            )
         } else {
-            ""
+            String::new()
         };
         let _ = writeln!(
             md,
-            "| {} | {n} | {} | {} | {ratio:.2} | {} | {} | {verdict} |",
+            "| {} | {n} | {} | {} | {ratio:.2} | {} | {} | {} | {} | {verdict} |",
             if backend == "hello" {
                 "hello world (floor)"
             } else {
@@ -213,6 +218,11 @@ fn process(md: &mut String, results: &Value) {
             },
             us(median(p)),
             us(p["mean_ns"].as_f64().unwrap_or(f64::NAN)),
+            r["decide_process"]
+                .get("median_ns")
+                .and_then(Value::as_f64)
+                .map_or("–".to_owned(), us),
+            decide_ratio.map_or("–".to_owned(), |d| format!("{d:.2}")),
             r["decision_cold"]["median_ns"]
                 .as_f64()
                 .map_or("–".to_owned(), us),
@@ -307,33 +317,47 @@ fn size(md: &mut String, results: &Value) {
         md,
         "### 5. Binary size (stripped release; target: ≤ 256 bytes per registered version)\n"
     );
-    let _ = writeln!(md, "| backend | N | bytes | linkme section bytes |");
-    let _ = writeln!(md, "|---|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "| backend | N | bytes | linkme section bytes | load-time relocations |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
     let sizes = rows(results, "sizes");
     for r in &sizes {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             r["backend"].as_str().unwrap_or("?"),
             r["n"],
             r["bytes_stripped"],
-            r["linkme_section_bytes"]
+            r["linkme_section_bytes"],
+            r["relocations"]
         );
     }
     let _ = writeln!(
         md,
-        "\n| backend | slope (bytes per registered version, least squares) | target |"
+        "\n| backend | slope (bytes per registered version, least squares) | relocations per registered version | target (≤ 256 B) |"
     );
-    let _ = writeln!(md, "|---|---:|---|");
+    let _ = writeln!(md, "|---|---:|---:|---|");
     for backend in ["linkme", "inventory"] {
         let points: Vec<(f64, f64)> = sizes
             .iter()
             .filter(|r| r["backend"] == backend)
             .filter_map(|r| Some((r["n"].as_f64()?, r["bytes_stripped"].as_f64()?)))
             .collect();
+        let relocs: Vec<(f64, f64)> = sizes
+            .iter()
+            .filter(|r| r["backend"] == backend)
+            .filter_map(|r| Some((r["n"].as_f64()?, r["relocations"].as_f64()?)))
+            .collect();
         if points.len() >= 2 {
             let s = slope(&points);
-            let _ = writeln!(md, "| {backend} | {s:.0} | {} |", met(s <= 256.0));
+            let r = if relocs.len() >= 2 {
+                format!("{:.1}", slope(&relocs))
+            } else {
+                "–".to_owned()
+            };
+            let _ = writeln!(md, "| {backend} | {s:.0} | {r} | {} |", met(s <= 256.0));
         }
     }
     let _ = writeln!(md);

@@ -88,10 +88,16 @@ impl Facts {
             logical_cores: std::thread::available_parallelism()
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             memory_mb: memory_mb(),
-            labels: labels_from(
-                std::env::vars_os()
-                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-            ),
+            labels: labels_from(std::env::vars_os().filter_map(|(k, v)| {
+                // Only label variables are converted (and copied into the map).
+                if !k
+                    .as_encoded_bytes()
+                    .starts_with(LABEL_ENV_PREFIX.as_bytes())
+                {
+                    return None;
+                }
+                Some((k.into_string().ok()?, v.into_string().ok()?))
+            })),
         }
     }
 
@@ -213,13 +219,22 @@ pub fn labels_from(vars: impl IntoIterator<Item = (String, String)>) -> BTreeMap
         .collect()
 }
 
+/// The host name: `uname(2)`'s node name (what `/proc/sys/kernel/hostname`
+/// holds, without opening a file), else `/etc/hostname`, else the environment.
 fn hostname() -> String {
-    for path in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
-        if let Ok(name) = std::fs::read_to_string(path) {
-            let name = name.trim();
-            if !name.is_empty() {
-                return name.to_owned();
-            }
+    #[cfg(unix)]
+    {
+        let uname = rustix::system::uname();
+        let name = uname.nodename().to_string_lossy();
+        let name = name.trim();
+        if !name.is_empty() {
+            return name.to_owned();
+        }
+    }
+    if let Ok(name) = std::fs::read_to_string("/etc/hostname") {
+        let name = name.trim();
+        if !name.is_empty() {
+            return name.to_owned();
         }
     }
     std::env::var("HOSTNAME")
@@ -227,16 +242,21 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
+/// Total memory in MiB: `sysinfo(2)` on Linux (the figure `/proc/meminfo` shows as
+/// `MemTotal`, without the kernel formatting that file), 0 where unknown.
 fn memory_mb() -> u64 {
-    // Linux: "MemTotal:       24578236 kB".
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kb / 1024)
-        })
-        .unwrap_or(0)
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let info = rustix::system::sysinfo();
+        // `totalram` is a C `unsigned long`: 32 bits on some Linux targets.
+        #[allow(clippy::useless_conversion)]
+        let total = u64::from(info.totalram).saturating_mul(u64::from(info.mem_unit.max(1)));
+        total / (1024 * 1024)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        0
+    }
 }
 
 /// Declares `$list`, the names `$probe` checks with `std::arch::$detect!` (which takes
@@ -328,6 +348,22 @@ mod tests {
         assert_eq!(facts, back);
         assert_eq!(facts.os, std::env::consts::OS);
         assert!(facts.logical_cores >= 1);
+    }
+
+    /// The system calls give what the files this used to parse give.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn probe_agrees_with_proc() {
+        let facts = Facts::probe();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+        let line = meminfo
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .unwrap();
+        let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert_eq!(facts.memory_mb, kb / 1024, "{line}");
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert_eq!(facts.hostname, name.trim());
     }
 
     #[test]

@@ -46,14 +46,14 @@ impl PluginListing {
             plugins: plugins
                 .iter()
                 .map(|p| ListedPlugin {
-                    slot: p.slot.to_owned(),
-                    name: p.name.to_owned(),
-                    version: p.version.text.to_owned(),
-                    team: p.team.map(str::to_owned),
-                    crate_name: p.crate_name.to_owned(),
-                    package: p.package.to_owned(),
-                    description: p.description.map(str::to_owned),
-                    requires: p.requires.iter().map(ToString::to_string).collect(),
+                    slot: p.slot().to_owned(),
+                    name: p.name().to_owned(),
+                    version: p.version().text().to_owned(),
+                    team: p.team().map(str::to_owned),
+                    crate_name: p.crate_name().to_owned(),
+                    package: p.package().to_owned(),
+                    description: p.description().map(str::to_owned),
+                    requires: p.requires().iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
         }

@@ -5,6 +5,44 @@ pub use std::sync::OnceLock;
 
 pub use linkme;
 
+pub use crate::registration::{Details, Origin};
+use crate::{PluginMeta, Registration, Requirement};
+
+/// A registration: the metadata and the constructor.
+pub const fn registration<T: ?Sized>(
+    meta: PluginMeta,
+    construct: fn() -> Box<T>,
+) -> Registration<T> {
+    Registration::new(meta, construct)
+}
+
+/// Where registrations come from: `CARGO_CRATE_NAME`, `CARGO_PKG_NAME` and
+/// `module_path!()`, separated by `\u{1f}` (one `concat!`).
+pub const fn origin(texts: &'static str) -> Origin {
+    Origin::new(texts)
+}
+
+/// A registration's metadata: `texts` is the version as written, `\u{1f}`, and
+/// the plugin name; the version's integers come split by the macro.
+pub const fn meta(
+    slot: &'static str,
+    origin: &'static Origin,
+    texts: &'static str,
+    version: [u64; 3],
+    details: Option<&'static Details>,
+) -> PluginMeta {
+    PluginMeta::new(slot, origin, texts, version, details)
+}
+
+/// The optional parts of a registration (only emitted when one is declared).
+pub const fn details(
+    team: Option<&'static str>,
+    description: Option<&'static str>,
+    requires: &'static [Requirement],
+) -> Details {
+    Details::new(team, description, requires)
+}
+
 #[cfg(feature = "inventory")]
 pub use inventory;
 

@@ -1,6 +1,16 @@
 //! What `#[plugin]` stores for each plugin version: metadata and a constructor.
+//!
+//! The layout is private and compact (it is built by the macro through
+//! `muster::__private` const fns and read through accessors): in a position-
+//! independent binary every pointer in a registration is a relocation the loader
+//! applies at start, so a registration holds as few as possible: crate, package
+//! and module path are one shared [`Origin`] per module; the version text and the
+//! name are one string with the offset between them, the version is also kept as
+//! integers; team, description and requirements sit behind one optional
+//! reference, absent for most plugins.
 
 use serde::Serialize;
+use serde::ser::SerializeStruct;
 
 use crate::Requirement;
 
@@ -8,10 +18,30 @@ use crate::Requirement;
 ///
 /// Created by `#[muster::plugin]` in a static; never built by hand.
 pub struct Registration<T: ?Sized + 'static> {
+    meta: PluginMeta,
+    construct: fn() -> Box<T>,
+}
+
+impl<T: ?Sized> Registration<T> {
+    /// Used by `#[plugin]` expansions (through `muster::__private`).
+    pub(crate) const fn new(meta: PluginMeta, construct: fn() -> Box<T>) -> Self {
+        Registration { meta, construct }
+    }
+
     /// Everything known about the registration without constructing it.
-    pub meta: PluginMeta,
-    /// Builds an instance (from `Default` or the plugin's `new = path`).
-    pub construct: fn() -> Box<T>,
+    pub fn meta(&self) -> &PluginMeta {
+        &self.meta
+    }
+
+    /// Builds a new instance (from `Default` or the plugin's `new = path`),
+    /// without running any hook.
+    pub fn construct(&self) -> Box<T> {
+        (self.construct)()
+    }
+
+    pub(crate) fn constructor(&self) -> fn() -> Box<T> {
+        self.construct
+    }
 }
 
 impl<T: ?Sized> std::fmt::Debug for Registration<T> {
@@ -22,60 +52,292 @@ impl<T: ?Sized> std::fmt::Debug for Registration<T> {
     }
 }
 
-/// Metadata of a registered plugin version.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// Metadata of a registered plugin version, read through its accessors.
+#[derive(Clone, Copy)]
 pub struct PluginMeta {
-    /// Name of the slot the plugin fills.
-    pub slot: &'static str,
-    /// Plugin name (the `name` argument, by default the package name).
-    pub name: &'static str,
-    /// The version, validated with `semver` at compile time.
-    pub version: VersionParts,
-    /// The team that owns the plugin, if declared.
-    pub team: Option<&'static str>,
-    /// A one-line description, if declared.
-    pub description: Option<&'static str>,
-    /// The crate that registered the plugin (`CARGO_CRATE_NAME`).
-    #[serde(rename = "crate")]
-    pub crate_name: &'static str,
-    /// The package that registered the plugin (`CARGO_PKG_NAME`).
-    pub package: &'static str,
-    /// The module of the registration.
-    pub module_path: &'static str,
-    /// Declarative requirements on the host.
-    pub requires: &'static [Requirement],
+    slot: &'static str,
+    /// Where the registration is (crate, package, module path): one value per
+    /// module, shared by its registrations.
+    origin: &'static Origin,
+    /// The version text and the name, separated (the name last: it is the only
+    /// text a user writes freely).
+    texts: &'static str,
+    /// Where the version text ends in `texts`.
+    version_end: u16,
+    major: u64,
+    minor: u64,
+    patch: u64,
+    details: Option<&'static Details>,
 }
 
-/// A semantic version, split at compile time so that nothing is re-parsed at run time.
-#[derive(Debug, Clone, Copy)]
+/// Where registrations come from: `crate SEP package SEP module_path`, with the
+/// offsets of the two separators. Built once per module (a `const` each expansion
+/// names; identical values are emitted once per codegen unit).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Origin {
+    texts: &'static str,
+    ends: [u16; 2],
+}
+
+impl Origin {
+    /// Used by `#[plugin]` expansions (through `muster::__private`).
+    pub(crate) const fn new(texts: &'static str) -> Origin {
+        Origin {
+            texts,
+            ends: ends_of(texts),
+        }
+    }
+
+    fn field(&self, i: usize) -> &'static str {
+        let start = if i == 0 {
+            0
+        } else {
+            usize::from(self.ends[i - 1]) + 1
+        };
+        let end = self
+            .ends
+            .get(i)
+            .map_or(self.texts.len(), |&e| usize::from(e));
+        // The offsets were computed from this string at compile time, at ASCII separators.
+        self.texts.get(start..end).unwrap_or_default()
+    }
+}
+
+/// The optional parts of a registration, present only when declared.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Details {
+    team: Option<&'static str>,
+    description: Option<&'static str>,
+    requires: &'static [Requirement],
+}
+
+impl Details {
+    /// Used by `#[plugin]` expansions (through `muster::__private`).
+    pub(crate) const fn new(
+        team: Option<&'static str>,
+        description: Option<&'static str>,
+        requires: &'static [Requirement],
+    ) -> Details {
+        Details {
+            team,
+            description,
+            requires,
+        }
+    }
+}
+
+/// Offsets of the first `N` separators in `texts`; panics (at compile time, in a
+/// `const`) when there are fewer or the text is too long.
+const fn ends_of<const N: usize>(texts: &str) -> [u16; N] {
+    let bytes = texts.as_bytes();
+    assert!(bytes.len() <= u16::MAX as usize, "plugin metadata too long");
+    let mut ends = [0u16; N];
+    let mut found = 0;
+    let mut i = 0;
+    while i < bytes.len() && found < N {
+        if bytes[i] == SEP {
+            ends[found] = i as u16;
+            found += 1;
+        }
+        i += 1;
+    }
+    assert!(found == N, "plugin metadata is missing a field");
+    ends
+}
+
+impl PluginMeta {
+    /// Used by `#[plugin]` expansions (through `muster::__private`): `texts` is
+    /// `version SEP name`, with SEP = `\u{1f}`.
+    pub(crate) const fn new(
+        slot: &'static str,
+        origin: &'static Origin,
+        texts: &'static str,
+        [major, minor, patch]: [u64; 3],
+        details: Option<&'static Details>,
+    ) -> PluginMeta {
+        let [version_end] = ends_of::<1>(texts);
+        PluginMeta {
+            slot,
+            origin,
+            texts,
+            version_end,
+            major,
+            minor,
+            patch,
+            details,
+        }
+    }
+
+    /// Name of the slot the plugin fills.
+    pub fn slot(&self) -> &'static str {
+        self.slot
+    }
+
+    /// Plugin name (the `name` argument, by default the package name).
+    pub fn name(&self) -> &'static str {
+        let start = usize::from(self.version_end) + 1;
+        self.texts.get(start..).unwrap_or_default()
+    }
+
+    /// The version, validated with `semver` at compile time.
+    pub fn version(&self) -> VersionParts {
+        VersionParts {
+            text: self
+                .texts
+                .get(..usize::from(self.version_end))
+                .unwrap_or_default(),
+            major: self.major,
+            minor: self.minor,
+            patch: self.patch,
+        }
+    }
+
+    /// The crate that registered the plugin (`CARGO_CRATE_NAME`).
+    pub fn crate_name(&self) -> &'static str {
+        self.origin.field(0)
+    }
+
+    /// The package that registered the plugin (`CARGO_PKG_NAME`).
+    pub fn package(&self) -> &'static str {
+        self.origin.field(1)
+    }
+
+    /// The module of the registration.
+    pub fn module_path(&self) -> &'static str {
+        self.origin.field(2)
+    }
+
+    /// The team that owns the plugin, if declared.
+    pub fn team(&self) -> Option<&'static str> {
+        self.details.and_then(|d| d.team)
+    }
+
+    /// A one-line description, if declared.
+    pub fn description(&self) -> Option<&'static str> {
+        self.details.and_then(|d| d.description)
+    }
+
+    /// Declarative requirements on the host.
+    pub fn requires(&self) -> &'static [Requirement] {
+        self.details.map_or(&[], |d| d.requires)
+    }
+}
+
+/// Separates the texts of a [`PluginMeta`] and an [`Origin`] (a control character
+/// no version, crate, package or module path contains).
+const SEP: u8 = 0x1f;
+
+impl std::fmt::Debug for PluginMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginMeta")
+            .field("slot", &self.slot())
+            .field("name", &self.name())
+            .field("version", &self.version())
+            .field("team", &self.team())
+            .field("description", &self.description())
+            .field("crate_name", &self.crate_name())
+            .field("package", &self.package())
+            .field("module_path", &self.module_path())
+            .field("requires", &self.requires())
+            .finish()
+    }
+}
+
+impl Serialize for PluginMeta {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("PluginMeta", 9)?;
+        s.serialize_field("slot", self.slot())?;
+        s.serialize_field("name", self.name())?;
+        s.serialize_field("version", &self.version())?;
+        s.serialize_field("team", &self.team())?;
+        s.serialize_field("description", &self.description())?;
+        s.serialize_field("crate", self.crate_name())?;
+        s.serialize_field("package", self.package())?;
+        s.serialize_field("module_path", self.module_path())?;
+        s.serialize_field("requires", self.requires())?;
+        s.end()
+    }
+}
+
+/// A semantic version, split at compile time so that nothing is re-parsed at run
+/// time: the integers, and the text as written (which carries any pre-release and
+/// build metadata).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VersionParts {
-    /// The version as written in `#[plugin(version = "...")]`.
-    pub text: &'static str,
-    /// Major version.
-    pub major: u64,
-    /// Minor version.
-    pub minor: u64,
-    /// Patch version.
-    pub patch: u64,
-    /// Pre-release identifiers (empty for a release).
-    pub pre: &'static str,
-    /// Build metadata (empty when absent).
-    pub build: &'static str,
+    text: &'static str,
+    major: u64,
+    minor: u64,
+    patch: u64,
 }
 
 impl VersionParts {
+    /// The version as written in `#[plugin(version = "...")]`.
+    pub fn text(&self) -> &'static str {
+        self.text
+    }
+
+    /// Major version.
+    pub fn major(&self) -> u64 {
+        self.major
+    }
+
+    /// Minor version.
+    pub fn minor(&self) -> u64 {
+        self.minor
+    }
+
+    /// Patch version.
+    pub fn patch(&self) -> u64 {
+        self.patch
+    }
+
+    /// Pre-release identifiers (empty for a release).
+    pub fn pre(&self) -> &'static str {
+        let tail = self.tail();
+        match tail.strip_prefix('-') {
+            Some(rest) => rest.split('+').next().unwrap_or_default(),
+            None => "",
+        }
+    }
+
+    /// Build metadata (empty when absent).
+    pub fn build(&self) -> &'static str {
+        self.tail().split_once('+').map_or("", |(_, build)| build)
+    }
+
+    /// What follows `major.minor.patch` in the text (`-beta.2+abc`, or empty).
+    fn tail(&self) -> &'static str {
+        let core_end = self
+            .text
+            .bytes()
+            .position(|b| b == b'-' || b == b'+')
+            .unwrap_or(self.text.len());
+        // At an ASCII byte, so a char boundary.
+        self.text.get(core_end..).unwrap_or_default()
+    }
+
     /// The version as a [`semver::Version`].
     pub fn to_version(&self) -> semver::Version {
         let mut version = semver::Version::new(self.major, self.minor, self.patch);
-        if !self.pre.is_empty() {
+        let tail = self.tail();
+        if tail.is_empty() {
+            return version;
+        }
+        let (pre, build) = match tail.strip_prefix('-') {
+            Some(rest) => rest.split_once('+').unwrap_or((rest, "")),
+            None => ("", tail.strip_prefix('+').unwrap_or_default()),
+        };
+        if !pre.is_empty() {
             // Validated by the macro; fall back to the full parse should it ever differ.
-            match semver::Prerelease::new(self.pre) {
+            match semver::Prerelease::new(pre) {
                 Ok(pre) => version.pre = pre,
                 Err(_) => return semver::Version::parse(self.text).unwrap_or(version),
             }
         }
-        if !self.build.is_empty()
-            && let Ok(build) = semver::BuildMetadata::new(self.build)
+        if !build.is_empty()
+            && let Ok(build) = semver::BuildMetadata::new(build)
         {
             version.build = build;
         }
@@ -84,18 +346,65 @@ impl VersionParts {
 
     /// Whether this is a pre-release (`1.0.0-beta.2`).
     pub fn is_prerelease(&self) -> bool {
-        !self.pre.is_empty()
+        !self.pre().is_empty()
     }
 }
 
 impl std::fmt::Display for VersionParts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.text)
+        f.pad(self.text)
     }
 }
 
 impl Serialize for VersionParts {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Details, Origin, PluginMeta};
+    use crate::Requirement;
+
+    static ORIGIN: Origin = Origin::new("my_crate\u{1f}my-crate\u{1f}my_crate::plugins");
+    static DETAILS: Details = Details::new(Some("core"), None, &[Requirement::MinCores(2)]);
+
+    #[test]
+    fn accessors_read_back_what_the_constructor_packed() {
+        let texts = "1.2.3-beta.2+abc\u{1f}tick\u{1f}tock";
+        let meta = PluginMeta::new("clock", &ORIGIN, texts, [1, 2, 3], Some(&DETAILS));
+        assert_eq!(meta.slot(), "clock");
+        assert_eq!(meta.name(), "tick\u{1f}tock");
+        assert_eq!(meta.crate_name(), "my_crate");
+        assert_eq!(meta.package(), "my-crate");
+        assert_eq!(meta.module_path(), "my_crate::plugins");
+        assert_eq!(meta.team(), Some("core"));
+        assert_eq!(meta.description(), None);
+        assert_eq!(meta.requires(), &[Requirement::MinCores(2)]);
+        let version = meta.version();
+        assert_eq!(version.text(), "1.2.3-beta.2+abc");
+        assert_eq!(
+            (version.major(), version.minor(), version.patch()),
+            (1, 2, 3)
+        );
+        assert_eq!(version.pre(), "beta.2");
+        assert_eq!(version.build(), "abc");
+        assert!(version.is_prerelease());
+        assert_eq!(
+            version.to_version(),
+            semver::Version::parse("1.2.3-beta.2+abc").unwrap()
+        );
+        let plain = PluginMeta::new("clock", &ORIGIN, "0.1.0+b-c\u{1f}", [0, 1, 0], None);
+        assert_eq!(plain.version().pre(), "");
+        assert_eq!(plain.version().build(), "b-c");
+        assert!(!plain.version().is_prerelease());
+        assert_eq!(plain.requires(), &[]);
+        assert_eq!(plain.team(), None);
+        assert_eq!(plain.name(), "");
+        let json = serde_json::to_value(meta).unwrap();
+        assert_eq!(json["crate"], "my_crate");
+        assert_eq!(json["version"], "1.2.3-beta.2+abc");
+        assert_eq!(json["requires"][0]["kind"], "min_cores");
     }
 }

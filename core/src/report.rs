@@ -23,7 +23,8 @@ pub enum Outcome {
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad`, so that `{:<10}` aligns it without an intermediate `String`.
+        f.pad(match self {
             Outcome::Selected => "selected",
             Outcome::Rejected => "rejected",
             Outcome::Excluded => "excluded",
@@ -90,26 +91,32 @@ impl Report {
     }
 }
 
+/// The text form: the slot's decision, then each candidate up to the selected one
+/// (every candidate when none is selected); the older versions after it, none of
+/// them tried, in one summary line. Every candidate is in the serialized form.
 impl fmt::Display for SlotReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.selected {
             Some(choice) => writeln!(f, "{}: {} {}", self.slot, choice.name, choice.version)?,
             None => writeln!(f, "{}: no acceptable version", self.slot)?,
         }
-        for c in &self.candidates {
-            write!(
-                f,
-                "  {:<10} {} {}",
-                c.outcome.to_string(),
-                c.version,
-                c.name
-            )?;
+        let shown = self
+            .candidates
+            .iter()
+            .rposition(|c| c.outcome != Outcome::NotTried)
+            .map_or(0, |last| last + 1);
+        for c in &self.candidates[..shown] {
+            write!(f, "  {:<10} {} {}", c.outcome, c.version, c.name)?;
             if let Some(reason) = &c.reason {
                 write!(f, ": {reason}")?;
             }
             writeln!(f, " [{}]", c.code)?;
         }
-        Ok(())
+        match self.candidates.len() - shown {
+            0 => Ok(()),
+            1 => writeln!(f, "  \u{2026} and 1 older version not tried"),
+            n => writeln!(f, "  \u{2026} and {n} older versions not tried"),
+        }
     }
 }
 
@@ -146,3 +153,112 @@ impl fmt::Display for SelectionError {
 }
 
 impl std::error::Error for SelectionError {}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::{Candidate, Choice, Outcome, SlotReport};
+    use crate::ReasonCode;
+
+    fn candidate(
+        version: &'static str,
+        outcome: Outcome,
+        code: ReasonCode,
+        reason: Option<&'static str>,
+    ) -> Candidate {
+        Candidate {
+            name: "clock",
+            version,
+            crate_name: "clock_crate",
+            outcome,
+            reason: reason.map(Cow::Borrowed),
+            code,
+            fact: None,
+        }
+    }
+
+    #[test]
+    fn text_summarises_the_not_tried_tail_and_json_keeps_it() {
+        let older = Some("a newer version was selected");
+        let report = SlotReport {
+            slot: "clock",
+            selected: Some(Choice {
+                name: "clock",
+                version: "2.0.0",
+            }),
+            candidates: vec![
+                candidate(
+                    "3.0.0",
+                    Outcome::Rejected,
+                    ReasonCode::RequirementUnmet,
+                    Some("requires os plan9, host runs linux"),
+                ),
+                candidate("2.0.0", Outcome::Selected, ReasonCode::Selected, None),
+                candidate("1.1.0", Outcome::NotTried, ReasonCode::NewerSelected, older),
+                candidate("1.0.0", Outcome::NotTried, ReasonCode::NewerSelected, older),
+            ],
+        };
+        let text = report.to_string();
+        assert_eq!(
+            text,
+            format!(
+                "clock: clock 2.0.0\n  \
+                 rejected   3.0.0 clock: requires os plan9, host runs linux [{}]\n  \
+                 selected   2.0.0 clock [{}]\n  \
+                 \u{2026} and 2 older versions not tried\n",
+                ReasonCode::RequirementUnmet,
+                ReasonCode::Selected
+            )
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["candidates"].as_array().unwrap().len(), 4);
+        assert_eq!(json["candidates"][3]["version"], "1.0.0");
+        assert_eq!(json["candidates"][3]["outcome"], "not_tried");
+
+        let mut one = report.clone();
+        one.candidates.pop();
+        assert!(
+            one.to_string()
+                .ends_with("  \u{2026} and 1 older version not tried\n")
+        );
+        one.candidates.pop();
+        assert!(one.to_string().ends_with(&format!(
+            "  selected   2.0.0 clock [{}]\n",
+            ReasonCode::Selected
+        )));
+    }
+
+    #[test]
+    fn text_lists_every_candidate_when_none_is_selected() {
+        let report = SlotReport {
+            slot: "clock",
+            selected: None,
+            candidates: vec![
+                candidate(
+                    "2.0.0",
+                    Outcome::Excluded,
+                    ReasonCode::Denied,
+                    Some("denied by clock@2.0.0 (flag)"),
+                ),
+                candidate(
+                    "1.0.0",
+                    Outcome::Rejected,
+                    ReasonCode::StartFailed,
+                    Some("start failed: no"),
+                ),
+            ],
+        };
+        assert_eq!(
+            report.to_string(),
+            format!(
+                "clock: no acceptable version\n  \
+                 excluded   2.0.0 clock: denied by clock@2.0.0 (flag) [{}]\n  \
+                 rejected   1.0.0 clock: start failed: no [{}]\n",
+                ReasonCode::Denied,
+                ReasonCode::StartFailed
+            )
+        );
+        assert_eq!(format!("[{:<10}]", Outcome::NotTried), "[not_tried ]");
+    }
+}

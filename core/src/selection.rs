@@ -10,10 +10,7 @@ use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
 use crate::slot::IndexEntry;
-use crate::{Facts, Policy, Quarantine, Registration, Report, Slot};
-
-/// The winner of a decision: its registration, version and instance.
-type Chosen<S> = (&'static Registration<S>, Version, Box<S>);
+use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
 
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
@@ -94,9 +91,9 @@ impl<'a> Selector<'a> {
     /// older ones; the error lists every candidate and why it was turned down.
     pub fn select<S: Slot + ?Sized>(&self) -> Result<Selected<S>, SelectionError> {
         match self.decide::<S>(true) {
-            (report, Some((registration, version, instance))) => Ok(Selected {
-                registration,
-                version,
+            (report, Some((i, instance))) => Ok(Selected {
+                registration: S::index().registration(i),
+                version: S::index().entries()[i].version.clone(),
                 instance: Some(instance),
                 report,
             }),
@@ -109,8 +106,8 @@ impl<'a> Selector<'a> {
     /// chosen instance's `stop` runs before returning.
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
         let (report, chosen) = self.decide::<S>(self.start);
-        if let Some((_, _, mut instance)) = chosen.filter(|_| self.start) {
-            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
+        if let Some((_, mut instance)) = chosen.filter(|_| self.start) {
+            stop_caught(&mut || S::__stop(&mut instance));
         }
         report
     }
@@ -174,23 +171,34 @@ impl<'a> Selector<'a> {
     }
 
     /// The typed part of a decision: only construction and hooks depend on `S`;
-    /// the walk over candidates is [`decide_erased`](Self::decide_erased), compiled once.
-    fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<Chosen<S>>) {
+    /// the walk over candidates is [`decide_erased`](Self::decide_erased) and the
+    /// hook sequence with its panic handling [`instantiate`](Self::instantiate), each
+    /// compiled once: per slot there is one small closure.
+    fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<(usize, Box<S>)>) {
         let index = S::index();
+        let facts = self.facts;
         let mut instance: Option<Box<S>> = None;
         let (report, chosen) = self.decide_erased(S::NAME, index.entries(), &mut |i| {
-            let construct = index.registration(i).construct;
-            instance = Some(self.instantiate::<S>(construct, activate)?);
-            Ok(())
+            let construct = index.registration(i).constructor();
+            let outcome = self.instantiate(activate, &mut |step| match (
+                step,
+                instance.as_deref_mut(),
+            ) {
+                (Step::Construct, _) => {
+                    instance = Some(construct());
+                    Ok(())
+                }
+                (Step::Accept, Some(plugin)) => S::__is_acceptable(plugin, facts),
+                (Step::Start, Some(plugin)) => S::__start(plugin),
+                (_, None) => Ok(()),
+            });
+            if outcome.is_err() {
+                // A rejected instance is dropped at once, before older versions are tried.
+                instance = None;
+            }
+            outcome
         });
-        let chosen = chosen.zip(instance).map(|(i, instance)| {
-            (
-                index.registration(i),
-                index.entries()[i].version.clone(),
-                instance,
-            )
-        });
-        (report, chosen)
+        (report, chosen.zip(instance))
     }
 
     /// Walks `entries` newest first; the first that passes policy, ambiguity,
@@ -204,11 +212,10 @@ impl<'a> Selector<'a> {
         let mut candidates = Vec::with_capacity(entries.len());
         let mut chosen: Option<usize> = None;
         for (i, entry) in entries.iter().enumerate() {
-            let meta = entry.meta;
             let mut candidate = Candidate {
-                name: meta.name,
-                version: meta.version.text,
-                crate_name: meta.crate_name,
+                name: entry.name,
+                version: entry.version_text,
+                crate_name: entry.crate_name,
                 outcome: Outcome::NotTried,
                 reason: Some(Cow::Borrowed("a newer version was selected")),
                 code: ReasonCode::NewerSelected,
@@ -243,8 +250,8 @@ impl<'a> Selector<'a> {
             candidates.push(candidate);
         }
         let selected = chosen.map(|i| Choice {
-            name: entries[i].meta.name,
-            version: entries[i].meta.version.text,
+            name: entries[i].name,
+            version: entries[i].version_text,
         });
         (
             SlotReport {
@@ -256,22 +263,22 @@ impl<'a> Selector<'a> {
         )
     }
 
-    /// Constructs an instance and runs its hooks (`start` too when `activate`);
-    /// panics reject the version.
-    fn instantiate<S: Slot + ?Sized>(
+    /// Constructs an instance and runs its hooks (`start` too when `activate`)
+    /// through `step`; panics reject the version.
+    fn instantiate(
         &self,
-        construct: fn() -> Box<S>,
         activate: bool,
-    ) -> Result<Box<S>, Refusal> {
-        let mut instance = catch_plugin_panic(construct).map_err(|message| {
-            Refusal::new(
-                ReasonCode::ConstructorPanicked,
-                format!("constructor panicked: {message}"),
-            )
-        })?;
-        match catch_plugin_panic(AssertUnwindSafe(|| {
-            S::__is_acceptable(&instance, self.facts)
-        })) {
+        step: &mut dyn FnMut(Step) -> Result<(), Rejection>,
+    ) -> Result<(), Refusal> {
+        catch_plugin_panic(AssertUnwindSafe(|| step(Step::Construct)))
+            .map_err(|message| {
+                Refusal::new(
+                    ReasonCode::ConstructorPanicked,
+                    format!("constructor panicked: {message}"),
+                )
+            })?
+            .map_err(|rejection| Refusal::new(ReasonCode::HookRejected, rejection.to_string()))?;
+        match catch_plugin_panic(AssertUnwindSafe(|| step(Step::Accept))) {
             Ok(Ok(())) => {}
             Ok(Err(rejection)) => {
                 return Err(Refusal::new(
@@ -287,7 +294,7 @@ impl<'a> Selector<'a> {
             }
         }
         if activate {
-            match catch_plugin_panic(AssertUnwindSafe(|| S::__start(&mut instance))) {
+            match catch_plugin_panic(AssertUnwindSafe(|| step(Step::Start))) {
                 Ok(Ok(())) => {}
                 Ok(Err(rejection)) => {
                     return Err(Refusal::new(
@@ -303,8 +310,22 @@ impl<'a> Selector<'a> {
                 }
             }
         }
-        Ok(instance)
+        Ok(())
     }
+}
+
+/// One step of [`Selector::instantiate`], run by the slot's typed closure.
+#[derive(Clone, Copy)]
+enum Step {
+    Construct,
+    Accept,
+    Start,
+}
+
+/// Runs a plugin's `stop` hook; a panic in it is caught and ignored (compiled
+/// once: the typed part is the closure).
+pub(crate) fn stop_caught(stop: &mut dyn FnMut()) {
+    let _ = catch_plugin_panic(AssertUnwindSafe(stop));
 }
 
 /// The checks that need no instance: ambiguity and declared requirements.
@@ -314,18 +335,18 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
         let crates: Vec<&str> = entries
             .iter()
             .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
-            .map(|e| e.meta.crate_name)
+            .map(|e| e.crate_name)
             .collect();
         return Err(Refusal::new(
             ReasonCode::Ambiguous,
             format!(
                 "ambiguous: version {} is registered by crates {}; refusing to pick one",
-                meta.version,
+                meta.version(),
                 crates.join(" and ")
             ),
         ));
     }
-    for requirement in meta.requires {
+    for requirement in meta.requires() {
         requirement.check(facts).map_err(|reason| Refusal {
             code: ReasonCode::RequirementUnmet,
             reason,
@@ -384,7 +405,7 @@ impl<S: ?Sized + Slot> Drop for Selected<S> {
     fn drop(&mut self) {
         if let Some(mut instance) = self.instance.take() {
             // A panicking `stop` must not take the host down either.
-            let _ = catch_plugin_panic(AssertUnwindSafe(|| S::__stop(&mut instance)));
+            stop_caught(&mut || S::__stop(&mut instance));
         }
     }
 }

@@ -45,6 +45,10 @@ pub struct SlotIndex<T: ?Sized + 'static> {
 /// One registration of a slot, without its type: what sorting and deciding need.
 pub(crate) struct IndexEntry {
     pub(crate) meta: &'static PluginMeta,
+    /// The texts every report names, read from `meta` once.
+    pub(crate) name: &'static str,
+    pub(crate) version_text: &'static str,
+    pub(crate) crate_name: &'static str,
     pub(crate) version: Version,
     /// Another registration has the same slot and version (from another crate).
     pub(crate) ambiguous: bool,
@@ -57,7 +61,7 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
         registrations: impl IntoIterator<Item = &'static Registration<T>>,
     ) -> Self {
         let registrations: Vec<&'static Registration<T>> = registrations.into_iter().collect();
-        let (order, entries) = sort_entries(registrations.iter().map(|r| &r.meta).collect());
+        let (order, entries) = sort_entries(registrations.iter().map(|r| r.meta()).collect());
         let registrations = order.into_iter().map(|i| registrations[i]).collect();
         SlotIndex {
             slot,
@@ -111,9 +115,13 @@ fn sort_entries(metas: Vec<&'static PluginMeta>) -> (Vec<usize>, Vec<IndexEntry>
         .into_iter()
         .enumerate()
         .map(|(i, meta)| {
+            let parts = meta.version();
             let entry = IndexEntry {
                 meta,
-                version: meta.version.to_version(),
+                name: meta.name(),
+                version_text: parts.text(),
+                crate_name: meta.crate_name(),
+                version: parts.to_version(),
                 ambiguous: false,
             };
             (i, entry)
@@ -122,9 +130,9 @@ fn sort_entries(metas: Vec<&'static PluginMeta>) -> (Vec<usize>, Vec<IndexEntry>
     keyed.sort_by(|(_, a), (_, b)| {
         b.version
             .cmp_precedence(&a.version)
-            .then_with(|| a.meta.crate_name.cmp(b.meta.crate_name))
-            .then_with(|| a.meta.module_path.cmp(b.meta.module_path))
-            .then_with(|| a.meta.name.cmp(b.meta.name))
+            .then_with(|| a.crate_name.cmp(b.crate_name))
+            .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
+            .then_with(|| a.name.cmp(b.name))
     });
     let (order, mut entries): (Vec<usize>, Vec<IndexEntry>) = keyed.into_iter().unzip();
     for i in 1..entries.len() {
@@ -141,9 +149,9 @@ fn ambiguities(entries: &[IndexEntry]) -> Vec<(Version, Vec<&'static str>)> {
     for e in entries.iter().filter(|e| e.ambiguous) {
         match out.last_mut() {
             Some((v, crates)) if v.cmp_precedence(&e.version).is_eq() => {
-                crates.push(e.meta.crate_name);
+                crates.push(e.crate_name);
             }
-            _ => out.push((e.version.clone(), vec![e.meta.crate_name])),
+            _ => out.push((e.version.clone(), vec![e.crate_name])),
         }
     }
     out

@@ -281,13 +281,14 @@ fn erased_listing_sees_the_slot() {
     let greeter = slots.iter().find(|s| s.name == "greeter").unwrap();
     let plugins = greeter.plugins();
     assert_eq!(plugins.len(), 6);
-    assert_eq!(plugins[4].name, "ten");
-    assert_eq!(plugins[5].team, Some("core"));
+    assert_eq!(plugins[4].name(), "ten");
+    assert_eq!(plugins[5].team(), Some("core"));
     assert_eq!(
-        plugins[5].name, "muster",
+        plugins[5].name(),
+        "muster",
         "default name is the package name"
     );
-    assert_eq!(plugins[5].crate_name, "selection");
+    assert_eq!(plugins[5].crate_name(), "selection");
     let facts = facts();
     let policy = Policy::new();
     let report = Selector::new(&facts, &policy).explain_all();

@@ -4,10 +4,11 @@
 //! the macros it re-exports. Each macro parses its arguments, validates them
 //! (reporting every mistake as a spanned error), then expands into code that
 //! names the runtime by path (`::muster`, or the `crate = path` override): the
-//! public items a registration fills or implements (`Registration`, `PluginMeta`,
-//! `VersionParts`, `Requirement`, `Slot`, `SlotIndex`, `SlotInfo`, `Facts`,
-//! `Rejection`), and `__private` for the rest (the registry backends, `Box`,
-//! `OnceLock`), so plugin crates need no other dependency.
+//! public items a registration names or implements (`Registration`, `Requirement`,
+//! `Slot`, `SlotIndex`, `SlotInfo`, `Facts`, `Rejection`), and `__private` for the
+//! rest: the const fns that build a registration (`registration`, `meta`,
+//! `details`; the layout's fields are private), the registry backends, `Box` and
+//! `OnceLock`, so plugin crates need no other dependency.
 
 mod errors;
 mod krate;

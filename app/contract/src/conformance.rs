@@ -83,7 +83,7 @@ pub fn registration(
 ) {
     let found: Vec<_> = muster::plugins()
         .into_iter()
-        .filter(|m| m.package == package)
+        .filter(|m| m.package() == package)
         .collect();
     assert_eq!(
         found.len(),
@@ -92,9 +92,10 @@ pub fn registration(
     );
     let meta = found[0];
     assert_eq!(
-        meta.version.text, package_version,
+        meta.version().text(),
+        package_version,
         "plugin version of {package}"
     );
-    let requires = meta.requires.iter().map(ToString::to_string).collect();
-    (meta.slot, meta.name, meta.team, requires)
+    let requires = meta.requires().iter().map(ToString::to_string).collect();
+    (meta.slot(), meta.name(), meta.team(), requires)
 }

@@ -75,7 +75,7 @@ impl<S: ?Sized + Slot> Active<S> {
                             tracing::info!(event = "rejection", slot = S::NAME, version = c.version, outcome = %c.outcome, code = %c.code, reason = %reason);
                         }
                     }
-                    tracing::info!(event = "selection", slot = S::NAME, name = selected.registration().meta.name, version = %selected.version());
+                    tracing::info!(event = "selection", slot = S::NAME, name = selected.registration().meta().name(), version = %selected.version());
                     self.current = Some(selected);
                 }
                 Err(err) => {
@@ -100,7 +100,7 @@ impl<S: ?Sized + Slot> Active<S> {
             let selected = self.ensure(ctx.facts, ctx.policy, ctx.quarantine, ctx.crash)?;
             let label = format!(
                 "{}@{}",
-                selected.registration().meta.name,
+                selected.registration().meta().name(),
                 selected.version()
             );
             lock(ctx.crash).begin(S::NAME, selected.version(), unit);
@@ -129,7 +129,7 @@ impl<S: ?Sized + Slot> Active<S> {
                 .with_quarantine(quarantine)
                 .explain::<S>();
             let now = report.selected.map(|c| c.version);
-            if now != Some(current.registration().meta.version.text) {
+            if now != Some(current.registration().meta().version().text()) {
                 tracing::info!(event = "reselect", slot = S::NAME, from = %current.version(), to = now.unwrap_or("none"));
                 self.current = None;
             }

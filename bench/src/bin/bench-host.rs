@@ -3,7 +3,9 @@
 //! (as `edge-agent` does). With `--time`, prints to stderr `probe_ns` (facts),
 //! `decision_ns` (the first `explain_all`, lazy index construction included) and
 //! `main_ns` (entering `main` to the decision); with `--warm K`, also `warm_ns`,
-//! the median of K further `explain_all` calls.
+//! the median of K further `explain_all` calls. With `--decide`, stops after the
+//! decision (probe and decide every slot, no report rendering: what `run` does
+//! before its first unit).
 
 // The generated slots and their plugins share this crate, so linkme's element
 // macro is local and its `link_section` needs this.
@@ -28,6 +30,10 @@ fn main() {
     let policy = Policy::new();
     let report = Selector::new(&facts, &policy).explain_all();
     let decided = start.elapsed();
+    if std::env::args().any(|a| a == "--decide") {
+        std::hint::black_box(&report);
+        return;
+    }
     let mut text = format!("host: {} ({})\n", facts.hostname, muster::BACKEND);
     for slot in &report.slots {
         let _ = write!(text, "\n{slot}");

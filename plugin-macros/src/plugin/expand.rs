@@ -15,8 +15,6 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
     let major = args.version.major;
     let minor = args.version.minor;
     let patch = args.version.patch;
-    let pre = args.version.pre.as_str();
-    let build = args.version.build.as_str();
     let name = match &args.name {
         Some(lit) => quote!(#lit),
         None => quote!(::core::env!("CARGO_PKG_NAME")),
@@ -25,9 +23,23 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
         Some(lit) => quote!(::core::option::Option::Some(#lit)),
         None => quote!(::core::option::Option::None),
     };
-    let team = opt(&args.team);
-    let description = opt(&args.description);
-    let requires = args.requires.iter().map(|r| r.to_tokens(&krate));
+    // Team, description and requirements behind one reference, absent (no pointer
+    // to relocate) when none is declared.
+    let (details, details_static) =
+        if args.team.is_none() && args.description.is_none() && args.requires.is_empty() {
+            (quote!(::core::option::Option::None), quote!())
+        } else {
+            let team = opt(&args.team);
+            let description = opt(&args.description);
+            let requires = args.requires.iter().map(|r| r.to_tokens(&krate));
+            (
+                quote!(::core::option::Option::Some(&__MUSTER_DETAILS)),
+                quote! {
+                    static __MUSTER_DETAILS: #krate::__private::Details =
+                        #krate::__private::details(#team, #description, &[#(#requires),*]);
+                },
+            )
+        };
 
     // Spanned on the plugin's own tokens: "no `Default`" points at the type, a
     // `new` of the wrong type at the path, and "does not implement the slot trait"
@@ -64,28 +76,29 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
                 }
             }
 
+            #details_static
+
+            // The same value in every registration of a module: emitted once per
+            // codegen unit, each registration holds one pointer to it.
+            const __MUSTER_ORIGIN: &#krate::__private::Origin = &#krate::__private::origin(
+                ::core::concat!(
+                    ::core::env!("CARGO_CRATE_NAME"), "\u{1f}",
+                    ::core::env!("CARGO_PKG_NAME"), "\u{1f}",
+                    ::core::module_path!(),
+                ),
+            );
+
             const fn __muster_registration() -> #krate::Registration<#slot_dyn> {
-                #krate::Registration {
-                    meta: #krate::PluginMeta {
-                        slot: <#slot_dyn as #krate::Slot>::NAME,
-                        name: #name,
-                        version: #krate::VersionParts {
-                            text: #version_text,
-                            major: #major,
-                            minor: #minor,
-                            patch: #patch,
-                            pre: #pre,
-                            build: #build,
-                        },
-                        team: #team,
-                        description: #description,
-                        crate_name: ::core::env!("CARGO_CRATE_NAME"),
-                        package: ::core::env!("CARGO_PKG_NAME"),
-                        module_path: ::core::module_path!(),
-                        requires: &[#(#requires),*],
-                    },
-                    construct: __muster_construct,
-                }
+                #krate::__private::registration(
+                    #krate::__private::meta(
+                        <#slot_dyn as #krate::Slot>::NAME,
+                        __MUSTER_ORIGIN,
+                        ::core::concat!(#version_text, "\u{1f}", #name),
+                        [#major, #minor, #patch],
+                        #details,
+                    ),
+                    __muster_construct,
+                )
             }
         };
     }

@@ -459,7 +459,7 @@ fn write_crate(
          \x20           .select::<dyn {trait_name}>()\n\
          \x20           .unwrap_or_else(|err| panic!(\"{{err}}\"));\n\
          \x20       assert_eq!(selected.version().to_string(), \"{version}\");\n\
-         \x20       assert_eq!(selected.registration().meta.name, \"{name}\");\n\
+         \x20       assert_eq!(selected.registration().meta().name(), \"{name}\");\n\
          {test}\
          \x20   }}\n\
          }}\n",

@@ -78,11 +78,11 @@ fn main() {
     let online = facts(r#""network":"online""#);
     let chosen = Selector::new(&online, &policy).select::<dyn Greeter>().unwrap();
     assert_eq!(chosen.greet(), "everything");
-    let meta = &chosen.registration().meta;
-    assert_eq!(meta.name, "everything");
-    assert_eq!(meta.team, Some("storefront"));
-    assert_eq!(meta.description, Some("uses every key"));
-    assert_eq!(meta.requires.len(), 6);
+    let meta = chosen.registration().meta();
+    assert_eq!(meta.name(), "everything");
+    assert_eq!(meta.team(), Some("storefront"));
+    assert_eq!(meta.description(), Some("uses every key"));
+    assert_eq!(meta.requires().len(), 6);
 
     let offline = facts("");
     let chosen = Selector::new(&offline, &policy).select::<dyn Greeter>().unwrap();
