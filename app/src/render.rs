@@ -2,23 +2,13 @@
 
 use std::fmt::Write;
 
-use muster::{Facts, PluginMeta, Policy, Quarantine, ReasonCode, Report, Strikes};
+use muster::{Facts, PluginListing, PluginMeta, Policy, Quarantine, ReasonCode, Report, Strikes};
 use serde_json::{Value, json};
 
 /// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
+/// The one serde type `cargo xtask build` reads back ([`muster::PluginListing`]).
 pub fn plugins_json(plugins: &[&PluginMeta]) -> Value {
-    json!({
-        "plugins": plugins.iter().map(|p| json!({
-            "slot": p.slot(),
-            "name": p.name(),
-            "version": p.version().text(),
-            "team": p.team(),
-            "crate": p.crate_name(),
-            "package": p.package(),
-            "description": p.description(),
-            "requires": p.requires().iter().map(ToString::to_string).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>()
-    })
+    serde_json::to_value(PluginListing::of(plugins)).unwrap_or(Value::Null)
 }
 
 /// `plugins list`: one line per registered version.

@@ -100,6 +100,7 @@ extern crate self as muster;
 mod caught;
 mod facts;
 mod input;
+mod listing;
 mod policy;
 mod quarantine;
 mod reason;
@@ -121,6 +122,7 @@ pub use crate::facts::{
     Facts, FactsError, HOST_ID_ENV, LABEL_ENV_PREFIX, MAX_HOST_ID_BYTES, check_host_id, labels_from,
 };
 pub use crate::input::{MAX_INPUT_BYTES, read_input_file};
+pub use crate::listing::{ListedPlugin, PluginListing};
 pub use crate::policy::{
     DENY_ENV, Deny, PIN_ENV, PRERELEASE_ENV, Pin, Policy, PolicyError, Source, parse_deny,
     parse_pin,

@@ -1,5 +1,5 @@
 //! Fuzz target: team files (`teams/<team>.toml`), through the xtask's own parser
-//! and validation (`xtask::parse_team`, what `cargo xtask check` runs per file).
+//! and validation (`muster_xtask::parse_team`, what `cargo xtask check` runs per file).
 //!
 //! Invariants beyond "no panic": every problem names the file with a line and
 //! column, and a file that is accepted declares only valid, distinct-per-entry
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         .into_iter()
         .map(String::from)
         .collect();
-    match xtask::parse_team("teams/fuzz.toml", "fuzz", text, &slots) {
+    match muster_xtask::parse_team("teams/fuzz.toml", "fuzz", text, &slots) {
         Ok(packages) => {
             for package in &packages {
                 assert!(

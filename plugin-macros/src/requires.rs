@@ -3,68 +3,13 @@
 //! Entries: `os = "linux"`, `arch = "x86_64"`, `cpu = "sse4.2"`, `min_cores = 2`,
 //! `min_memory_mb = 512`, `label(network = "online")`.
 
+use muster_names::{ARCHES, CPU_FEATURES, OSES};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Error, Ident, LitInt, LitStr, Path, Token, bracketed, parenthesized};
 
 use crate::errors::push;
-
-/// CPU features muster probes on the host (x86/x86_64 and aarch64 names, as
-/// `is_x86_feature_detected!` / `is_aarch64_feature_detected!` spell them).
-pub(crate) const CPU_FEATURES: &[&str] = &[
-    "aes",
-    "avx",
-    "avx2",
-    "avx512bw",
-    "avx512f",
-    "bmi1",
-    "bmi2",
-    "f16c",
-    "fma",
-    "lzcnt",
-    "pclmulqdq",
-    "popcnt",
-    "rdrand",
-    "sha",
-    "sse",
-    "sse2",
-    "sse3",
-    "sse4.1",
-    "sse4.2",
-    "ssse3",
-    "neon",
-    "crc",
-    "sha2",
-    "sve",
-    "lse",
-];
-
-const OSES: &[&str] = &[
-    "linux",
-    "macos",
-    "windows",
-    "freebsd",
-    "netbsd",
-    "openbsd",
-    "dragonfly",
-    "illumos",
-    "solaris",
-    "android",
-    "ios",
-];
-
-const ARCHES: &[&str] = &[
-    "x86",
-    "x86_64",
-    "arm",
-    "aarch64",
-    "riscv64",
-    "powerpc64",
-    "s390x",
-    "loongarch64",
-    "wasm32",
-];
 
 const EXPECTED: &str = "expected `os = \"...\"`, `arch = \"...\"`, `cpu = \"...\"`, `min_cores = N`, `min_memory_mb = N` or `label(key = \"value\")`";
 

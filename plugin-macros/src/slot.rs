@@ -71,27 +71,10 @@ pub(crate) fn item_keyword_span(input: &TokenStream) -> Span {
         .map_or_else(Span::call_site, |tt| tt.span())
 }
 
-/// `UplinkV2` -> `uplink_v2`, `HTTPClient` -> `http_client`.
+/// `UplinkV2` -> `uplink_v2`, `HTTPClient` -> `http_client`: the rule the xtask uses
+/// too (one home: `muster_names::slot_name`).
 pub(crate) fn snake_case(ident: &str) -> String {
-    let chars: Vec<char> = ident.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev_lower =
-                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if i > 0
-                && (prev_lower || (next_lower && chars[i - 1].is_uppercase()))
-                && !out.ends_with('_')
-            {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    muster_names::slot_name(ident)
 }
 
 /// The first paragraph of the trait's doc comment, used when no `description` is given.

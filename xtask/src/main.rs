@@ -1,5 +1,5 @@
-//! `cargo xtask`: the binary; everything lives in the `xtask` library.
+//! `cargo xtask`: this workspace's thin binary; everything lives in `muster-xtask`.
 
 fn main() -> std::process::ExitCode {
-    xtask::main()
+    muster_xtask::main()
 }

@@ -2,8 +2,8 @@
 //! and loading it (parsing is in `parse`, problem collection in `problems`, the
 //! contract's slots in `contract`); every error names the file, line and column.
 
-mod contract;
-mod parse;
+pub(crate) mod contract;
+pub(crate) mod parse;
 mod problems;
 
 pub(crate) use crate::config::contract::{SlotTrait, contract_traits};
@@ -22,9 +22,6 @@ use crate::config::contract::contract_slots;
 use crate::config::parse::{RawSet, SourceFile, parse_team_file};
 use crate::project::Project;
 
-/// The set `cargo xtask build` builds, and the app's `default` features.
-pub(crate) const DEFAULT_SET: &str = "default";
-
 /// Everything the team files and sets say, validated.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -34,8 +31,16 @@ pub(crate) struct Config {
     pub(crate) plugins: Vec<Plugin>,
     /// Set name (file stem) to its file.
     pub(crate) sets: BTreeMap<String, Set>,
-    /// Slots the contract declares.
+    /// Slots the contracts declare.
     pub(crate) slots: BTreeSet<String>,
+    /// The set `build` builds by default: the host's `default` features.
+    pub(crate) default_set: String,
+    /// The host's directory, relative to the workspace root (`app`).
+    pub(crate) host_dir: String,
+    /// The team files' directory, relative to the root (`teams`).
+    pub(crate) teams_dir: String,
+    /// The sets' directory, relative to the root (`sets`).
+    pub(crate) sets_dir: String,
 }
 
 /// One team file.
@@ -167,7 +172,7 @@ fn stem(path: &Path) -> String {
 impl Config {
     /// Reads and validates `teams/*.toml`, `sets/*.toml` and the contract's slots.
     pub(crate) fn load(project: &Project) -> Result<Config> {
-        let slots = contract_slots(&project.contract_src())?;
+        let slots = contract_slots(project)?;
         let mut problems = Problems::default();
         let mut teams = BTreeMap::new();
         let mut plugins: Vec<Plugin> = Vec::new();
@@ -267,9 +272,10 @@ impl Config {
             };
             sets.insert(stem(&path), set);
         }
-        if !sets.contains_key(DEFAULT_SET) {
+        let default_set = project.settings.default_set.clone();
+        if !sets.contains_key(&default_set) {
             problems.push(format!(
-                "{}: no `{DEFAULT_SET}.toml`: the default set is what `cargo xtask build` builds",
+                "{}: no `{default_set}.toml`: the default set is what `cargo xtask build` builds",
                 project.display(&project.sets_dir())
             ));
         }
@@ -279,6 +285,10 @@ impl Config {
             plugins,
             sets,
             slots,
+            default_set,
+            host_dir: project.host_dir().display().to_string(),
+            teams_dir: project.display(&project.teams_dir()),
+            sets_dir: project.display(&project.sets_dir()),
         };
         let mut problems = Problems::default();
         for name in config.sets.keys() {

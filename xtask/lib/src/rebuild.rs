@@ -1,4 +1,4 @@
-//! `cargo xtask rebuild dist/<set>/edge-agent.manifest.json`: what an auditor runs to
+//! `cargo xtask rebuild dist/<set>/<host>.manifest.json`: what an auditor runs to
 //! check a shipped binary. It first checks the inputs (the manifest belongs to its
 //! directory's set, the binary and SBOM beside it have the recorded hashes, the manifest
 //! is the one embedded in the binary, this machine has the recorded toolchain, the
@@ -15,14 +15,14 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::build::{Binary, BuildManifest, MANIFEST, target_dir};
+use crate::build::{Binary, BuildManifest, target_dir};
 use crate::plan::{PlannedPlugin, hex};
-use crate::project::{self, APP_PACKAGE, Project};
+use crate::project::{self, Project};
 
 /// Rebuild the binary a manifest describes from a clean checkout; compare the sha256.
 #[derive(Debug, Args)]
 pub(crate) struct Rebuild {
-    /// The manifest beside the binary: `dist/<set>/edge-agent.manifest.json`.
+    /// The manifest beside the binary: `dist/<set>/<host>.manifest.json`.
     manifest: PathBuf,
 }
 
@@ -63,7 +63,7 @@ impl Recorded {
             git_revision: self.git_revision.clone(),
             git_dirty: self.git_dirty,
             auditable: self.auditable,
-            sbom: &self.sbom,
+            sbom: self.sbom.clone(),
             binary: None,
             sbom_sha256: None,
         };
@@ -87,7 +87,7 @@ impl Rebuild {
     }
 
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let checked = check_inputs(&project, &self.manifest, &current_rustc(&project)?)?;
         let recorded = &checked.recorded;
         if recorded.git_dirty {
@@ -111,12 +111,14 @@ impl Rebuild {
             cmd.arg(crate::auditable::OPT_OUT);
         }
         project::run(&mut cmd).context("the rebuild at the recorded revision failed")?;
-        let rebuilt_dir = checkout.join("dist").join(&recorded.set);
-        let rebuilt = rebuilt_dir.join(APP_PACKAGE);
+        let rebuilt_dir = checkout
+            .join(project.display(&project.settings.dist))
+            .join(&recorded.set);
+        let rebuilt = rebuilt_dir.join(project.host());
         let bytes = std::fs::read(&rebuilt)
             .with_context(|| format!("cannot read the rebuilt {}", rebuilt.display()))?;
         let sha = hex(&Sha256::digest(&bytes));
-        let again: Recorded = read_manifest(&rebuilt_dir.join(MANIFEST))?;
+        let again: Recorded = read_manifest(&rebuilt_dir.join(project.manifest_file()))?;
         println!(
             "recorded: sha256 {}  {}",
             recorded.binary.sha256,
@@ -378,14 +380,14 @@ mod tests {
 
     use sha2::{Digest, Sha256};
 
-    use crate::build::{Binary, MANIFEST, Prepared};
+    use crate::build::{Binary, Prepared};
     use crate::plan::hex;
     use crate::project::Project;
     use crate::rebuild::{Rebuild, Recorded, check_inputs, current_rustc, differences};
 
     #[test]
     fn the_manifest_build_writes_is_the_one_rebuild_reads() {
-        let project = Project::current();
+        let project = Project::current().unwrap();
         let prepared = Prepared::unbuilt(&project, "edge-minimal").unwrap();
         let mut manifest = prepared.manifest();
         manifest.binary = Some(Binary {
@@ -421,7 +423,7 @@ mod tests {
         let sbom = b"{\"bomFormat\": \"CycloneDX\"}\n";
         std::fs::write(dist.join(&recorded.sbom), sbom).unwrap();
         recorded.sbom_sha256 = hex(&Sha256::digest(sbom));
-        let manifest = dist.join(MANIFEST);
+        let manifest = dist.join("edge-agent.manifest.json");
         std::fs::write(&manifest, serde_json::to_string_pretty(recorded).unwrap()).unwrap();
         manifest
     }
@@ -481,7 +483,7 @@ mod tests {
 
     #[test]
     fn good_inputs_pass_the_checks() {
-        let project = Project::current();
+        let project = Project::current().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let manifest = fake_dist(dir.path(), "edge-minimal", &mut recorded(&project));
         let rustc = current_rustc(&project).unwrap();
@@ -494,7 +496,7 @@ mod tests {
 
     #[test]
     fn a_manifest_from_another_set_is_refused() {
-        let project = Project::current();
+        let project = Project::current().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let manifest = fake_dist(dir.path(), "default", &mut recorded(&project));
         refused(
@@ -506,7 +508,7 @@ mod tests {
 
     #[test]
     fn a_tampered_binary_sbom_or_manifest_is_refused_naming_what_changed() {
-        let project = Project::current();
+        let project = Project::current().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let manifest = fake_dist(dir.path(), "edge-minimal", &mut recorded(&project));
         let binary = dir.path().join("dist/edge-minimal/edge-agent");
@@ -563,7 +565,7 @@ mod tests {
 
     #[test]
     fn a_missing_toolchain_or_revision_is_refused() {
-        let project = Project::current();
+        let project = Project::current().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut old = recorded(&project);
         old.rustc = "rustc 1.2.3 (0123456789 2015-01-01)".into();
@@ -594,7 +596,7 @@ mod tests {
 
     #[test]
     fn a_mismatch_names_what_differs() {
-        let project = Project::current();
+        let project = Project::current().unwrap();
         let a = recorded(&project);
         let mut b = a.clone();
         assert!(differences(&a, &b).is_empty());

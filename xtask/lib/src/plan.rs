@@ -5,15 +5,16 @@ use clap::Args;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, DEFAULT_SET};
+use crate::config::Config;
 use crate::project::Project;
 
 /// Print the resolved plugin list and cargo features of a set, without building.
 #[derive(Debug, Args)]
 pub(crate) struct Plan {
-    /// The deployment set (`sets/<set>.toml`).
-    #[arg(long, default_value = DEFAULT_SET)]
-    set: String,
+    /// The deployment set (`sets/<set>.toml`; default: `default-set` in
+    /// `[workspace.metadata.muster]`).
+    #[arg(long)]
+    set: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -21,9 +22,9 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let config = Config::load(&project)?;
-        let plan = Resolved::new(&config, &self.set)?;
+        let plan = Resolved::new(&config, project.set_or_default(self.set.as_deref()))?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
         } else {

@@ -16,7 +16,7 @@ pub(crate) struct Test {}
 
 impl Test {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let started = Instant::now();
         let step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
             eprintln!("\n==> {name}");
@@ -60,18 +60,22 @@ impl Test {
                 "muster/inventory",
             ]))
         })?;
-        step(
-            "cargo test -p edge-agent (chaos set: failover drill)",
-            &mut || {
-                project::run(&mut cargo(&[
-                    "test",
-                    "-p",
-                    "edge-agent",
-                    "--features",
-                    "plugin-checksum-chaos",
-                ]))
-            },
-        )?;
+        let settings = &project.settings;
+        for features in &settings.test_features {
+            let joined = features.join(",");
+            step(
+                &format!("cargo test -p {} --features {joined}", project.host()),
+                &mut || {
+                    project::run(&mut cargo(&[
+                        "test",
+                        "-p",
+                        project.host(),
+                        "--features",
+                        &joined,
+                    ]))
+                },
+            )?;
+        }
         step("cargo doc", &mut || {
             let mut cmd = cargo(&["doc", "--workspace", "--no-deps"]);
             cmd.env("RUSTDOCFLAGS", "-Dwarnings");
@@ -79,45 +83,35 @@ impl Test {
         })?;
         step("cargo xtask matrix (CI subset)", &mut || {
             crate::matrix::Matrix {
-                set: crate::config::DEFAULT_SET.to_owned(),
+                set: None,
                 full: false,
             }
             .run()
         })?;
-        for set in [crate::config::DEFAULT_SET, crate::repro::DEFAULT_REPRO_SET] {
+        for set in &settings.test_sets {
             step(
                 &format!("cargo xtask build --set {set} (static, verified)"),
                 &mut || crate::build::Build::release(set).run(),
             )?;
         }
-        step(
-            "scan dist/: SBOMs against the CycloneDX schema, cargo audit bin on the binaries",
-            &mut || {
-                crate::scan::check(
-                    &project,
-                    crate::config::DEFAULT_SET,
-                    crate::repro::DEFAULT_REPRO_SET,
-                )
-            },
-        )?;
-        step(
-            &format!(
-                "cargo xtask repro --set {}",
-                crate::repro::DEFAULT_REPRO_SET
-            ),
-            &mut || {
-                crate::repro::Repro {
-                    set: crate::repro::DEFAULT_REPRO_SET.to_owned(),
-                    clean: false,
-                }
-                .run()
-            },
-        )?;
-        let manifest = project
-            .root
-            .join("dist")
-            .join(crate::repro::DEFAULT_REPRO_SET)
-            .join(crate::build::MANIFEST);
+        if let [with, without, ..] = settings.test_sets.as_slice() {
+            step(
+                &format!(
+                    "scan {}/: SBOMs against the CycloneDX schema, cargo audit bin on the binaries",
+                    project.display(&settings.dist)
+                ),
+                &mut || crate::scan::check(&project, with, without),
+            )?;
+        }
+        let repro = &settings.repro_set;
+        step(&format!("cargo xtask repro --set {repro}"), &mut || {
+            crate::repro::Repro {
+                set: Some(repro.clone()),
+                clean: false,
+            }
+            .run()
+        })?;
+        let manifest = project.dist_dir(repro).join(project.manifest_file());
         step(
             &format!(
                 "cargo xtask rebuild {} (clean checkout, same sha256)",
@@ -135,10 +129,25 @@ impl Test {
                 crate::rebuild::Rebuild::of(&manifest).run()
             },
         )?;
-        step(
-            "cargo bench -p muster-bench --no-run (benches build, not run)",
-            &mut || project::run(&mut cargo(&["bench", "-p", "muster-bench", "--no-run"])),
-        )?;
+        if !settings.publish.is_empty() {
+            let mut args = vec!["package", "--allow-dirty"];
+            for package in &settings.publish {
+                args.extend(["-p", package.as_str()]);
+            }
+            step(
+                &format!(
+                    "cargo {} (publishable crates package and verify)",
+                    args.join(" ")
+                ),
+                &mut || project::run(&mut cargo(&args)),
+            )?;
+        }
+        if let Some(package) = &settings.bench {
+            step(
+                &format!("cargo bench -p {package} --no-run (benches build, not run)"),
+                &mut || project::run(&mut cargo(&["bench", "-p", package, "--no-run"])),
+            )?;
+        }
         eprintln!(
             "\ncargo xtask test: all steps passed in {:.0?}",
             started.elapsed()

@@ -11,17 +11,17 @@ use clap::Args;
 
 use crate::build::{host_triple, target_dir};
 use crate::cargo_build::CargoBuild;
-use crate::config::{Config, DEFAULT_SET};
+use crate::config::Config;
 use crate::listing;
 use crate::plan::Resolved;
-use crate::project::{self, APP_PACKAGE, Project};
+use crate::project::{self, Project};
 
 /// Build a set in every configuration and on both backends; compare with the plan.
 #[derive(Debug, Args)]
 pub(crate) struct Matrix {
-    /// The deployment set to build.
-    #[arg(long, default_value = DEFAULT_SET)]
-    pub(crate) set: String,
+    /// The deployment set to build (default: `default-set` in `[workspace.metadata.muster]`).
+    #[arg(long)]
+    pub(crate) set: Option<String>,
     /// All 12 cells (6 configurations x 2 backends); without it, the CI subset.
     #[arg(long)]
     pub(crate) full: bool,
@@ -96,9 +96,9 @@ const CI_CELLS: &[(&str, &str)] = &[
 
 impl Matrix {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let config = Config::load(&project)?;
-        let plan = Resolved::new(&config, &self.set)?;
+        let plan = Resolved::new(&config, project.set_or_default(self.set.as_deref()))?;
         let host = host_triple(&project)?;
         let base = target_dir(&project)?.join("matrix");
         let mut rows = Vec::new();
@@ -157,7 +157,7 @@ fn build_and_compare(
     if backend == "inventory" {
         features.push("muster/inventory".to_owned());
     }
-    let mut build = CargoBuild::new(APP_PACKAGE, cfg.profile)
+    let mut build = CargoBuild::new(project.host(), cfg.profile)
         .features(&features)
         .target_dir(Some(&target_dir));
     for o in cfg.overrides {

@@ -1,4 +1,6 @@
-//! `cargo xtask`: turns the teams' plugin choices into one verified static `edge-agent`.
+//! `cargo xtask`: turns the teams' plugin choices into one verified static host binary.
+//! What it builds and where things live is the `[workspace.metadata.muster]` block of
+//! the workspace root `Cargo.toml` (see `docs/adopting.md`).
 //!
 //! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `rebuild`, `matrix`, `bench`,
 //! `fuzz`, `new-plugin`, `test`.
@@ -7,6 +9,8 @@
 //! A library (with a thin binary) so that the fuzz targets can reach the team-file
 //! parser, [`parse_team`].
 
+#[cfg(test)]
+mod adopt_tests;
 mod auditable;
 mod bench;
 mod build;
@@ -24,6 +28,7 @@ mod rebuild;
 mod repro;
 mod sbom;
 mod scan;
+mod settings;
 mod sync;
 mod test;
 #[cfg(test)]
@@ -32,11 +37,20 @@ mod tools;
 
 pub use crate::config::parse_team;
 
+/// The slot names the `#[muster::slot]` traits in one Rust source file declare, read as
+/// `cargo xtask` reads a contract (parsed with `syn`, named by the macro's rule); a
+/// parse error as text.
+pub fn slot_names_in(source: &str) -> Result<Vec<String>, String> {
+    config::contract::slot_traits_in(source)
+        .map(|found| found.into_iter().map(|t| t.slot).collect())
+        .map_err(|err| err.to_string())
+}
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Release tooling for the edge-agent: team files in, verified static binaries out.
+/// Release tooling for a muster host: team files in, verified static binaries out.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", version, about)]
 struct Cli {
@@ -48,17 +62,17 @@ struct Cli {
 enum Command {
     /// Print the resolved plugin list of a set and the exact cargo features, without building.
     Plan(plan::Plan),
-    /// Regenerate the app's plugin features, dependencies and `app/src/plugins.rs`.
+    /// Regenerate the host's plugin features, dependencies and its registry file.
     Sync(sync::Sync),
     /// Check team files, sets, plugin sources, app features and the dependency graph.
     Check(check::Check),
-    /// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
+    /// Build a set into `dist/<set>/<host>`, statically linked, and verify it.
     Build(build::Build),
     /// Scaffold a plugin crate, enable it in its team file, sync, and run its test.
     NewPlugin(new_plugin::NewPlugin),
     /// Build a set twice in two target directories; fail unless the binaries are identical.
     Repro(repro::Repro),
-    /// Rebuild the binary a `dist/<set>/edge-agent.manifest.json` describes from a clean
+    /// Rebuild the binary a `dist/<set>/<host>.manifest.json` describes from a clean
     /// checkout of its revision; fail unless the sha256 matches, naming what differs.
     Rebuild(rebuild::Rebuild),
     /// Build a set in each configuration and backend; check it registers exactly the plan.

@@ -12,20 +12,18 @@ use sha2::{Digest, Sha256};
 
 use crate::auditable::Mode;
 use crate::cargo_build::CargoBuild;
-use crate::config::{Config, DEFAULT_SET};
+use crate::config::Config;
 use crate::plan::{PlannedPlugin, Resolved, hex};
-use crate::project::{self, APP_PACKAGE, Project};
+use crate::project::{self, Project};
 use crate::{check, elf, listing, sbom, sync};
 
-/// Name of the manifest written beside the binary in `dist/<set>/`.
-pub(crate) const MANIFEST: &str = "edge-agent.manifest.json";
-
-/// Build a set into `dist/<set>/edge-agent`, statically linked, and verify it.
+/// Build a set into `dist/<set>/<host>`, statically linked, and verify it.
 #[derive(Debug, Args)]
 pub(crate) struct Build {
-    /// The deployment set (`sets/<set>.toml`).
-    #[arg(long, default_value = DEFAULT_SET)]
-    set: String,
+    /// The deployment set (`sets/<set>.toml`; default: `default-set` in
+    /// `[workspace.metadata.muster]`).
+    #[arg(long)]
+    set: Option<String>,
     /// Cargo profile (`release`, `dev`, or one from Cargo.toml).
     #[arg(long, default_value = "release")]
     profile: String,
@@ -39,7 +37,7 @@ pub(crate) struct Build {
     no_auditable: bool,
 }
 
-/// What `dist/<set>/edge-agent.manifest.json` records (and, without `binary`, what the build passes
+/// What `dist/<set>/<host>.manifest.json` records (and, without `binary`, what the build passes
 /// to the app in `MUSTER_BUILD_MANIFEST`).
 /// `cargo xtask rebuild` reads it back (`crate::rebuild::Recorded`): a test checks the two agree.
 #[derive(Debug, Serialize)]
@@ -57,7 +55,7 @@ pub(crate) struct BuildManifest<'a> {
     /// Built with `cargo auditable build`: the binary carries its dependency list.
     pub(crate) auditable: bool,
     /// The CycloneDX SBOM's file name, beside the binary.
-    pub(crate) sbom: &'a str,
+    pub(crate) sbom: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) binary: Option<Binary>,
     /// SHA-256 of the SBOM file (it names the binary's hash, so it is written after it).
@@ -87,13 +85,15 @@ pub(crate) struct Prepared {
     pub(crate) rustc: String,
     pub(crate) git_revision: String,
     pub(crate) git_dirty: bool,
+    /// The SBOM's file name beside the binary (`<host>.cdx.json`).
+    pub(crate) sbom_file: String,
 }
 
 impl Build {
     /// A build of `set` in the release profile for the host.
     pub(crate) fn release(set: &str) -> Build {
         Build {
-            set: set.to_owned(),
+            set: Some(set.to_owned()),
             profile: "release".to_owned(),
             target: None,
             no_auditable: false,
@@ -104,7 +104,7 @@ impl Build {
     #[cfg(test)]
     pub(crate) fn dev(set: &str) -> Build {
         Build {
-            set: set.to_owned(),
+            set: Some(set.to_owned()),
             profile: "dev".to_owned(),
             target: None,
             no_auditable: false,
@@ -112,7 +112,7 @@ impl Build {
     }
 
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let prepared = self.prepare(&project)?;
         prepared.build_and_verify(&project)
     }
@@ -121,7 +121,7 @@ impl Build {
     pub(crate) fn prepare(&self, project: &Project) -> Result<Prepared> {
         let mode = Mode::choose(self.no_auditable)?;
         let config = Config::load(project)?;
-        let plan = Resolved::new(&config, &self.set)?;
+        let plan = Resolved::new(&config, project.set_or_default(self.set.as_deref()))?;
         eprint!("{}", plan.table());
         sync::check(project, &config).context("refusing to build from stale generated files")?;
         check::all(project, &config)?;
@@ -154,6 +154,7 @@ impl Prepared {
                 .to_string(),
             git_revision,
             git_dirty,
+            sbom_file: project.sbom_file(),
         })
     }
 
@@ -179,7 +180,7 @@ impl Prepared {
             git_revision: self.git_revision.clone(),
             git_dirty: self.git_dirty,
             auditable: self.mode.is_auditable(),
-            sbom: sbom::FILE,
+            sbom: self.sbom_file.clone(),
             binary: None,
             sbom_sha256: None,
         }
@@ -190,11 +191,11 @@ impl Prepared {
     pub(crate) fn build_and_verify(&self, project: &Project) -> Result<()> {
         let plan = &self.plan;
         let built = self.compile(project, None)?;
-        let dist = project.root.join("dist").join(&plan.set);
+        let dist = project.dist_dir(&plan.set);
         let _ = std::fs::remove_dir_all(&dist);
         std::fs::create_dir_all(&dist)
             .with_context(|| format!("cannot create {}", dist.display()))?;
-        let binary = dist.join(APP_PACKAGE);
+        let binary = dist.join(project.host());
         std::fs::copy(&built, &binary)
             .with_context(|| format!("cannot copy {} to {}", built.display(), binary.display()))?;
 
@@ -214,7 +215,7 @@ impl Prepared {
             sha256: hex(&Sha256::digest(&bytes)),
             statically_linked: self.linux,
         };
-        let sbom_path = dist.join(sbom::FILE);
+        let sbom_path = dist.join(project.sbom_file());
         let sbom_text = match sbom::generate(project, self, &shown.sha256) {
             Ok(text) => text,
             Err(err) => {
@@ -229,7 +230,7 @@ impl Prepared {
             .with_context(|| format!("cannot write {}", sbom_path.display()))?;
         manifest.sbom_sha256 = Some(hex(&Sha256::digest(sbom_text.as_bytes())));
         manifest.binary = Some(shown);
-        let manifest_path = dist.join(MANIFEST);
+        let manifest_path = dist.join(project.manifest_file());
         std::fs::write(
             &manifest_path,
             serde_json::to_string_pretty(&manifest)? + "\n",
@@ -263,7 +264,7 @@ impl Prepared {
         let plan = &self.plan;
         let manifest = self.manifest();
         let default_target_dir = self::target_dir(project)?;
-        let mut build = CargoBuild::new(APP_PACKAGE, &self.profile)
+        let mut build = CargoBuild::new(project.host(), &self.profile)
             .target(&self.target)
             // Static C runtime; with an explicit `--target`, proc macros still build for the host.
             .crt_static(self.linux)
@@ -403,7 +404,7 @@ fn verify(
     Ok(())
 }
 
-/// Runs `edge-agent plugins explain` under `strace` and fails if it opens (or tries to
+/// Runs `<host> plugins explain` under `strace` and fails if it opens (or tries to
 /// open) a shared object: a static binary that still `dlopen`s (glibc's NSS, say) needs
 /// files the target machine may not have. Skipped, saying so, without strace.
 fn no_shared_object_opened(binary: &Path) -> Result<()> {
@@ -472,7 +473,7 @@ fn shared_objects_in(log: &str) -> Vec<String> {
     found
 }
 
-/// `edge-agent build-info --json` names `sbom` as the SBOM's path (it looks beside itself).
+/// `<host> build-info --json` names `sbom` as the SBOM's path (it looks beside itself).
 fn sbom_is_where_build_info_says(binary: &Path, sbom: &Path) -> Result<()> {
     let json = project::stdout(Command::new(binary).args(["build-info", "--json"]))?;
     let info: serde_json::Value = serde_json::from_str(&json)
@@ -494,7 +495,7 @@ fn sbom_is_where_build_info_says(binary: &Path, sbom: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `edge-agent plugins explain` and shows its output: the outcome on this host.
+/// Runs `<host> plugins explain` and shows its output: the outcome on this host.
 fn explain(binary: &Path) -> Result<()> {
     eprintln!("$ {} plugins explain", binary.display());
     let output = Command::new(binary).args(["plugins", "explain"]).output()?;
@@ -507,7 +508,11 @@ fn explain(binary: &Path) -> Result<()> {
             eprintln!("note: on this host some slot has no acceptable version (exit 3)");
             Ok(())
         }
-        _ => bail!("`edge-agent plugins explain` failed ({})", output.status),
+        _ => bail!(
+            "`{} plugins explain` failed ({})",
+            binary.display(),
+            output.status
+        ),
     }
 }
 
@@ -594,7 +599,7 @@ pub(crate) mod tests {
             ("remote", "git:https://example.invalid/r.git?tag=v1"),
         ]);
         let flags = remap_flags(
-            &Project::at(Path::new("/src/muster")),
+            &Project::fixture(Path::new("/src/muster")),
             Path::new("/t"),
             &plan,
         );
@@ -636,7 +641,7 @@ pub(crate) mod tests {
     #[test]
     fn the_repro_target_dir_is_remapped_last() {
         let flags = remap_flags(
-            &Project::at(Path::new("/src/muster")),
+            &Project::fixture(Path::new("/src/muster")),
             Path::new("/t"),
             &plan_with_sources(&[]),
         );

@@ -13,7 +13,7 @@ use crate::sync;
 
 #[test]
 fn the_team_files_and_sets_are_valid() {
-    let config = Config::load(&Project::current()).unwrap_or_else(|err| panic!("{err:#}"));
+    let config = Config::load(&Project::current().unwrap()).unwrap_or_else(|err| panic!("{err:#}"));
     for set in config.sets.keys() {
         Resolved::new(&config, set).unwrap();
     }
@@ -21,7 +21,7 @@ fn the_team_files_and_sets_are_valid() {
 
 #[test]
 fn the_plugin_sources_contain_their_crates() {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     check::sources(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
     check::app_features(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
@@ -29,7 +29,7 @@ fn the_plugin_sources_contain_their_crates() {
 
 #[test]
 fn the_generated_files_are_fresh() {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     sync::check(&project, &config).unwrap_or_else(|err| panic!("{err:#}"));
 }
@@ -49,13 +49,25 @@ pub trait Checksum {}
 pub trait Uplink {}
 "#;
 
-const APP: &str = "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\n\n[dependencies]\nmuster = { path = \"../core\" }\n";
+const APP: &str = "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\n\n[dependencies]\nmuster = { path = \"../core\" }\nedge-contract = { path = \"contract\" }\n";
+
+/// The `[workspace.metadata.muster]` block of the fixtures (this repository's layout).
+const MUSTER_BLOCK: &str =
+    "\n[workspace.metadata.muster]\nhost = \"edge-agent\"\ncontracts = [\"edge-contract\"]\n";
 
 impl Fixture {
     fn new() -> Fixture {
         let fixture = Fixture {
             dir: tempfile::tempdir().unwrap(),
         };
+        fixture.write(
+            "Cargo.toml",
+            &format!("[workspace]\nmembers = [\"app\", \"app/contract\"]\n{MUSTER_BLOCK}"),
+        );
+        fixture.write(
+            "app/contract/Cargo.toml",
+            "[package]\nname = \"edge-contract\"\nversion = \"0.1.0\"\n",
+        );
         fixture.write("app/contract/src/lib.rs", CONTRACT);
         fixture.write("app/Cargo.toml", APP);
         fixture.write("app/src/main.rs", "//! App.\nmod plugins;\nfn main() {}\n");
@@ -68,7 +80,7 @@ impl Fixture {
     }
 
     fn project(&self) -> Project {
-        Project::at(self.root())
+        Project::at(self.root()).unwrap()
     }
 
     fn write(&self, path: &str, text: &str) {
@@ -487,11 +499,16 @@ fn new_plugin(team: &str, slot: &str, version: &str, package: &str) -> NewPlugin
 /// storage plugin.
 fn new_plugin_fixture() -> Fixture {
     let fixture = Fixture::new();
-    let contract = include_str!("../../app/contract/src/lib.rs");
+    let contract = include_str!("../../../app/contract/src/lib.rs");
     fixture.write(
         "app/contract/src/lib.rs",
         &format!("{contract}\n#[muster::slot(name = \"extra\")]\npub trait Extra {{\n    fn x(&self);\n}}\n"),
     );
+    for slot in ["checksum", "showcase", "uplink"] {
+        let template = format!("app/contract/templates/{slot}.toml");
+        let real = Project::current().unwrap().root.join(&template);
+        fixture.write(&template, &std::fs::read_to_string(real).unwrap());
+    }
     plugin_crate(&fixture.root().join("plugins/storage/a"), "a");
     fixture.write(
         "teams/storage.toml",
@@ -502,9 +519,16 @@ fn new_plugin_fixture() -> Fixture {
 
 #[test]
 fn the_templates_match_the_real_contract() {
-    let traits = crate::config::contract_traits(&Project::current().contract_src()).unwrap();
+    let project = Project::current().unwrap();
+    let traits = crate::config::contract_traits(&project).unwrap();
     for slot in &traits {
-        crate::new_plugin::template_for(slot).unwrap_or_else(|err| panic!("{err:#}"));
+        let template =
+            crate::new_plugin::template_for(&project, slot).unwrap_or_else(|err| panic!("{err:#}"));
+        assert!(
+            !template.is_skeleton(),
+            "the contract ships no template for `{}`",
+            slot.slot
+        );
     }
 }
 
@@ -586,10 +610,6 @@ fn new_plugin_refuses_naming_the_argument() {
             "--slot `chksum`: unknown slot (the contract declares: checksum, extra, showcase, uplink)",
         ),
         (
-            new_plugin("storage", "extra", "1.5.0", "b"),
-            "--slot `extra`: no template for slot `extra`",
-        ),
-        (
             new_plugin("storage", "checksum", "1.5.0", "a"),
             "NAME `a`: package already declared at teams/storage.toml:1:1",
         ),
@@ -636,6 +656,10 @@ fn new_plugin_refuses_a_template_the_contract_outgrew() {
         "#[muster::slot(name = \"showcase\")]\npub trait Showcase {\n    fn render(&self) -> String;\n    fn colour(&self) -> bool;\n}\n",
     );
     fixture.write(
+        "app/contract/templates/showcase.toml",
+        "body = \"\"\"\n    fn render(&self) -> String {\n        String::new()\n    }\n\"\"\"\n",
+    );
+    fixture.write(
         "teams/storage.toml",
         "[[plugin]]\npackage = \"a\"\nslot = \"showcase\"\nname = \"a\"\nversion = \"1.0.0\"\nenabled = true\npath = \"plugins/a\"\n",
     );
@@ -648,7 +672,7 @@ fn new_plugin_refuses_a_template_the_contract_outgrew() {
         .unwrap_err()
     );
     assert!(
-        err.contains("template implements [\"render\"] but trait `Showcase` declares [\"render\", \"colour\"]"),
+        err.contains("template app/contract/templates/showcase.toml implements [\"render\"] but trait `Showcase` declares [\"render\", \"colour\"]"),
         "{err}"
     );
 }
@@ -675,7 +699,7 @@ fn team_file_text_parses_without_disk_and_names_each_problem() {
 /// The SBOM of `set`, generated for a stand-in binary hash, as JSON (no build needed:
 /// the SBOM comes from the resolved graph, the hash is only recorded).
 fn sbom_of(set: &str) -> (serde_json::Value, String) {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let prepared = crate::build::Prepared::unbuilt(&project, set).unwrap();
     let text = crate::sbom::generate(&project, &prepared, &"ab".repeat(32))
         .unwrap_or_else(|err| panic!("{err:#}"));
@@ -702,7 +726,7 @@ fn property<'a>(component: &'a serde_json::Value, name: &str) -> Vec<&'a str> {
 
 #[test]
 fn each_sets_sbom_lists_exactly_its_linked_crates_with_version_license_and_source() {
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     let (default, _) = sbom_of("default");
     let (minimal, _) = sbom_of("edge-minimal");
@@ -843,7 +867,7 @@ fn build_with_outside_plugin(ws: &Path, plugin: &Path, remap_outside: bool) -> V
         "fn main() {\n    println!(\"{} {}\", outer::whence(), file!());\n}\n",
     )
     .unwrap();
-    let project = Project::at(ws);
+    let project = Project::fixture(ws);
     let target = ws.join("target");
     let plan =
         crate::build::tests::plan_with_sources(&[("outer", &format!("path:{}", plugin.display()))]);
@@ -917,7 +941,7 @@ fn rust_version_covers_every_dependency() {
         rust_version: Option<String>,
     }
     let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap()).collect() };
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let manifest = std::fs::read_to_string(project.root.join("Cargo.toml")).unwrap();
     let table: toml::Table = manifest.parse().unwrap();
     let ours = table["workspace"]["package"]["rust-version"]
@@ -984,7 +1008,7 @@ fn words_after(code: &str, prefix: &str) -> Vec<String> {
 fn the_docs_name_real_sets_and_commands() {
     use clap::CommandFactory;
 
-    let project = Project::current();
+    let project = Project::current().unwrap();
     let config = Config::load(&project).unwrap();
     let sets: std::collections::BTreeSet<&str> = config.sets.keys().map(String::as_str).collect();
     let commands: Vec<String> = crate::Cli::command()
@@ -1054,11 +1078,13 @@ fn the_docs_name_real_sets_and_commands() {
 #[test]
 fn one_crate_registering_several_versions_and_slots_builds() {
     let fixture = Fixture::new();
-    let real = Project::current().root;
+    let real = Project::current().unwrap().root;
     let core = real.join("core");
     fixture.write(
         "Cargo.toml",
-        "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/multi\"]\n",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/multi\"]\n{MUSTER_BLOCK}"
+        ),
     );
     // Share compiled dependencies between runs; the real lock file pins them offline.
     fixture.write(
@@ -1239,4 +1265,141 @@ fn a_package_in_two_plugin_entries_or_with_mixed_keys_is_refused() {
         err.contains("plugin `crc` lacks `name`, `version`"),
         "{err}"
     );
+}
+
+/// A slot whose contract ships no template gets a generic skeleton: it compiles, its
+/// generated test (which selects it) passes, its bodies say what to write, and the team
+/// file entry is disabled until they are written.
+#[test]
+fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
+    let fixture = Fixture::new();
+    let real = Project::current().unwrap().root;
+    fixture.write(
+        "Cargo.toml",
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/*/*\"]\n\n\
+             [workspace.package]\nedition = \"2024\"\nrust-version = \"1.88\"\nlicense = \"MIT\"\npublish = false\n\n\
+             [workspace.dependencies]\nmuster = {{ path = \"{}\" }}\nedge-contract = {{ path = \"app/contract\" }}\n\n\
+             [workspace.lints.rust]\nunsafe_code = \"deny\"\n{MUSTER_BLOCK}",
+            real.join("core").display()
+        ),
+    );
+    fixture.write(
+        ".cargo/config.toml",
+        &format!(
+            "[build]\ntarget-dir = \"{}\"\n",
+            real.join("target").join("xtask-fixture").display()
+        ),
+    );
+    std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
+    fixture.write(
+        "app/contract/Cargo.toml",
+        "[package]\nname = \"edge-contract\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [dependencies]\nmuster.workspace = true\n",
+    );
+    fixture.write(
+        "app/contract/src/lib.rs",
+        "//! Contract.\n/// Input.\npub struct Input(pub Vec<u8>);\n\
+         /// Scores inputs.\n#[muster::slot]\npub trait RiskScore: Send + Sync {\n\
+         \x20   /// The score.\n    fn score(&self, input: &Input, limit: u32) -> Result<u32, String>;\n\
+         \x20   /// Has a default: not in the skeleton.\n    fn label(&self) -> &'static str { \"risk\" }\n}\n",
+    );
+    fixture.write(
+        "app/Cargo.toml",
+        "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [features]\n\n[dependencies]\nmuster.workspace = true\nedge-contract.workspace = true\n",
+    );
+    // One finished plugin, so that the set is not empty while the skeleton is disabled.
+    fixture.write(
+        "plugins/risk/risk-zero/Cargo.toml",
+        "[package]\nname = \"risk-zero\"\nversion = \"0.0.1\"\nedition = \"2024\"\n\n\
+         [dependencies]\nmuster.workspace = true\nedge-contract.workspace = true\n",
+    );
+    fixture.write(
+        "plugins/risk/risk-zero/src/lib.rs",
+        "//! Zero.\nuse edge_contract::{Input, RiskScore};\n/// Zero.\n#[derive(Default)]\n\
+         #[muster::plugin(slot = RiskScore, version = \"0.0.1\")]\npub struct Zero;\n\
+         impl RiskScore for Zero {\n    fn score(&self, _: &Input, _: u32) -> Result<u32, String> {\n        Ok(0)\n    }\n}\n",
+    );
+    fixture.write(
+        "teams/risk.toml",
+        "description = \"Risk.\"\n\n[[plugin]]\npackage = \"risk-zero\"\nslot = \"risk_score\"\n\
+         name = \"risk-zero\"\nversion = \"0.0.1\"\nenabled = true\npath = \"plugins/risk/risk-zero\"\n",
+    );
+    fixture.write("sets/default.toml", "teams = [\"risk\"]\n");
+    let project = fixture.project();
+    let mut args = new_plugin("risk", "risk_score", "0.1.0", "risk-first");
+    args.no_test = true;
+    let dir = scaffold(&project, &args).unwrap_or_else(|err| panic!("{err:#}"));
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains(
+            "\"risk-first: write `RiskScore::score` (scaffolded by cargo xtask new-plugin)\""
+        ),
+        "{lib}"
+    );
+    assert!(!lib.contains("fn label"), "{lib}");
+    assert!(
+        lib.contains("fn score(&self, input: &Input, limit: u32) -> Result<u32, String> {"),
+        "formatted by rustfmt:\n{lib}"
+    );
+    let team = std::fs::read_to_string(fixture.root().join("teams/risk.toml")).unwrap();
+    assert!(team.contains("enabled = false"), "{team}");
+    let output = project
+        .cargo()
+        .args(["test", "--offline", "-p", "risk-first"])
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the skeleton does not pass its test:\n{}\n{lib}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("warning"), "the skeleton warns:\n{stderr}");
+}
+
+/// The library is configuration, not constants: outside its tests, no source file
+/// names this repository's host, contract, slots, sets or features (they live in
+/// `[workspace.metadata.muster]` and the contract).
+#[test]
+fn the_library_names_nothing_of_edge_agent() {
+    let src = Project::current().unwrap().root.join("xtask/lib/src");
+    let forbidden = [
+        "edge-agent",
+        "edge_agent",
+        "edge-contract",
+        "edge_contract",
+        "edge-minimal",
+        "showcase",
+        "uplink",
+        "plugin-checksum",
+        "muster-bench",
+        "\"chaos\"",
+    ];
+    let mut files = vec![src.clone()];
+    let mut problems = Vec::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".rs") || name == "tests.rs" || name == "adopt_tests.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Everything from the first test module on is test code.
+        let code = text.split("#[cfg(test)]\nmod ").next().unwrap();
+        let code = code.split("#[cfg(test)]\npub(crate) mod ").next().unwrap();
+        for (i, line) in code.lines().enumerate() {
+            for word in forbidden {
+                if line.contains(word) {
+                    problems.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

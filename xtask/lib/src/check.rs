@@ -10,7 +10,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use crate::config::{Config, GitRef, Plugin, PluginSource, Problems};
-use crate::project::{self, Project, SINGLETON_PACKAGES};
+use crate::project::{self, Project};
 
 /// Check team files, sets, plugin sources, the app's features and the dependency graph.
 #[derive(Debug, Args)]
@@ -18,7 +18,7 @@ pub(crate) struct Check {}
 
 impl Check {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let config = Config::load(&project)?;
         all(&project, &config)?;
         for (name, team) in &config.teams {
@@ -274,21 +274,21 @@ struct MetadataPackage {
     id: String,
 }
 
-/// At most one copy of each of `SINGLETON_PACKAGES` in the full graph.
+/// At most one copy of the runtime and of each contract in the full graph.
 pub(crate) fn graph(project: &Project) -> Result<()> {
     let mut cmd = project.cargo();
     cmd.args(["metadata", "--format-version", "1", "--all-features"]);
     let json = project::stdout(&mut cmd)?;
-    duplicates(&json)
+    duplicates(&json, &project.settings.singletons())
 }
 
 /// The duplicate check on `cargo metadata` output.
-pub(crate) fn duplicates(metadata_json: &str) -> Result<()> {
+pub(crate) fn duplicates(metadata_json: &str, singletons: &[&str]) -> Result<()> {
     let metadata: Metadata =
         serde_json::from_str(metadata_json).context("cannot parse `cargo metadata` output")?;
     let mut copies: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for package in &metadata.packages {
-        if SINGLETON_PACKAGES.contains(&package.name.as_str()) {
+        if singletons.contains(&package.name.as_str()) {
             copies
                 .entry(&package.name)
                 .or_default()
@@ -317,10 +317,12 @@ mod tests {
     fn two_copies_of_muster_are_an_error() {
         let one = r#"{"packages":[{"name":"muster","version":"0.1.0","id":"path+file:///w/core#0.1.0"},
             {"name":"edge-contract","version":"0.1.0","id":"path+file:///w/app/contract#0.1.0"}]}"#;
-        duplicates(one).unwrap();
+        duplicates(one, &["muster", "edge-contract"]).unwrap();
         let two = r#"{"packages":[{"name":"muster","version":"0.1.0","id":"path+file:///w/core#0.1.0"},
             {"name":"muster","version":"0.2.0","id":"registry+https://github.com/rust-lang/crates.io-index#muster@0.2.0"}]}"#;
-        let err = duplicates(two).unwrap_err().to_string();
+        let err = duplicates(two, &["muster", "edge-contract"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("2 copies of `muster`"), "{err}");
         assert!(err.contains("muster@0.2.0"), "{err}");
     }

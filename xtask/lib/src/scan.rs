@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::build::target_dir;
-use crate::project::{APP_PACKAGE, Project};
+use crate::project::Project;
 use crate::{sbom, tools};
 
 /// The advisory id the check writes (a year no real advisory has).
@@ -21,13 +21,13 @@ pub(crate) const ADVISORY_ID: &str = "RUSTSEC-2099-0001";
 
 /// `dist/<set>/`.
 fn dist(project: &Project, set: &str) -> PathBuf {
-    project.root.join("dist").join(set)
+    project.dist_dir(set)
 }
 
 /// The check over two built sets: `with` links a crates.io crate that `without` does not.
 pub(crate) fn check(project: &Project, with: &str, without: &str) -> Result<()> {
     for set in [with, without] {
-        let path = dist(project, set).join(sbom::FILE);
+        let path = dist(project, set).join(project.sbom_file());
         match tools::validate_cyclonedx(&path, "1.5")? {
             Ok(()) => eprintln!(
                 "scan: {} is valid CycloneDX 1.5 (cyclonedx-python-lib, strict schema)",
@@ -40,7 +40,7 @@ pub(crate) fn check(project: &Project, with: &str, without: &str) -> Result<()> 
         }
     }
     let linked = |set: &str| -> Result<BTreeSet<(String, String)>> {
-        crates_io_components(&dist(project, set).join(sbom::FILE))
+        crates_io_components(&dist(project, set).join(project.sbom_file()))
     };
     let (in_with, in_without) = (linked(with)?, linked(without)?);
     let in_without_names: BTreeSet<&String> = in_without.iter().map(|(n, _)| n).collect();
@@ -59,7 +59,7 @@ pub(crate) fn check(project: &Project, with: &str, without: &str) -> Result<()> 
         db.display()
     );
     for (set, expected) in [(with, true), (without, false)] {
-        let binary = dist(project, set).join(APP_PACKAGE);
+        let binary = dist(project, set).join(project.host());
         let found = audit(&binary, &db)?;
         let reported = found
             .iter()

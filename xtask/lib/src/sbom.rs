@@ -1,4 +1,4 @@
-//! The CycloneDX SBOM (`dist/<set>/edge-agent.cdx.json`, spec 1.5): exactly the crates
+//! The CycloneDX SBOM (`dist/<set>/<host>.cdx.json`, spec 1.5): exactly the crates
 //! linked into one set's binary, built with the `cyclonedx-bom` library from
 //! `cargo metadata` (resolved for the set's features and target) and `Cargo.lock`.
 //!
@@ -35,10 +35,7 @@ use serde::Deserialize;
 
 use crate::build::Prepared;
 use crate::plan::PlannedPlugin;
-use crate::project::{self, APP_PACKAGE, Project};
-
-/// The SBOM's file name in `dist/<set>/`.
-pub(crate) const FILE: &str = "edge-agent.cdx.json";
+use crate::project::{self, Project};
 
 /// The crates.io registry, as `cargo metadata` names it.
 const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
@@ -153,8 +150,8 @@ pub(crate) fn generate(
     let root = metadata
         .packages
         .iter()
-        .find(|p| p.name == APP_PACKAGE && p.source.is_none())
-        .with_context(|| format!("`cargo metadata` lists no package `{APP_PACKAGE}`"))?;
+        .find(|p| p.name == project.host() && p.source.is_none())
+        .with_context(|| format!("`cargo metadata` lists no package `{}`", project.host()))?;
     let linked = linked_packages(root.id.as_str(), &packages, &nodes);
 
     // One bom-ref per package: `name@version`, qualified by its source if two share it.
@@ -215,7 +212,7 @@ pub(crate) fn generate(
 
     let mut app = Component::new(
         Classification::Application,
-        APP_PACKAGE,
+        project.host(),
         &root.version,
         Some(bom_ref(&root.id)),
     );

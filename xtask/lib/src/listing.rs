@@ -1,28 +1,12 @@
-//! Compares what a built binary reports (`edge-agent plugins list --json`) with the plan:
+//! Compares what a built binary reports (`<host> plugins list --json`) with the plan:
 //! the guard against plugins silently dropped by the linker (or smuggled in).
 
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
+use muster::PluginListing;
 
 use crate::plan::Resolved;
-
-/// `plugins list --json` output: `{"plugins":[{"slot","name","version","crate",...}]}`.
-#[derive(Debug, Deserialize)]
-struct Listing {
-    plugins: Vec<Listed>,
-}
-
-/// One registered plugin version; other fields (team, description, ...) are ignored.
-#[derive(Debug, Deserialize)]
-struct Listed {
-    slot: String,
-    name: String,
-    version: String,
-    #[serde(rename = "crate")]
-    crate_name: String,
-}
 
 type Key = (String, String, String, String);
 
@@ -33,7 +17,8 @@ fn show((slot, name, version, krate): &Key) -> String {
 /// Fails, naming every missing, unexpected or duplicated plugin, unless `json` lists
 /// exactly the planned plugins.
 pub(crate) fn compare(plan: &Resolved, json: &str) -> Result<()> {
-    let listing: Listing =
+    // The type the host prints with (`muster::PluginListing`): one shape, both sides.
+    let listing: PluginListing =
         serde_json::from_str(json).context("cannot parse `plugins list --json` output")?;
     let planned: BTreeSet<Key> = plan
         .plugins

@@ -178,7 +178,7 @@ mod tests {
 
     fn args(build: &CargoBuild) -> Vec<String> {
         let cmd = build
-            .command(&Project::at(Path::new("/src/muster")))
+            .command(&Project::fixture(Path::new("/src/muster")))
             .unwrap();
         cmd.get_args()
             .map(|a| a.to_string_lossy().into_owned())
@@ -187,7 +187,7 @@ mod tests {
 
     fn rustflags(build: &CargoBuild) -> Option<String> {
         let cmd = build
-            .command(&Project::at(Path::new("/src/muster")))
+            .command(&Project::fixture(Path::new("/src/muster")))
             .unwrap();
         cmd.get_envs()
             .find(|(k, _)| *k == "RUSTFLAGS")
@@ -219,7 +219,7 @@ mod tests {
     fn crt_static_needs_a_target_and_adds_the_flag_once() {
         let no_target = CargoBuild::new("edge-agent", "release").crt_static(true);
         let err = no_target
-            .command(&Project::at(Path::new("/src/muster")))
+            .command(&Project::fixture(Path::new("/src/muster")))
             .unwrap_err();
         assert!(err.to_string().contains("explicit --target"), "{err}");
 

@@ -2,15 +2,18 @@
 //! compiles and passes its generated test, adds it to `teams/<team>.toml` (enabled),
 //! and syncs the app.
 //!
-//! Method bodies come from a template per slot (the xtask does not parse Rust); the
-//! contract's trait is scanned for its `fn` names so a template that no longer matches
-//! the contract is refused instead of generating a crate that does not compile.
+//! Method bodies come from the contract: `templates/<slot>.toml` in the contract
+//! package, checked against the trait (a template that no longer matches it is refused
+//! instead of generating a crate that does not compile). A slot without a template gets
+//! a generic skeleton from the trait's signatures: it compiles, each body says what to
+//! write, and the team file entry is added disabled until someone writes them.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
+use crate::config::parse::SourceFile;
 use crate::config::{self, Config, SlotTrait, is_package_name};
 use crate::project::{self, Project};
 use crate::sync;
@@ -40,7 +43,7 @@ pub(crate) struct NewPlugin {
 
 impl NewPlugin {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let dir = scaffold(&project, self)?;
         if self.no_test {
             eprintln!(
@@ -54,131 +57,55 @@ impl NewPlugin {
         }
         println!(
             "new plugin {} in {}: replace the placeholder bodies in src/lib.rs, then commit it with \
-             teams/{}.toml, app/Cargo.toml, app/src/plugins.rs and Cargo.lock",
+             {}, {}, {} and Cargo.lock",
             self.package,
             project.display(&dir),
-            self.team
+            project.display(&project.teams_dir().join(format!("{}.toml", self.team))),
+            project.display(&project.app_manifest()),
+            project.display(&project.app_plugins_rs()),
         );
         Ok(())
     }
 }
 
-/// A slot the xtask can scaffold: the trait's methods and their placeholder bodies.
+/// How `new-plugin` fills a plugin for one slot: from the contract's
+/// `templates/<slot>.toml`, or a generic skeleton built from the trait's signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Template {
-    slot: &'static str,
-    /// Method names, as the contract declares them (checked against it).
-    methods: &'static [&'static str],
-    /// `use edge_contract::{...}` items besides the trait.
-    imports: &'static [&'static str],
+    /// Items of the contract `src/lib.rs` uses besides the trait.
+    imports: Vec<String>,
     /// The `impl` block's body. `{package}` is replaced.
-    body: &'static str,
-    /// Imports of the test module besides the trait and `muster` ones.
-    test_imports: &'static [&'static str],
+    body: String,
+    /// Items of the contract the test module uses besides the trait.
+    test_imports: Vec<String>,
     /// Statements exercising `selected` (the chosen instance) in the generated test.
-    test: &'static str,
+    test: String,
+    /// A generic skeleton (no template shipped): bodies to fill in, not enabled.
+    skeleton: bool,
+    /// Import the whole contract (`use <contract>::*;`): the skeleton's signatures may
+    /// name any of its types.
+    glob_import: bool,
 }
 
-const TEMPLATES: &[Template] = &[
-    Template {
-        slot: "showcase",
-        methods: &["render"],
-        imports: &["Status"],
-        body: r#"    fn render(&self, status: &Status) -> String {
-        // Placeholder: replace with your status line.
-        format!(
-            "[{}] processed {}, pending {}",
-            status.host, status.processed, status.pending
-        )
+impl Template {
+    /// A generic skeleton: the contract ships no template for the slot.
+    pub(crate) fn is_skeleton(&self) -> bool {
+        self.skeleton
     }
-"#,
-        test_imports: &["Status"],
-        test: r#"    let status = Status {
-        host: "edge-7".into(),
-        ..Status::default()
-    };
-    assert!(selected.render(&status).contains("edge-7"));
-"#,
-    },
-    Template {
-        slot: "checksum",
-        methods: &["implementation", "crc32c"],
-        imports: &[],
-        body: r#"    fn implementation(&self) -> &'static str {
-        "{package}"
-    }
+}
 
-    fn crc32c(&self, data: &[u8]) -> u32 {
-        // Placeholder: bit-at-a-time CRC-32C, correct but slow; replace with yours.
-        let mut crc = !0u32;
-        for &byte in data {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0x82F6_3B78
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-"#,
-        test_imports: &[],
-        test: r#"    // The contract's check value: every version must agree on it.
-    assert_eq!(selected.crc32c(b"123456789"), 0xE306_9283);
-"#,
-    },
-    Template {
-        slot: "uplink",
-        methods: &["deliver"],
-        imports: &[
-            "PluginError",
-            "Receipt",
-            "Report",
-            "UplinkContext",
-            "write_atomically",
-        ],
-        body: r#"    fn deliver(&self, report: &Report, ctx: &UplinkContext) -> Result<Receipt, PluginError> {
-        // Placeholder: spools to <spool>/outbox like relay 1.0.0; replace with your delivery.
-        let id = &report.id;
-        if id.is_empty() || id.starts_with('.') || id.contains(['/', '\\']) {
-            return Err(PluginError::Transient(format!(
-                "report id {id:?} is not a plain file name"
-            )));
-        }
-        let outbox = ctx.spool.join("outbox");
-        let path = write_atomically(&outbox, &format!("{id}.json"), &report.to_json())
-            .map_err(|e| PluginError::Transient(format!("cannot spool report {id}: {e}")))?;
-        Ok(Receipt {
-            location: path.display().to_string(),
-        })
-    }
-"#,
-        test_imports: &["Report", "UplinkContext"],
-        test: r#"    let spool = std::env::temp_dir().join(format!(
-        "{}-test-{}",
-        env!("CARGO_PKG_NAME"),
-        std::process::id()
-    ));
-    let report = Report {
-        id: Report::stable_id("a.txt", 9, 0xE306_9283),
-        file: "a.txt".into(),
-        bytes: 9,
-        crc32c: "e3069283".into(),
-        checksum_plugin: "crc32c@1.0.0".into(),
-        host: "edge-7".into(),
-    };
-    let ctx = UplinkContext {
-        target: spool.join("delivered"),
-        spool: spool.clone(),
-    };
-    let receipt = selected.deliver(&report, &ctx).expect("delivered");
-    let delivered = std::path::Path::new(&receipt.location).is_file();
-    let _ = std::fs::remove_dir_all(&spool);
-    assert!(delivered, "{}", receipt.location);
-"#,
-    },
-];
+/// `templates/<slot>.toml` in a contract package.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct TemplateFile {
+    #[serde(default)]
+    imports: Vec<String>,
+    body: String,
+    #[serde(default)]
+    test_imports: Vec<String>,
+    #[serde(default)]
+    test: String,
+}
 
 /// `checksum-fast` -> `ChecksumFast`.
 fn type_name(package: &str) -> String {
@@ -253,7 +180,7 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
         bail!("--name `{name}`: not a valid plugin name");
     }
     let config = Config::load(project)?;
-    let traits = config::contract_traits(&project.contract_src())?;
+    let traits = config::contract_traits(project)?;
     let Some(slot) = traits.iter().find(|t| t.slot == args.slot) else {
         let known: Vec<&str> = traits.iter().map(|t| t.slot.as_str()).collect();
         bail!(
@@ -262,8 +189,12 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
             known.join(", ")
         );
     };
-    let template = template_for(slot)?;
-    let rel = format!("plugins/{}/{package}", args.team);
+    let template = template_for(project, slot)?;
+    let rel = format!(
+        "{}/{}/{package}",
+        project.display(&project.settings.plugins),
+        args.team
+    );
     let dir = project.root.join(&rel);
     if let Some(existing) = config.plugins.iter().find(|p| &p.package == package) {
         bail!(
@@ -294,7 +225,7 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
     let team_path = project.teams_dir().join(format!("{}.toml", args.team));
     let old_team = std::fs::read_to_string(&team_path).ok();
     let result = (|| -> Result<()> {
-        write_crate(&dir, args, &name, &version, slot, template)?;
+        write_crate(&dir, args, &name, &version, slot, &template)?;
         let mut team = old_team.clone().unwrap_or_else(|| {
             format!(
                 "# Team {}: its plugins. Only this team edits this file.\n",
@@ -306,8 +237,9 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
         }
         team.push_str(&format!(
             "\n[[plugin]]\npackage = \"{package}\"\nslot = \"{}\"\nname = \"{name}\"\nversion = \"{version}\"\n\
-             enabled = true\npath = \"{rel}\"\n",
-            args.slot
+             enabled = {}\npath = \"{rel}\"\n",
+            args.slot,
+            !template.is_skeleton()
         ));
         std::fs::create_dir_all(project.teams_dir())?;
         std::fs::write(&team_path, team)
@@ -316,6 +248,15 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
             "new-plugin: wrote {rel}/Cargo.toml, {rel}/src/lib.rs; added it to {}",
             project.display(&team_path)
         );
+        if template.is_skeleton() {
+            eprintln!(
+                "note: the contract ships no template for slot `{}` ({}): {rel}/src/lib.rs is a \
+                 skeleton whose methods panic with what to write; it is added with \
+                 `enabled = false` until they are written",
+                args.slot,
+                project.display(&template_path(slot))
+            );
+        }
         let config = Config::load(project)?;
         sync::write(project, &config)?;
         if !config
@@ -345,36 +286,99 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The template of `slot`, checked against the contract's trait.
-pub(crate) fn template_for(slot: &SlotTrait) -> Result<&'static Template> {
-    let known: Vec<&str> = TEMPLATES.iter().map(|t| t.slot).collect();
-    let Some(template) = TEMPLATES.iter().find(|t| t.slot == slot.slot) else {
-        bail!(
-            "--slot `{}`: no template for slot `{}` (the xtask has templates for: {}); write the crate \
-             by hand and add it to the team file",
-            slot.slot,
-            slot.slot,
-            known.join(", ")
-        );
+/// The template file of `slot` in its contract package.
+pub(crate) fn template_path(slot: &SlotTrait) -> PathBuf {
+    slot.package_dir
+        .join("templates")
+        .join(format!("{}.toml", slot.slot))
+}
+
+/// The template of `slot`: its contract's `templates/<slot>.toml`, checked against the
+/// trait (its `fn`s must be the trait's, every required one included), else a generic
+/// skeleton from the trait's signatures.
+pub(crate) fn template_for(project: &Project, slot: &SlotTrait) -> Result<Template> {
+    let path = template_path(slot);
+    let shown = project.display(&path);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return skeleton(slot),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {shown}")),
     };
-    if template.methods != slot.methods.as_slice() {
+    let file = SourceFile {
+        name: shown.clone(),
+        text,
+    };
+    let raw: TemplateFile = file.parse().map_err(anyhow::Error::msg)?;
+    let block: syn::ItemImpl = syn::parse_str(&format!(
+        "impl {} for Plugin {{\n{}}}",
+        slot.trait_name, raw.body
+    ))
+    .map_err(|err| anyhow::anyhow!("{shown}: `body` is not an impl block's body: {err}"))?;
+    let methods: Vec<String> = block
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let missing = slot
+        .required
+        .iter()
+        .any(|(name, _)| !methods.contains(name));
+    let unknown = methods.iter().any(|m| !slot.methods.contains(m));
+    if missing || unknown {
         bail!(
-            "--slot `{}`: the xtask's template implements {:?} but trait `{}` declares {:?}; update \
-             TEMPLATES in xtask/src/new_plugin.rs",
+            "--slot `{}`: template {shown} implements {methods:?} but trait `{}` declares {:?}; \
+             update the template",
             slot.slot,
-            template.methods,
             slot.trait_name,
             slot.methods
         );
     }
-    Ok(template)
+    Ok(Template {
+        imports: raw.imports,
+        body: raw.body,
+        test_imports: raw.test_imports,
+        test: raw.test,
+        skeleton: false,
+        glob_import: false,
+    })
 }
 
-fn use_line(items: &[&str]) -> String {
+/// The generic skeleton: each required method with the trait's signature and a body
+/// that says what to write (it compiles; calling it panics with that message).
+fn skeleton(slot: &SlotTrait) -> Result<Template> {
+    if let Some(why) = &slot.unsupported {
+        bail!(
+            "--slot `{}`: trait `{}` has no template ({}) and a generic skeleton cannot implement \
+             it: {why}; ship one in the contract or write the crate by hand",
+            slot.slot,
+            slot.trait_name,
+            template_path(slot).display()
+        );
+    }
+    let mut body = String::new();
+    for (name, signature) in &slot.required {
+        body.push_str(&format!(
+            "    #[allow(unused_variables)] // Remove once written.\n    {signature} {{\n        unimplemented!(\"{{package}}: write `{}::{name}` \
+             (scaffolded by cargo xtask new-plugin)\")\n    }}\n",
+            slot.trait_name
+        ));
+    }
+    Ok(Template {
+        body,
+        skeleton: true,
+        glob_import: true,
+        ..Template::default()
+    })
+}
+
+fn use_line(krate: &str, items: &[&str]) -> String {
     if items.len() == 1 {
-        format!("use edge_contract::{};\n", items[0])
+        format!("use {krate}::{};\n", items[0])
     } else {
-        format!("use edge_contract::{{{}}};\n", items.join(", "))
+        format!("use {krate}::{{{}}};\n", items.join(", "))
     }
 }
 
@@ -402,9 +406,18 @@ fn write_crate(
         "[package]\nname = \"{package}\"\ndescription = \"{team}'s `{name}` plugin for the `{}` slot, \
          release {version}.\"\nversion = \"{version}\"\nedition.workspace = true\n\
          rust-version.workspace = true\nlicense.workspace = true\npublish.workspace = true\n\n\
-         [dependencies]\nmuster.workspace = true\nedge-contract.workspace = true\n\n[lints]\nworkspace = true\n",
-        slot.slot
+         [dependencies]\nmuster.workspace = true\n{}.workspace = true\n\n[lints]\nworkspace = true\n",
+        slot.slot, slot.package
     );
+    let krate = slot.package.replace('-', "_");
+    let imports = if template.glob_import {
+        format!("use {krate}::*;\n")
+    } else {
+        use_line(
+            &krate,
+            &sorted(std::iter::once(trait_name).chain(template.imports.iter().map(String::as_str))),
+        )
+    };
     let name_arg = if name == package.as_str() {
         String::new()
     } else {
@@ -420,8 +433,7 @@ fn write_crate(
     let lib = format!(
         "//! `{name}` {version}, {team}'s plugin for the `{slot_name}` slot.\n\
          //!\n\
-         //! Scaffolded by `cargo xtask new-plugin`: the bodies are working placeholders;\n\
-         //! replace them, and keep the test that selects this version on this host.\n\
+         {scaffolded}\
          #![forbid(unsafe_code)]\n\
          \n\
          {imports}\
@@ -452,20 +464,40 @@ fn write_crate(
          \x20   }}\n\
          }}\n",
         slot_name = slot.slot,
-        imports = use_line(&sorted(
-            std::iter::once(trait_name).chain(template.imports.iter().copied())
-        )),
+        scaffolded = if template.skeleton {
+            "//! Scaffolded by `cargo xtask new-plugin` from the contract's trait (it ships no\n\
+             //! template for this slot): each body panics saying what to write. Write them, keep\n\
+             //! the test that selects this version, then set `enabled = true` in the team file.\n"
+        } else {
+            "//! Scaffolded by `cargo xtask new-plugin`: the bodies are working placeholders;\n\
+             //! replace them, and keep the test that selects this version on this host.\n"
+        },
+        imports = imports,
         body = template.body.replace("{package}", package),
-        test_imports = indent(&use_line(&sorted(
-            std::iter::once(trait_name).chain(template.test_imports.iter().copied())
-        ))),
+        test_imports = indent(&use_line(
+            &krate,
+            &sorted(
+                std::iter::once(trait_name).chain(template.test_imports.iter().map(String::as_str))
+            )
+        )),
         policy = indent(policy),
-        test = indent(template.test),
+        test = indent(&template.test),
     );
     std::fs::create_dir_all(dir.join("src"))
         .with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join("Cargo.toml"), manifest)?;
-    std::fs::write(dir.join("src").join("lib.rs"), lib)?;
+    let lib_path = dir.join("src").join("lib.rs");
+    std::fs::write(&lib_path, lib)?;
+    if template.skeleton {
+        // The skeleton's signatures are printed tokens (`& self`): let rustfmt lay them out.
+        let formatted = std::process::Command::new("rustfmt")
+            .args(["--edition", "2024"])
+            .arg(&lib_path)
+            .status();
+        if !formatted.is_ok_and(|s| s.success()) {
+            eprintln!("note: rustfmt did not format {}", lib_path.display());
+        }
+    }
     Ok(())
 }
 

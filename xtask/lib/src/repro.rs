@@ -11,15 +11,13 @@ use crate::build::{Build, repro_target_dir, target_dir};
 use crate::plan::hex;
 use crate::project::Project;
 
-/// The set `cargo xtask repro` builds by default: the smallest, to keep CI cheap.
-pub(crate) const DEFAULT_REPRO_SET: &str = "edge-minimal";
-
 /// Build a set twice in different target directories; fail unless byte-identical.
 #[derive(Debug, Args)]
 pub(crate) struct Repro {
-    /// The deployment set (`sets/<set>.toml`).
-    #[arg(long, default_value = DEFAULT_REPRO_SET)]
-    pub(crate) set: String,
+    /// The deployment set (`sets/<set>.toml`; default: `repro-set` in
+    /// `[workspace.metadata.muster]`).
+    #[arg(long)]
+    pub(crate) set: Option<String>,
     /// Remove the second target directory first, so the second build starts cold
     /// (slower; without it, a later run reuses it and recompiles only what changed).
     #[arg(long)]
@@ -28,8 +26,12 @@ pub(crate) struct Repro {
 
 impl Repro {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
-        let prepared = Build::release(&self.set).prepare(&project)?;
+        let project = Project::current()?;
+        let set = self
+            .set
+            .clone()
+            .unwrap_or_else(|| project.settings.repro_set.clone());
+        let prepared = Build::release(&set).prepare(&project)?;
         let first_dir = target_dir(&project)?;
         let second_dir = repro_target_dir(&first_dir);
         if self.clean && second_dir.exists() {
@@ -59,12 +61,12 @@ impl Repro {
             bail!(
                 "set `{}` is not reproducible: two builds from the same commit differ \
                  (compare them with `cmp -l` or diffoscope)",
-                self.set
+                set
             );
         }
         println!(
             "repro: set `{}` is reproducible: two target directories, byte-identical binaries",
-            self.set
+            set
         );
         Ok(())
     }

@@ -5,56 +5,99 @@ use std::process::{Command, Output};
 
 use anyhow::{Context, Result, bail};
 
-/// The app package the xtask builds.
-pub(crate) const APP_PACKAGE: &str = "edge-agent";
-/// The app's directory, relative to the workspace root.
-pub(crate) const APP_DIR: &str = "app";
-/// The contract crate's directory (its `#[muster::slot]`s are the known slots).
-pub(crate) const CONTRACT_DIR: &str = "app/contract";
-/// Packages of which the graph must hold exactly one copy.
-pub(crate) const SINGLETON_PACKAGES: [&str; 2] = ["muster", "edge-contract"];
+use crate::settings::Settings;
 
-/// A muster workspace: the repository root and the paths in it.
+/// A muster workspace: the repository root and what its `[workspace.metadata.muster]`
+/// block says.
 #[derive(Debug, Clone)]
 pub(crate) struct Project {
-    /// The workspace root (holds `teams/`, `sets/`, `app/`).
+    /// The workspace root (holds the root `Cargo.toml`).
     pub(crate) root: PathBuf,
+    /// The resolved `[workspace.metadata.muster]` block.
+    pub(crate) settings: Settings,
 }
 
 impl Project {
-    /// The workspace this xtask was built in.
-    pub(crate) fn current() -> Project {
-        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf();
-        Project { root }
+    /// The workspace `cargo xtask` runs in: the nearest directory holding a `Cargo.toml`
+    /// with `[workspace]`, looking up from the xtask package (`CARGO_MANIFEST_DIR`,
+    /// set by `cargo run`) or else from the current directory.
+    pub(crate) fn current() -> Result<Project> {
+        let start = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .map_or_else(std::env::current_dir, Ok)
+            .context("cannot find the current directory")?;
+        let root = workspace_root(&start)?;
+        Project::at(&root)
     }
 
-    /// A project rooted elsewhere (tests).
+    /// The workspace rooted at `root`.
+    pub(crate) fn at(root: &Path) -> Result<Project> {
+        Ok(Project {
+            root: root.to_path_buf(),
+            settings: Settings::load(root)?,
+        })
+    }
+
+    /// A project at `root` laid out like this repository, without reading any file
+    /// (tests of code that only computes paths and commands).
     #[cfg(test)]
-    pub(crate) fn at(root: &Path) -> Project {
+    pub(crate) fn fixture(root: &Path) -> Project {
         Project {
             root: root.to_path_buf(),
+            settings: crate::settings::tests::fixture(root),
         }
     }
 
+    /// `set`, else the configured `default-set`.
+    pub(crate) fn set_or_default<'a>(&'a self, set: Option<&'a str>) -> &'a str {
+        set.unwrap_or(&self.settings.default_set)
+    }
+
+    /// The host package's name: also its binary's name.
+    pub(crate) fn host(&self) -> &str {
+        &self.settings.host.name
+    }
+
     pub(crate) fn teams_dir(&self) -> PathBuf {
-        self.root.join("teams")
+        self.settings.teams.clone()
     }
 
     pub(crate) fn sets_dir(&self) -> PathBuf {
-        self.root.join("sets")
+        self.settings.sets.clone()
+    }
+
+    /// `dist/<set>/`: where `build` puts a set's binary, manifest and SBOM.
+    pub(crate) fn dist_dir(&self, set: &str) -> PathBuf {
+        self.settings.dist.join(set)
+    }
+
+    /// The build manifest's file name beside the binary: `<host>.manifest.json`.
+    pub(crate) fn manifest_file(&self) -> String {
+        format!("{}.manifest.json", self.host())
+    }
+
+    /// The SBOM's file name beside the binary: `<host>.cdx.json`.
+    pub(crate) fn sbom_file(&self) -> String {
+        format!("{}.cdx.json", self.host())
+    }
+
+    /// The host's directory relative to the root (`app`).
+    pub(crate) fn host_dir(&self) -> PathBuf {
+        self.settings
+            .host
+            .dir
+            .strip_prefix(&self.root)
+            .unwrap_or(&self.settings.host.dir)
+            .to_path_buf()
     }
 
     pub(crate) fn app_manifest(&self) -> PathBuf {
-        self.root.join(APP_DIR).join("Cargo.toml")
+        self.settings.host.dir.join("Cargo.toml")
     }
 
+    /// The generated registry file (`use <plugin> as _;` per plugin).
     pub(crate) fn app_plugins_rs(&self) -> PathBuf {
-        self.root.join(APP_DIR).join("src").join("plugins.rs")
-    }
-
-    pub(crate) fn contract_src(&self) -> PathBuf {
-        self.root.join(CONTRACT_DIR).join("src")
+        self.settings.registry.clone()
     }
 
     /// `path` relative to the root, for messages.
@@ -78,6 +121,23 @@ impl Project {
         cmd.current_dir(&self.root);
         cmd
     }
+}
+
+/// The nearest ancestor of `start` (itself included) whose `Cargo.toml` has `[workspace]`.
+fn workspace_root(start: &Path) -> Result<PathBuf> {
+    for dir in start.ancestors() {
+        let manifest = dir.join("Cargo.toml");
+        if let Ok(text) = std::fs::read_to_string(&manifest)
+            && let Ok(table) = text.parse::<toml::Table>()
+            && table.contains_key("workspace")
+        {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    bail!(
+        "no Cargo.toml with [workspace] in {} or above it",
+        start.display()
+    )
 }
 
 /// Cargo's home: `$CARGO_HOME`, else `~/.cargo` (its `bin` holds `cargo install`ed tools).

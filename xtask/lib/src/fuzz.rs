@@ -22,7 +22,7 @@ pub(crate) struct Fuzz {
 
 impl Fuzz {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current();
+        let project = Project::current()?;
         let mut cmd = project.command("bash");
         cmd.arg(project.root.join("fuzz/run.sh"));
         if self.smoke {
