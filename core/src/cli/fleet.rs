@@ -141,7 +141,7 @@ pub enum Detail {
 /// How one rollout rule lands on the fleet.
 #[derive(Debug, Clone, Serialize)]
 pub struct RolloutStat {
-    /// The rule as one line (`showcase@0.10.0 on 10% if ring=canary`).
+    /// The rule as one line (`my_slot@0.10.0 on 10% if ring=canary`).
     pub rule: String,
     /// The slot.
     pub slot: String,
@@ -283,7 +283,7 @@ impl Fleet {
 }
 
 impl RolloutStat {
-    /// `rollout showcase@0.10.0 on 10% (versions 0.10.0; from flag): 3 of 40 eligible hosts admitted (7.5%)`.
+    /// `rollout my_slot@0.10.0 on 10% (versions 0.10.0; from flag): 3 of 40 eligible hosts admitted (7.5%)`.
     pub fn to_text(&self) -> String {
         let percent = if self.eligible == 0 {
             0.0
