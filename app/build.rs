@@ -1,4 +1,5 @@
-//! Records how edge-agent was built, for `edge-agent build-info`.
+//! Records how edge-agent was built, for `edge-agent build-info` (the `MUSTER_HOST_*`
+//! variables `muster::cli::host_build!` reads).
 
 fn main() {
     let mut features: Vec<String> = std::env::vars()
@@ -8,10 +9,13 @@ fn main() {
         })
         .collect();
     features.sort();
-    println!("cargo:rustc-env=EDGE_AGENT_FEATURES={}", features.join(","));
+    println!(
+        "cargo:rustc-env=MUSTER_HOST_FEATURES={}",
+        features.join(",")
+    );
     for var in ["PROFILE", "TARGET", "OPT_LEVEL", "DEBUG"] {
         println!(
-            "cargo:rustc-env=EDGE_AGENT_{var}={}",
+            "cargo:rustc-env=MUSTER_HOST_{var}={}",
             std::env::var(var).unwrap_or_default()
         );
     }
@@ -22,7 +26,7 @@ fn main() {
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .unwrap_or_default();
-    println!("cargo:rustc-env=EDGE_AGENT_RUSTC={}", version.trim());
+    println!("cargo:rustc-env=MUSTER_HOST_RUSTC={}", version.trim());
     println!("cargo:rerun-if-env-changed=MUSTER_BUILD_SET");
     println!("cargo:rerun-if-env-changed=MUSTER_BUILD_PLAN");
     println!("cargo:rerun-if-env-changed=MUSTER_BUILD_MANIFEST");

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use edge_agent::exit_status::ExitStatus;
-use edge_agent::policy::{DenyFlag, PinFlag, RolloutFlag};
+use muster::cli::PolicyArgs;
 
 /// An unattended edge agent built from muster plugins: every plugin version is
 /// compiled in; the newest acceptable one is chosen per slot on each host.
@@ -29,27 +29,23 @@ pub(crate) enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Inspect the plugins compiled into this binary and the decisions for hosts.
-    #[command(subcommand)]
-    Plugins(PluginsCommand),
-    /// Print this host's facts (the JSON is what --facts reads).
-    Facts {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// What this binary contains and how it was built.
-    BuildInfo {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    /// `plugins list|explain|fleet`, `facts`, `build-info`: muster's operator commands.
+    #[command(flatten)]
+    Operator(muster::cli::Command<ExplainState>),
     /// Process the spool: checksum each input, hand a report to the uplink.
     Run(RunArgs),
     /// Show or lift the quarantines and strikes an agent keeps in its state
     /// directory (they survive restarts).
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+}
+
+/// edge-agent's own `plugins explain` argument.
+#[derive(Debug, Args)]
+pub(crate) struct ExplainState {
+    /// Show the quarantine of a running agent (its spool or state directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,92 +72,6 @@ pub(crate) struct StateArgs {
     #[arg(long, visible_alias = "spool", value_name = "DIR")]
     pub(crate) state: PathBuf,
     /// Print JSON: {"quarantined": [...], "strikes": [...]}.
-    #[arg(long)]
-    pub(crate) json: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum PluginsCommand {
-    /// Everything compiled in: slot, name, version, team, crate, requires.
-    List {
-        /// Print JSON: {"plugins": [{"slot","name","version","team","crate",...}]}.
-        #[arg(long)]
-        json: bool,
-    },
-    /// The decision for this host (or the host in --facts), every candidate's
-    /// outcome and reason.
-    Explain(ExplainArgs),
-    /// The decision for every host whose facts file (*.json, or with --ansible an
-    /// Ansible fact cache file) is in DIR, and how staged rollouts land; with
-    /// --diff-policy, which hosts change which slot under a proposed policy.
-    Fleet(FleetArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct PolicyArgs {
-    /// Pin a slot to a semver requirement, e.g. --pin showcase=^0.1 (repeatable).
-    /// A slot that is not compiled in is an error (exit 4).
-    #[arg(long = "pin", value_name = "SLOT=REQ")]
-    pub(crate) pins: Vec<PinFlag>,
-    /// Deny an exact version, e.g. --deny showcase@0.10.0 (repeatable). A slot or
-    /// version that is not compiled in is an error (exit 4).
-    #[arg(long = "deny", value_name = "SLOT@VERSION")]
-    pub(crate) denies: Vec<DenyFlag>,
-    /// Allow pre-release versions to be selected.
-    #[arg(long)]
-    pub(crate) allow_prerelease: bool,
-    /// Admit a version (or a requirement's versions) on a share of hosts only,
-    /// bucketed by host id, e.g. --rollout showcase@0.10.0=10% (repeatable; label
-    /// conditions and salts: in the policy file). A slot or version that is not
-    /// compiled in is an error (exit 4).
-    #[arg(long = "rollout", value_name = "SLOT@VERSION=SHARE")]
-    pub(crate) rollouts: Vec<RolloutFlag>,
-    /// A TOML policy file ([pin], [deny], [[rollout]], allow_prerelease); flags
-    /// override MUSTER_PIN/MUSTER_DENY/MUSTER_ROLLOUT/MUSTER_ALLOW_PRERELEASE, which
-    /// override the file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) policy: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct ExplainArgs {
-    /// Only this slot.
-    #[arg(long)]
-    pub(crate) slot: Option<String>,
-    /// Decide for the host described by FILE (from `edge-agent facts --json`).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) facts: Option<PathBuf>,
-    /// Also run the selected versions' start (then stop) hooks, as `run` does: a
-    /// version whose start fails is rejected and an older one chosen. Without it,
-    /// nothing is started and the output says what `run` would use if a start failed.
-    #[arg(long, conflicts_with = "facts")]
-    pub(crate) start: bool,
-    /// Show the quarantine of a running agent (its spool or state directory).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) state: Option<PathBuf>,
-    #[command(flatten)]
-    pub(crate) policy: PolicyArgs,
-    /// Print JSON: {"slots": [{"slot","selected","candidates"}], ...}.
-    #[arg(long)]
-    pub(crate) json: bool,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct FleetArgs {
-    /// Directory of facts files, one per host.
-    #[arg(value_name = "DIR")]
-    pub(crate) dir: PathBuf,
-    /// DIR is Ansible's fact cache (`ansible -m setup --tree DIR`, or the jsonfile
-    /// cache): muster facts are read from `ansible_local.muster` in every file.
-    #[arg(long)]
-    pub(crate) ansible: bool,
-    /// Compare with a proposed policy FILE (layered under the same environment and
-    /// flags, in place of --policy): which hosts change which slot, from -> to.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) diff_policy: Option<PathBuf>,
-    #[command(flatten)]
-    pub(crate) policy: PolicyArgs,
-    /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
 }

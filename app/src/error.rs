@@ -1,34 +1,9 @@
-//! Error kinds the binary maps to its documented exit codes.
+//! Error kinds the binary maps to its documented exit codes: the operator kit's
+//! ([`muster::cli::error`]) and edge-agent's own (`run`'s).
 
 use std::fmt;
 
-/// A file or value the operator supplied is invalid (exit code 4).
-#[derive(Debug)]
-pub struct BadInput(pub String);
-
-impl fmt::Display for BadInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
-
-/// A slot has no acceptable version (exit code 3).
-#[derive(Debug)]
-pub struct NoAcceptableVersion(pub Vec<String>);
-
-impl fmt::Display for NoAcceptableVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "no acceptable version for slot(s): {}",
-            self.0.join(", ")
-        )
-    }
-}
-
-impl std::error::Error for NoAcceptableVersion {}
+pub use muster::cli::error::{BadInput, NoAcceptableVersion};
 
 /// The agent's own executable was replaced; it stopped so a supervisor restarts it.
 #[derive(Debug)]

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use muster::cli::ExitStatus as Kit;
+
 use crate::error::{BadInput, InputsLeft, NoAcceptableVersion};
 
 /// An exit status of `edge-agent` and what it means.
@@ -43,11 +45,12 @@ impl ExitStatus {
     /// `--upgrade-exit-code`).
     pub const fn code(self) -> u8 {
         match self {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 1,
-            ExitStatus::Usage => 2,
-            ExitStatus::NoAcceptableVersion => 3,
-            ExitStatus::BadInput => 4,
+            // The operator commands' statuses are muster's (`muster::cli::ExitStatus`).
+            ExitStatus::Success => Kit::Success.code(),
+            ExitStatus::Failure => Kit::Failure.code(),
+            ExitStatus::Usage => Kit::Usage.code(),
+            ExitStatus::NoAcceptableVersion => Kit::NoAcceptableVersion.code(),
+            ExitStatus::BadInput => Kit::BadInput.code(),
             ExitStatus::InputsLeft => 5,
             ExitStatus::PluginTimeout => 6,
             ExitStatus::Upgraded => 75,
@@ -121,6 +124,28 @@ mod tests {
             }
             let line = format!("  {:<3} {}", a.code(), a.meaning());
             assert!(help.contains(&line), "{help}");
+        }
+    }
+
+    /// The kit's statuses (what `muster::cli::run`'s errors mean) keep their codes here,
+    /// and every error the kit maps is mapped alike.
+    #[test]
+    fn the_operator_commands_statuses_are_the_kits() {
+        for kit in muster::cli::ExitStatus::ALL {
+            assert!(
+                ExitStatus::ALL.iter().any(|s| s.code() == kit.code()),
+                "{kit:?}"
+            );
+        }
+        for err in [
+            anyhow::Error::new(BadInput("x".into())),
+            anyhow::Error::new(NoAcceptableVersion(vec!["s".into()])),
+            anyhow::anyhow!("x"),
+        ] {
+            assert_eq!(
+                ExitStatus::of_error(&err).code(),
+                muster::cli::ExitStatus::of_error(&err).code()
+            );
         }
     }
 

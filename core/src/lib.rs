@@ -92,12 +92,20 @@
 //!
 //! `linkme` (default) places registrations in link sections; the `inventory`
 //! feature uses constructors run before `main` instead. Plugin crates do not change.
+//!
+//! # Operator commands
+//!
+//! The optional `cli` feature (clap-based) gives any host `plugins list|explain|fleet`,
+//! `facts`, `build-info` and the policy flags/environment/file layering: see the `cli`
+//! module (built with the feature).
 
 // Lets the macros' `::muster::...` paths resolve inside this crate's own tests.
 #[allow(unused_extern_crates)] // Used by macro expansions in unit tests.
 extern crate self as muster;
 
 mod caught;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod facts;
 mod input;
 mod listing;

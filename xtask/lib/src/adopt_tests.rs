@@ -11,28 +11,23 @@ use std::process::Command;
 
 use crate::project::Project;
 
-/// The host's whole `main.rs`: the operator glue it writes (besides `mod linked;`).
+/// The host's whole `main.rs`: the operator glue it writes (besides `mod linked;`) to
+/// get every operator command from muster's `cli` feature.
 const HOST_MAIN: &str = r#"//! Ledger: a service hosting fee rules.
 mod linked;
 
-use muster::{Facts, Policy, Selector};
-use serde_json::json;
+struct Ledger;
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (facts, policy) = (Facts::probe(), Policy::new());
-    let manifest: serde_json::Value =
-        serde_json::from_str(option_env!("MUSTER_BUILD_MANIFEST").unwrap_or("{}")).unwrap();
-    let out = match args.join(" ").as_str() {
-        "plugins list --json" => json!(muster::PluginListing::registered()),
-        "plugins explain" | "plugins explain --json" => {
-            json!(Selector::new(&facts, &policy).explain_all())
-        }
-        "build-info --json" => json!({"set": manifest["set"], "sbom": {"path":
-            std::env::current_exe().unwrap().with_file_name(manifest["sbom"].as_str().unwrap_or("-"))}}),
-        _ => std::process::exit(2),
-    };
-    println!("{out}");
+impl muster::cli::Host for Ledger {
+    type Explain = muster::cli::NoExtra;
+
+    fn build(&self) -> muster::cli::HostBuild {
+        muster::cli::host_build!()
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    muster::cli::main(&Ledger)
 }
 "#;
 
@@ -132,7 +127,8 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         ws,
         "ledger/Cargo.toml",
         "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [features]\n\n[dependencies]\nmuster.workspace = true\nledger-api.workspace = true\nserde_json = \"1\"\n",
+         [features]\n\n[dependencies]\nmuster = { workspace = true, features = [\"cli\"] }\n\
+         ledger-api.workspace = true\n",
     );
     write(ws, "ledger/src/main.rs", HOST_MAIN);
     fee_plugin(ws, "fees/pricing/flat-v1", "flat-v1", "1.0.0", 25);
@@ -176,10 +172,19 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
     run(&["xtask", "build", "--profile", "dev"]);
 
     let binary = ws.join("out/prod/ledger");
-    let host = |args: &[&str]| -> serde_json::Value {
+    let raw = |args: &[&str]| {
         let output = Command::new(&binary).args(args).output().unwrap();
-        assert!(output.status.success(), "{args:?}: {}", output.status);
-        serde_json::from_slice(&output.stdout).unwrap()
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (
+            output.status.code(),
+            text(output.stdout),
+            text(output.stderr),
+        )
+    };
+    let host = |args: &[&str]| -> serde_json::Value {
+        let (code, out, err) = raw(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        serde_json::from_str(&out).unwrap()
     };
     let list = host(&["plugins", "list", "--json"]);
     let mut listed: Vec<String> = list["plugins"]
@@ -190,14 +195,59 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         .collect();
     listed.sort();
     assert_eq!(listed, ["fee_rule flat 1.0.0", "fee_rule flat 2.0.0"]);
+    let (code, text, _) = raw(&["plugins", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        text.contains("fee_rule") && text.contains("pricing"),
+        "{text}"
+    );
     let explain = host(&["plugins", "explain", "--json"]);
     assert_eq!(explain["slots"][0]["slot"], "fee_rule", "{explain}");
     assert_eq!(
         explain["slots"][0]["selected"]["version"], "2.0.0",
         "{explain}"
     );
+    // The policy flags and environment layer as in edge-agent.
+    let pinned = host(&["plugins", "explain", "--json", "--pin", "fee_rule=^1"]);
+    assert_eq!(
+        pinned["slots"][0]["selected"]["version"], "1.0.0",
+        "{pinned}"
+    );
+    let denied = host(&["plugins", "explain", "--json", "--deny", "fee_rule@2.0.0"]);
+    assert_eq!(
+        denied["slots"][0]["selected"]["version"], "1.0.0",
+        "{denied}"
+    );
+    let output = Command::new(&binary)
+        .args(["plugins", "explain", "--json"])
+        .env("MUSTER_PIN", "fee_rule=^1")
+        .output()
+        .unwrap();
+    let env_pinned: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(env_pinned["slots"][0]["selected"]["version"], "1.0.0");
+    // The documented exit codes: 4 for a flag naming no compiled-in slot, 3 when no
+    // version is acceptable.
+    let (code, _, err) = raw(&["plugins", "explain", "--pin", "nosuch=^1"]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("nosuch") && err.contains("fee_rule"), "{err}");
+    let (code, _, err) = raw(&["plugins", "explain", "--pin", "fee_rule=^3"]);
+    assert_eq!(code, Some(3), "{err}");
+    let (code, help, _) = raw(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        help.contains("Usage: ledger") && help.contains("Exit codes:"),
+        "{help}"
+    );
+    // facts, then the fleet of this one host.
+    let facts = host(&["facts", "--json"]);
+    assert!(facts["host_id"].is_string(), "{facts}");
+    let fleet_dir = ws.join("fleet");
+    write(ws, "fleet/this.json", &facts.to_string());
+    let fleet = host(&["plugins", "fleet", fleet_dir.to_str().unwrap(), "--json"]);
+    assert_eq!(fleet["hosts"][0]["slots"]["fee_rule"], "2.0.0", "{fleet}");
     let info = host(&["build-info", "--json"]);
     assert_eq!(info["set"], "prod", "{info}");
+    assert_eq!(info["plugins"].as_array().unwrap().len(), 2, "{info}");
     assert!(ws.join("out/prod/ledger.manifest.json").is_file());
     assert!(ws.join("out/prod/ledger.cdx.json").is_file());
 }

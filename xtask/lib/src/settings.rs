@@ -19,7 +19,7 @@
 //! repro-set = "small"             # the set `repro` checks (default: default-set)
 //! test-features = [["plugin-x"]]  # extra `cargo test -p <host> --features ...` runs (default none)
 //! bench = "my-bench"              # benchmark driver: `bench` runs it, `test` builds its benches
-//! publish = ["my-contract"]       # `test` runs `cargo package` (verified) on these (default none)
+//! publish = ["my-contract"]       # `test` runs `cargo package --all-features` (verified) on these (default none)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -114,7 +114,7 @@ pub(crate) struct Settings {
     /// The benchmark driver package: `cargo xtask bench` runs it, `test` builds its
     /// benchmarks (not runs them).
     pub(crate) bench: Option<String>,
-    /// Packages `cargo xtask test` packages with `cargo package` (verified).
+    /// Packages `cargo xtask test` packages with `cargo package --all-features` (verified).
     pub(crate) publish: Vec<String>,
 }
 

@@ -130,7 +130,8 @@ impl Test {
             },
         )?;
         if !settings.publish.is_empty() {
-            let mut args = vec!["package", "--allow-dirty"];
+            // Every feature: an optional module (muster's `cli`) must verify too.
+            let mut args = vec!["package", "--allow-dirty", "--all-features"];
             for package in &settings.publish {
                 args.extend(["-p", package.as_str()]);
             }

@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use muster::{Policy, PolicyError, Rollout, Share, Source, Target};
+use crate::{Policy, PolicyError, Rollout, Share, Source, Target};
 use semver::{Version, VersionReq};
 
-use crate::error::BadInput;
+use crate::cli::error::BadInput;
 
 /// The three policy layers; the file layer can be reloaded while running.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ impl FromStr for PinFlag {
     type Err = PolicyError;
 
     fn from_str(s: &str) -> Result<PinFlag, PolicyError> {
-        let (slot, req) = muster::parse_pin(s)?;
+        let (slot, req) = crate::parse_pin(s)?;
         Ok(PinFlag { slot, req })
     }
 }
@@ -87,7 +87,7 @@ impl FromStr for DenyFlag {
     type Err = PolicyError;
 
     fn from_str(s: &str) -> Result<DenyFlag, PolicyError> {
-        let (slot, version) = muster::parse_deny(s)?;
+        let (slot, version) = crate::parse_deny(s)?;
         Ok(DenyFlag { slot, version })
     }
 }
@@ -107,7 +107,7 @@ impl FromStr for RolloutFlag {
     type Err = PolicyError;
 
     fn from_str(s: &str) -> Result<RolloutFlag, PolicyError> {
-        let (slot, target, share) = muster::parse_rollout(s)?;
+        let (slot, target, share) = crate::parse_rollout(s)?;
         Ok(RolloutFlag {
             slot,
             target,
@@ -126,7 +126,7 @@ pub fn flag_policy(
     rollouts: &[RolloutFlag],
     allow_prerelease: bool,
 ) -> Result<Policy, BadInput> {
-    let slots = muster::slots();
+    let slots = crate::slots();
     let slot_names = || slots.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
     let find = |flag: &str, shown: String, slot: &str| {
         slots.iter().find(|s| s.name == slot).ok_or_else(|| {

@@ -2,11 +2,11 @@
 
 use std::fmt::Write;
 
-use muster::{Facts, PluginListing, PluginMeta, Policy, Quarantine, ReasonCode, Report, Strikes};
+use crate::{Facts, PluginListing, PluginMeta, Policy, Quarantine, ReasonCode, Report, Strikes};
 use serde_json::{Value, json};
 
 /// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
-/// The one serde type `cargo xtask build` reads back ([`muster::PluginListing`]).
+/// The one serde type `cargo xtask build` reads back ([`crate::PluginListing`]).
 pub fn plugins_json(plugins: &[&PluginMeta]) -> Value {
     serde_json::to_value(PluginListing::of(plugins)).unwrap_or(Value::Null)
 }

@@ -1,5 +1,5 @@
 //! A fleet under two policies: which hosts change which slot from which version to
-//! which, and how many hosts make each transition. "Raise showcase 0.10.0 from 10 %
+//! which, and how many hosts make each transition. "Raise my_slot 0.10.0 from 10 %
 //! to 25 %" is checked here before it is deployed.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::fleet::{Fleet, RolloutStat};
+use crate::cli::fleet::{Fleet, RolloutStat};
 
 /// One host's slot changing version (`None`: no acceptable version).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,15 +5,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use muster::{Facts, Policy, Report, Selector};
+use crate::{Facts, Policy, Report, Selector};
 use serde::Serialize;
 
-use crate::error::BadInput;
+use crate::cli::error::BadInput;
 
 /// How the fleet directory holds each host's facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactsFormat {
-    /// `*.json` files as written by `edge-agent facts --json`.
+    /// `*.json` files as written by `facts --json`.
     Muster,
     /// Ansible's fact cache (`setup --tree` output or the `jsonfile` cache): every
     /// regular, non-hidden file, muster facts under `ansible_local.muster`.
@@ -53,7 +53,7 @@ pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput
     if files.is_empty() {
         return Err(BadInput(match format {
             FactsFormat::Muster => format!(
-                "fleet directory {} has no facts files (*.json, as written by `edge-agent facts --json`)",
+                "fleet directory {} has no facts files (*.json, as written by `facts --json`)",
                 dir.display()
             ),
             FactsFormat::Ansible => format!(
@@ -64,7 +64,7 @@ pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput
     }
     let facts = par_map(&files, |file| match format {
         FactsFormat::Muster => Facts::from_file(file).map_err(|e| e.to_string()),
-        FactsFormat::Ansible => crate::ansible::facts_from_cache_file(file),
+        FactsFormat::Ansible => crate::cli::ansible::facts_from_cache_file(file),
     });
     // The first bad file in name order, as a sequential read would report it.
     files
@@ -141,7 +141,7 @@ pub enum Detail {
 /// How one rollout rule lands on the fleet.
 #[derive(Debug, Clone, Serialize)]
 pub struct RolloutStat {
-    /// The rule as one line (`showcase@0.10.0 on 10% if ring=canary`).
+    /// The rule as one line (`my_slot@0.10.0 on 10% if ring=canary`).
     pub rule: String,
     /// The slot.
     pub slot: String,
@@ -283,7 +283,7 @@ impl Fleet {
 }
 
 impl RolloutStat {
-    /// `rollout showcase@0.10.0 on 10% (versions 0.10.0; from flag): 3 of 40 eligible hosts admitted (7.5%)`.
+    /// `rollout my_slot@0.10.0 on 10% (versions 0.10.0; from flag): 3 of 40 eligible hosts admitted (7.5%)`.
     pub fn to_text(&self) -> String {
         let percent = if self.eligible == 0 {
             0.0
@@ -334,7 +334,7 @@ fn rollout_stats(hosts: &[Host], policy: &Policy) -> Vec<RolloutStat> {
 
 #[cfg(test)]
 mod tests {
-    use crate::fleet::par_map;
+    use crate::cli::fleet::par_map;
 
     #[test]
     fn par_map_keeps_the_order_on_large_inputs() {

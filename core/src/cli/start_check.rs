@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use muster::{Choice, Facts, Policy, Quarantine, Report, Selector};
+use crate::{Choice, Facts, Policy, Quarantine, Report, Selector};
 use semver::Version;
 use serde_json::{Value, json};
 
@@ -27,7 +27,7 @@ impl StartCheck {
         quarantine: Option<&Quarantine>,
         report: &Report,
     ) -> StartCheck {
-        let slots = muster::slots();
+        let slots = crate::slots();
         let mut out = Vec::new();
         for slot in &report.slots {
             let Some(selected) = slot.selected else {

@@ -8,12 +8,12 @@
 //!   and later wrap that document as a JSON string, `{"__payload__": "..."}`, in a
 //!   file named `s<schema>_<host>`.
 //!
-//! `FACTS` is what a local fact `muster.fact` printed (`edge-agent facts --json`),
+//! `FACTS` is what a local fact `muster.fact` printed (`facts --json`),
 //! which Ansible parses into a dictionary under `ansible_local.muster`.
 
 use std::path::Path;
 
-use muster::Facts;
+use crate::Facts;
 use serde_json::Value;
 
 /// The key ansible-core 2.19+ cache plugins wrap the serialized facts in.
@@ -26,7 +26,7 @@ pub const MAX_CACHE_FILE_BYTES: u64 = 16 << 20;
 /// says what shape was expected.
 pub fn facts_from_cache_file(path: &Path) -> Result<Facts, String> {
     let origin = path.display().to_string();
-    let bytes = muster::read_input_file(path, MAX_CACHE_FILE_BYTES)
+    let bytes = crate::read_input_file(path, MAX_CACHE_FILE_BYTES)
         .map_err(|e| format!("cannot read Ansible fact cache file {origin}: {e}"))?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("Ansible fact cache file {origin} is not JSON: {e}"))?;
@@ -74,7 +74,7 @@ pub fn facts_from_cache_value(mut value: Value, origin: &str) -> Result<Facts, S
             text.chars().take(200).collect::<String>()
         )),
         other => Err(format!(
-            "{origin}: `ansible_local.muster` is {}, not the object `edge-agent facts --json` prints",
+            "{origin}: `ansible_local.muster` is {}, not the object `facts --json` prints",
             kind(&other)
         )),
     }
@@ -95,7 +95,7 @@ fn kind(v: &Value) -> &'static str {
 mod tests {
     use serde_json::json;
 
-    use crate::ansible::facts_from_cache_value;
+    use crate::cli::ansible::facts_from_cache_value;
 
     fn muster_facts() -> serde_json::Value {
         json!({"hostname":"h1","host_id":"abc","os":"linux","arch":"x86_64",

@@ -1,0 +1,114 @@
+//! The exit statuses of the operator commands: one list, read by [`main`](crate::cli::main)
+//! (which status an error maps to) and by its `--help` text (what each one means). A
+//! host with commands of its own keeps its own list, with these codes.
+
+use std::fmt::Write as _;
+
+use crate::cli::error::{BadInput, NoAcceptableVersion};
+
+/// An exit status of the operator commands and what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: success.
+    Success,
+    /// 1: any error not listed below.
+    Failure,
+    /// 2: the command line does not parse (clap's own status).
+    Usage,
+    /// 3: a slot has no acceptable version.
+    NoAcceptableVersion,
+    /// 4: a file or value the operator supplied is invalid.
+    BadInput,
+}
+
+impl ExitStatus {
+    /// Every status, in the order `--help` lists them.
+    pub const ALL: [ExitStatus; 5] = [
+        ExitStatus::Success,
+        ExitStatus::Failure,
+        ExitStatus::Usage,
+        ExitStatus::NoAcceptableVersion,
+        ExitStatus::BadInput,
+    ];
+
+    /// The number the process exits with.
+    pub const fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::NoAcceptableVersion => 3,
+            ExitStatus::BadInput => 4,
+        }
+    }
+
+    /// What the status means, as `--help` says it.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success",
+            ExitStatus::Failure => "other error",
+            ExitStatus::Usage => "usage error (bad command line)",
+            ExitStatus::NoAcceptableVersion => "a slot has no acceptable version",
+            ExitStatus::BadInput => {
+                "bad input file or value (policy, facts, environment, a --pin/--deny naming \
+                 what is not compiled in)"
+            }
+        }
+    }
+
+    /// The status an error maps to: by the error kinds of [`crate::cli::error`]
+    /// anywhere in its chain, else [`ExitStatus::Failure`].
+    pub fn of_error(err: &anyhow::Error) -> ExitStatus {
+        if err.chain().any(|e| e.is::<NoAcceptableVersion>()) {
+            ExitStatus::NoAcceptableVersion
+        } else if err.chain().any(|e| e.is::<BadInput>()) {
+            ExitStatus::BadInput
+        } else {
+            ExitStatus::Failure
+        }
+    }
+
+    /// The "Exit codes:" section of `--help`.
+    pub fn help() -> String {
+        let mut text = String::from("Exit codes:");
+        for status in ExitStatus::ALL {
+            let _ = write!(text, "\n  {:<3} {}", status.code(), status.meaning());
+        }
+        text
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> std::process::ExitCode {
+        std::process::ExitCode::from(status.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::error::{BadInput, NoAcceptableVersion};
+    use crate::cli::exit_status::ExitStatus;
+
+    #[test]
+    fn codes_are_distinct_and_each_is_in_the_help() {
+        let help = ExitStatus::help();
+        for (i, a) in ExitStatus::ALL.iter().enumerate() {
+            for b in &ExitStatus::ALL[i + 1..] {
+                assert_ne!(a.code(), b.code(), "{a:?} and {b:?}");
+            }
+            assert!(help.contains(&format!("  {:<3} {}", a.code(), a.meaning())));
+        }
+    }
+
+    #[test]
+    fn errors_map_by_kind_even_under_context() {
+        let bad = anyhow::Error::new(BadInput("x".into())).context("while loading");
+        assert_eq!(ExitStatus::of_error(&bad), ExitStatus::BadInput);
+        let none = anyhow::Error::new(NoAcceptableVersion(vec!["s".into()]));
+        assert_eq!(ExitStatus::of_error(&none), ExitStatus::NoAcceptableVersion);
+        assert_eq!(
+            ExitStatus::of_error(&anyhow::anyhow!("x")),
+            ExitStatus::Failure
+        );
+    }
+}
