@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use muster::cli::ExitStatus as Kit;
 
-use crate::error::{BadInput, InputsLeft, NoAcceptableVersion};
+use crate::error::InputsLeft;
 
 /// An exit status of `edge-agent` and what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +60,11 @@ impl ExitStatus {
     /// What the status means, as `--help` says it.
     pub const fn meaning(self) -> &'static str {
         match self {
-            ExitStatus::Success => "success",
-            ExitStatus::Failure => "other error",
-            ExitStatus::Usage => "usage error (bad command line)",
-            ExitStatus::NoAcceptableVersion => "a slot has no acceptable version",
+            ExitStatus::Success => Kit::Success.meaning(),
+            ExitStatus::Failure => Kit::Failure.meaning(),
+            ExitStatus::Usage => Kit::Usage.meaning(),
+            ExitStatus::NoAcceptableVersion => Kit::NoAcceptableVersion.meaning(),
+            // The kit's meaning, plus what only `run` and `quarantine` read.
             ExitStatus::BadInput => {
                 "bad input file or value (policy, facts, state, environment, spool layout, \
                  a --pin/--deny naming what is not compiled in)"
@@ -80,17 +81,14 @@ impl ExitStatus {
         }
     }
 
-    /// The status an error maps to: by the error kinds of [`crate::error`] anywhere in
-    /// its chain, else [`ExitStatus::Failure`].
+    /// The status an error maps to: the kit's mapping ([`muster::cli::ExitStatus::of_error`]),
+    /// then edge-agent's own error kinds of [`crate::error`], else [`ExitStatus::Failure`].
     pub fn of_error(err: &anyhow::Error) -> ExitStatus {
-        if err.chain().any(|e| e.is::<NoAcceptableVersion>()) {
-            ExitStatus::NoAcceptableVersion
-        } else if err.chain().any(|e| e.is::<BadInput>()) {
-            ExitStatus::BadInput
-        } else if err.chain().any(|e| e.is::<InputsLeft>()) {
-            ExitStatus::InputsLeft
-        } else {
-            ExitStatus::Failure
+        match Kit::of_error(err) {
+            Kit::NoAcceptableVersion => ExitStatus::NoAcceptableVersion,
+            Kit::BadInput => ExitStatus::BadInput,
+            _ if err.chain().any(|e| e.is::<InputsLeft>()) => ExitStatus::InputsLeft,
+            _ => ExitStatus::Failure,
         }
     }
 
