@@ -1,8 +1,6 @@
 //! The documented exit statuses of `edge-agent`: one list, read by `main` (which
 //! status an error maps to) and by the `--help` text (what each one means).
 
-use std::fmt::Write as _;
-
 use muster::cli::ExitStatus as Kit;
 
 use crate::error::InputsLeft;
@@ -92,13 +90,9 @@ impl ExitStatus {
         }
     }
 
-    /// The "Exit codes:" section of `--help`.
+    /// The "Exit codes:" section of `--help`, laid out as the kit's.
     pub fn help() -> String {
-        let mut text = String::from("Exit codes:");
-        for status in ExitStatus::ALL {
-            let _ = write!(text, "\n  {:<3} {}", status.code(), status.meaning());
-        }
-        text
+        muster::cli::exit_status::help(ExitStatus::ALL.map(|s| (s.code(), s.meaning())))
     }
 }
 

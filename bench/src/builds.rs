@@ -23,9 +23,13 @@ pub(crate) fn run(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The hosts are built as `cargo xtask build` ships a binary: static C runtime
-/// (static-PIE, ASLR kept), for an explicit target so proc macros stay dynamic.
-const SHIPPED_RUSTFLAGS: &str = "-C target-feature=+crt-static";
+/// The hosts are built as `cargo xtask build` ships a binary (its flags, from the
+/// xtask library): static C runtime (static-PIE, ASLR kept) and, where this machine's
+/// toolchain supports it, packed relocations; for an explicit target so proc macros
+/// stay dynamic.
+fn shipped_rustflags() -> String {
+    muster_xtask::shipped_rustflags().join(" ")
+}
 
 /// The host's target triple (`rustc -vV`).
 fn host_triple() -> anyhow::Result<String> {
@@ -37,10 +41,12 @@ fn host_triple() -> anyhow::Result<String> {
         .context("rustc -vV names no host triple")
 }
 
-/// The built hosts: `(backend, n, binary)`, and the hello world.
+/// The built hosts: `(backend, n, binary)`, the hello world and the shipped default
+/// set's `edge-agent`.
 pub(crate) struct Hosts {
     entries: Vec<(&'static str, usize, PathBuf)>,
     pub(crate) hello: PathBuf,
+    pub(crate) edge_agent: PathBuf,
 }
 
 impl Hosts {
@@ -65,7 +71,7 @@ fn source_hash(root: &Path) -> anyhow::Result<String> {
     files.sort();
     let mut hasher = DefaultHasher::new();
     // How the hosts are built (the shipped static-PIE build), so older builds are not reused.
-    SHIPPED_RUSTFLAGS.hash(&mut hasher);
+    shipped_rustflags().hash(&mut hasher);
     for file in files {
         file.strip_prefix(root)?.hash(&mut hasher);
         std::fs::read(&file)?.hash(&mut hasher);
@@ -93,24 +99,34 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
     std::fs::create_dir_all(&dir)?;
     let target = config.work.join("hosts-target");
     let triple = host_triple()?;
-    let build = |bin: &str, features: &[&str], sizes: &str, dest: &Path| -> anyhow::Result<()> {
+    let rustflags = shipped_rustflags();
+    let build_package = |package: &str, bin: &str, features: &[&str], sizes: &str, dest: &Path| {
         let started = Instant::now();
         let mut cmd = Command::new(&config.cargo);
         cmd.current_dir(&config.root)
-            .args(["build", "--release", "-p", "muster-bench", "--bin", bin])
+            .args(["build", "--release", "-p", package, "--bin", bin])
             .args(["--target", &triple])
             .args(features)
             .env("CARGO_TARGET_DIR", &target)
-            .env("RUSTFLAGS", SHIPPED_RUSTFLAGS)
+            .env("RUSTFLAGS", &rustflags)
             .env("MUSTER_BENCH_SIZES", sizes);
         run(&mut cmd)?;
         std::fs::copy(target.join(&triple).join("release").join(bin), dest)?;
-        std::fs::write(dest.with_extension("stamp"), &hash)?;
         eprintln!(
             "built {} in {:.1} s",
             dest.display(),
             started.elapsed().as_secs_f64()
         );
+        anyhow::Ok(())
+    };
+    // The shipped default set as `cargo xtask build` links it (without `cargo
+    // auditable`'s embedded list, which start-up never reads); cargo decides whether it
+    // is fresh.
+    let edge_agent = dir.join("edge-agent");
+    build_package("edge-agent", "edge-agent", &[], "0", &edge_agent)?;
+    let build = |bin: &str, features: &[&str], sizes: &str, dest: &Path| -> anyhow::Result<()> {
+        build_package("muster-bench", bin, features, sizes, dest)?;
+        std::fs::write(dest.with_extension("stamp"), &hash)?;
         Ok(())
     };
     let fresh = |dest: &Path| {
@@ -146,7 +162,11 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
             entries.push((backend, n, dest));
         }
     }
-    Ok(Hosts { entries, hello })
+    Ok(Hosts {
+        entries,
+        hello,
+        edge_agent,
+    })
 }
 
 /// A stripped copy of `path` (`path.stripped`), made once.

@@ -10,6 +10,8 @@ pub struct Section {
     pub name: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Where its contents start in the file.
+    pub offset: u64,
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u64> {
@@ -54,6 +56,7 @@ fn parse(b: &[u8]) -> Option<Vec<Section>> {
         out.push(Section {
             name,
             size: u64_at(b, h + 0x20)?,
+            offset: u64_at(b, h + 0x18)?,
         });
     }
     Some(out)
@@ -77,14 +80,44 @@ pub fn linkme_bytes(path: &Path) -> anyhow::Result<u64> {
         .sum())
 }
 
-/// Load-time relocations: entries of `.rela.dyn` (24 bytes each on ELF64), the
-/// pointers the loader (or a static-PIE binary's own start code) fixes up.
+/// Load-time relocations: the pointers the loader (or a static-PIE binary's own start
+/// code) fixes up. Entries of `.rela.dyn` (24 bytes each on ELF64) plus those packed in
+/// `.relr.dyn` (RELR: an even word is one address, an odd word a bitmap of the next 63).
 pub fn relocations(path: &Path) -> anyhow::Result<u64> {
-    Ok(sections(path)?
-        .iter()
-        .filter(|s| s.name == ".rela.dyn")
-        .map(|s| s.size / 24)
-        .sum())
+    let bytes = std::fs::read(path)?;
+    let sections = parse(&bytes)
+        .ok_or_else(|| anyhow::anyhow!("{}: not a 64-bit little-endian ELF", path.display()))?;
+    let mut count = 0;
+    for s in &sections {
+        match s.name.as_str() {
+            ".rela.dyn" => count += s.size / 24,
+            ".relr.dyn" => {
+                let start = usize::try_from(s.offset)?;
+                let end = start + usize::try_from(s.size)?;
+                let words = bytes.get(start..end).ok_or_else(|| {
+                    anyhow::anyhow!("{}: .relr.dyn out of bounds", path.display())
+                })?;
+                count += relr_count(words);
+            }
+            _ => {}
+        }
+    }
+    Ok(count)
+}
+
+/// How many relocations a `.relr.dyn` section's words encode.
+fn relr_count(words: &[u8]) -> u64 {
+    words
+        .chunks_exact(8)
+        .map(|w| {
+            let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            if word & 1 == 0 {
+                1
+            } else {
+                u64::from(word.count_ones() - 1)
+            }
+        })
+        .sum()
 }
 
 #[cfg(all(
@@ -94,6 +127,16 @@ pub fn relocations(path: &Path) -> anyhow::Result<u64> {
     target_endian = "little"
 ))]
 mod tests {
+    #[test]
+    fn relr_words_decode() {
+        let mut words = Vec::new();
+        // One address, then a bitmap marking 3 of the next 63 words, then one with none.
+        for w in [0x1000u64, 0b1011 << 1 | 1, 1] {
+            words.extend(w.to_le_bytes());
+        }
+        assert_eq!(super::relr_count(&words), 1 + 3);
+    }
+
     #[test]
     fn reads_the_running_test_binary() {
         let exe = std::env::current_exe().unwrap();

@@ -187,6 +187,9 @@ fn sizes(hosts: &builds::Hosts) -> anyhow::Result<Value> {
     Ok(Value::Array(rows))
 }
 
+/// What the shipped `edge-agent` (default set) is timed running, beside the hello world.
+const SHIPPED_COMMANDS: [&[&str]; 3] = [&["plugins", "explain"], &["facts"], &["--version"]];
+
 /// Every host and the hello world, interleaved, `reps` times; plus the in-process
 /// decision time each host reports (cold: first call; warm: median of repeats).
 fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
@@ -195,10 +198,25 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     programs.extend(all.iter().map(|(_, _, p)| (*p, &[][..])));
     // The same hosts stopping at the decision (no report rendering), interleaved too.
     programs.extend(all.iter().map(|(_, _, p)| (*p, &["--decide"][..])));
+    // The shipped default set's edge-agent, the everyday commands.
+    programs.extend(
+        SHIPPED_COMMANDS
+            .iter()
+            .map(|args| (hosts.edge_agent.as_path(), *args)),
+    );
     let timed = stats::time_processes(&programs, config.reps)?;
     let floor = timed[0];
-    let decide_only = &timed[1 + all.len()..];
+    let decide_only = &timed[1 + all.len()..1 + 2 * all.len()];
+    let shipped = &timed[1 + 2 * all.len()..];
     let mut rows = vec![json!({"backend": "hello", "n": 0, "process": floor})];
+    for (args, process) in SHIPPED_COMMANDS.iter().zip(shipped) {
+        rows.push(json!({
+            "backend": "edge-agent",
+            "command": args.join(" "),
+            "process": process,
+            "ratio_to_floor": process.median_ns / floor.median_ns,
+        }));
+    }
     for (((backend, n, path), process), decide) in all.iter().zip(&timed[1..]).zip(decide_only) {
         let cold = stats::decision_stats(path, &["--time"], config.reps.min(30))?;
         let warm = warm_ns(path)?;

@@ -192,6 +192,9 @@ fn process(md: &mut String, results: &Value) {
     let mut floor = f64::NAN;
     for r in &all {
         let backend = r["backend"].as_str().unwrap_or("?");
+        if backend == "edge-agent" {
+            continue;
+        }
         let n = r["n"].as_u64().unwrap_or(0);
         let p = &r["process"];
         if backend == "hello" {
@@ -229,6 +232,7 @@ fn process(md: &mut String, results: &Value) {
             init(backend, n),
         );
     }
+    shipped(md, &all, floor);
     let find = |backend: &str, n: u64| {
         all.iter()
             .find(|r| r["backend"] == backend && r["n"].as_u64() == Some(n))
@@ -251,6 +255,41 @@ fn process(md: &mut String, results: &Value) {
         );
     }
     let _ = writeln!(md);
+}
+
+/// The shipped default set's `edge-agent` against the same hello world.
+fn shipped(md: &mut String, all: &[Value], floor: f64) {
+    let rows: Vec<&Value> = all
+        .iter()
+        .filter(|r| r["backend"] == "edge-agent")
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\nThe shipped default set (`edge-agent`, linked as `cargo xtask build` links it), same rounds, against the floor of {}:\n",
+        us(floor)
+    );
+    let _ = writeln!(
+        md,
+        "| `edge-agent` command | median | × floor | target (`plugins explain` ≤ 1.3×) |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---|");
+    for r in rows {
+        let command = r["command"].as_str().unwrap_or("?");
+        let ratio = r["ratio_to_floor"].as_f64().unwrap_or(f64::NAN);
+        let verdict = if command == "plugins explain" {
+            met(ratio <= 1.3)
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            md,
+            "| `{command}` | {} | {ratio:.2} | {verdict} |",
+            us(median(&r["process"]))
+        );
+    }
 }
 
 fn dlopen(md: &mut String, results: &Value) {

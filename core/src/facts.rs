@@ -259,55 +259,29 @@ fn memory_mb() -> u64 {
     }
 }
 
-/// Declares `$list`, the names `$probe` checks with `std::arch::$detect!` (which takes
-/// literals only, hence a macro): one list per architecture, tested equal to the
-/// `muster_names` list that `requires = [cpu = ...]` accepts.
-macro_rules! probes {
-    ($list:ident, $probe:ident, $detect:ident, [$($name:tt),* $(,)?]) => {
-        #[cfg_attr(not(test), allow(dead_code))]
-        pub(crate) const $list: &[&str] = &[$($name),*];
-        fn $probe(found: &mut Vec<&'static str>) {
-            $(if std::arch::$detect!($name) { found.push($name); })*
+/// `probe_arch`: checks each CPU feature of the list `muster_names` writes once
+/// (`std::arch::is_*_feature_detected!` takes literals only, hence the callback macros).
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+macro_rules! probe_x86 {
+    ($($name:tt),*) => {
+        fn probe_arch(found: &mut Vec<&'static str>) {
+            $(if std::arch::is_x86_feature_detected!($name) { found.push($name); })*
         }
     };
 }
-
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-probes!(
-    PROBED,
-    probe_arch,
-    is_x86_feature_detected,
-    [
-        "aes",
-        "avx",
-        "avx2",
-        "avx512bw",
-        "avx512f",
-        "bmi1",
-        "bmi2",
-        "f16c",
-        "fma",
-        "lzcnt",
-        "pclmulqdq",
-        "popcnt",
-        "rdrand",
-        "sha",
-        "sse",
-        "sse2",
-        "sse3",
-        "sse4.1",
-        "sse4.2",
-        "ssse3",
-    ]
-);
+muster_names::cpu_features_x86!(probe_x86);
 
 #[cfg(target_arch = "aarch64")]
-probes!(
-    PROBED,
-    probe_arch,
-    is_aarch64_feature_detected,
-    ["neon", "aes", "crc", "sha2", "sve", "lse"]
-);
+macro_rules! probe_aarch64 {
+    ($($name:tt),*) => {
+        fn probe_arch(found: &mut Vec<&'static str>) {
+            $(if std::arch::is_aarch64_feature_detected!($name) { found.push($name); })*
+        }
+    };
+}
+#[cfg(target_arch = "aarch64")]
+muster_names::cpu_features_aarch64!(probe_aarch64);
 
 /// No runtime detection on other architectures.
 #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
@@ -327,10 +301,6 @@ mod tests {
     /// What `Facts::probe` can report is what `requires` accepts (`muster_names`).
     #[test]
     fn probed_names_are_the_shared_lists() {
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        assert_eq!(crate::facts::PROBED, muster_names::CPU_FEATURES_X86);
-        #[cfg(target_arch = "aarch64")]
-        assert_eq!(crate::facts::PROBED, muster_names::CPU_FEATURES_AARCH64);
         assert!(muster_names::OSES.contains(&std::env::consts::OS));
         assert!(muster_names::ARCHES.contains(&std::env::consts::ARCH));
         for feature in &Facts::probe().cpu_features {

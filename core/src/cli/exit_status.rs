@@ -70,12 +70,18 @@ impl ExitStatus {
 
     /// The "Exit codes:" section of `--help`.
     pub fn help() -> String {
-        let mut text = String::from("Exit codes:");
-        for status in ExitStatus::ALL {
-            let _ = write!(text, "\n  {:<3} {}", status.code(), status.meaning());
-        }
-        text
+        help(ExitStatus::ALL.map(|s| (s.code(), s.meaning())))
     }
+}
+
+/// An "Exit codes:" section of `--help` listing `(code, meaning)` pairs, laid out as
+/// the kit's own: for a host that keeps its own list of statuses.
+pub fn help(statuses: impl IntoIterator<Item = (u8, &'static str)>) -> String {
+    let mut text = String::from("Exit codes:");
+    for (code, meaning) in statuses {
+        let _ = write!(text, "\n  {code:<3} {meaning}");
+    }
+    text
 }
 
 impl From<ExitStatus> for std::process::ExitCode {

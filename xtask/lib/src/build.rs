@@ -15,7 +15,7 @@ use crate::cargo_build::CargoBuild;
 use crate::config::Config;
 use crate::plan::{PlannedPlugin, Resolved, hex};
 use crate::project::{self, Project};
-use crate::{check, elf, listing, sbom, sync};
+use crate::{check, elf, link, listing, sbom, sync};
 
 /// Build a set into `dist/<set>/<host>`, statically linked, and verify it.
 #[derive(Debug, Args)]
@@ -54,6 +54,8 @@ pub(crate) struct BuildManifest<'a> {
     pub(crate) git_dirty: bool,
     /// Built with `cargo auditable build`: the binary carries its dependency list.
     pub(crate) auditable: bool,
+    /// Linked with its relative relocations packed (RELR; see `crate::link`).
+    pub(crate) packed_relocations: bool,
     /// The CycloneDX SBOM's file name, beside the binary.
     pub(crate) sbom: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +82,8 @@ pub(crate) struct Prepared {
     pub(crate) target: String,
     /// A Linux target: linked with `+crt-static` and checked for static linking.
     pub(crate) linux: bool,
+    /// Relative relocations packed (RELR): see [`crate::link::packs_relocations`].
+    pub(crate) packed_relocations: bool,
     /// `cargo auditable build` or, with `--no-auditable`, `cargo build`.
     pub(crate) mode: Mode,
     pub(crate) rustc: String,
@@ -142,10 +146,12 @@ impl Prepared {
         let host = host_triple(project)?;
         let target = target.map_or_else(|| host.clone(), str::to_owned);
         let (git_revision, git_dirty) = git_state(project);
+        let linux = target.contains("-linux-");
         Ok(Prepared {
             plan,
             profile: profile.to_owned(),
-            linux: target.contains("-linux-"),
+            linux,
+            packed_relocations: linux && link::packs_relocations(&target, &host),
             host,
             target,
             mode,
@@ -180,6 +186,7 @@ impl Prepared {
             git_revision: self.git_revision.clone(),
             git_dirty: self.git_dirty,
             auditable: self.mode.is_auditable(),
+            packed_relocations: self.packed_relocations,
             sbom: self.sbom_file.clone(),
             binary: None,
             sbom_sha256: None,
@@ -199,7 +206,7 @@ impl Prepared {
         std::fs::copy(&built, &binary)
             .with_context(|| format!("cannot copy {} to {}", built.display(), binary.display()))?;
 
-        if let Err(err) = verify(project, plan, &binary, &self.host, &self.target, self.linux) {
+        if let Err(err) = verify(project, self, &binary) {
             let _ = std::fs::remove_dir_all(&dist);
             return Err(err.context(format!(
                 "removed {}: the build is not what the plan says",
@@ -268,6 +275,7 @@ impl Prepared {
             .target(&self.target)
             // Static C runtime; with an explicit `--target`, proc macros still build for the host.
             .crt_static(self.linux)
+            .pack_relocations(self.packed_relocations)
             .subcommand(self.mode.build_args())
             .features(&plan.features)
             .target_dir(target_dir)
@@ -359,14 +367,13 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// The checks a binary must pass before it is kept.
-fn verify(
-    project: &Project,
-    plan: &Resolved,
-    binary: &Path,
-    host: &str,
-    target: &str,
-    linux: bool,
-) -> Result<()> {
+fn verify(project: &Project, prepared: &Prepared, binary: &Path) -> Result<()> {
+    let (plan, host, target, linux) = (
+        &prepared.plan,
+        &prepared.host,
+        &prepared.target,
+        prepared.linux,
+    );
     if linux {
         let bytes = std::fs::read(binary)?;
         let linkage =
@@ -383,6 +390,16 @@ fn verify(
             "verify: {} is statically linked (no PT_INTERP, no DT_NEEDED)",
             project.display(binary)
         );
+        if prepared.packed_relocations && !linkage.packed_relocations {
+            bail!(
+                "{} has no packed relocations (DT_RELR) although the build asked the linker \
+                 for them (-z pack-relative-relocs): is `cc` using another linker than `ld`?",
+                project.display(binary)
+            );
+        }
+        if prepared.packed_relocations {
+            eprintln!("verify: its relative relocations are packed (DT_RELR)");
+        }
     }
     if target != host {
         eprintln!(

@@ -7,10 +7,8 @@ use std::process::Command;
 
 use anyhow::{Result, bail};
 
+use crate::link::{CRT_STATIC_FLAG, PACK_RELOCS_FLAG};
 use crate::project::Project;
-
-/// The rustc flag that links the C runtime statically.
-pub(crate) const CRT_STATIC_FLAG: &str = "-C target-feature=+crt-static";
 
 /// A cargo build of one package: what to build and how; [`CargoBuild::command`] makes
 /// the command and [`CargoBuild::binary`] says where the binary lands.
@@ -25,6 +23,7 @@ pub(crate) struct CargoBuild {
     features: Option<Vec<String>>,
     target: Option<String>,
     crt_static: bool,
+    pack_relocations: bool,
     target_dir: Option<PathBuf>,
     config: Vec<String>,
     rustflags: Vec<String>,
@@ -41,6 +40,7 @@ impl CargoBuild {
             features: None,
             target: None,
             crt_static: false,
+            pack_relocations: false,
             target_dir: None,
             config: Vec::new(),
             rustflags: Vec::new(),
@@ -71,6 +71,13 @@ impl CargoBuild {
     /// proc macros and build scripts still build for the host.
     pub(crate) fn crt_static(mut self, on: bool) -> CargoBuild {
         self.crt_static = on;
+        self
+    }
+
+    /// Packs relative relocations (RELR; see [`crate::link`]). Only with
+    /// [`CargoBuild::crt_static`]: the shipped static link.
+    pub(crate) fn pack_relocations(mut self, on: bool) -> CargoBuild {
+        self.pack_relocations = on;
         self
     }
 
@@ -124,9 +131,18 @@ impl CargoBuild {
         for value in &self.config {
             cmd.args(["--config", value]);
         }
+        if self.pack_relocations && !self.crt_static {
+            bail!(
+                "packed relocations are part of the static link of {}; it needs +crt-static",
+                self.package
+            );
+        }
         let mut added: Vec<&str> = Vec::new();
         if self.crt_static {
             added.push(CRT_STATIC_FLAG);
+        }
+        if self.pack_relocations {
+            added.push(PACK_RELOCS_FLAG);
         }
         added.extend(self.rustflags.iter().map(String::as_str));
         if !added.is_empty() {
@@ -173,7 +189,8 @@ pub(crate) fn profile_dir(profile: &str) -> &str {
 mod tests {
     use std::path::Path;
 
-    use crate::cargo_build::{CRT_STATIC_FLAG, CargoBuild, profile_dir};
+    use crate::cargo_build::{CargoBuild, profile_dir};
+    use crate::link::{CRT_STATIC_FLAG, PACK_RELOCS_FLAG};
     use crate::project::Project;
 
     fn args(build: &CargoBuild) -> Vec<String> {
@@ -226,9 +243,25 @@ mod tests {
         let build = no_target.target("x86_64-unknown-linux-gnu");
         let flags = rustflags(&build).expect("RUSTFLAGS set");
         assert_eq!(flags.matches(CRT_STATIC_FLAG).count(), 1, "{flags}");
+        assert!(!flags.contains(PACK_RELOCS_FLAG), "{flags}");
         let args = args(&build);
         let at = args.iter().position(|a| a == "--target").unwrap();
         assert_eq!(args[at + 1], "x86_64-unknown-linux-gnu");
+    }
+
+    #[test]
+    fn packed_relocations_come_with_the_static_link_only() {
+        let dynamic = CargoBuild::new("edge-agent", "release")
+            .target("x86_64-unknown-linux-gnu")
+            .pack_relocations(true);
+        let err = dynamic
+            .command(&Project::fixture(Path::new("/src/muster")))
+            .unwrap_err();
+        assert!(err.to_string().contains("+crt-static"), "{err}");
+
+        let flags = rustflags(&dynamic.crt_static(true)).expect("RUSTFLAGS set");
+        assert_eq!(flags.matches(CRT_STATIC_FLAG).count(), 1, "{flags}");
+        assert_eq!(flags.matches(PACK_RELOCS_FLAG).count(), 1, "{flags}");
     }
 
     #[test]

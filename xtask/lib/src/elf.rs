@@ -14,6 +14,8 @@ pub(crate) struct Linkage {
     pub(crate) interpreter: Option<String>,
     /// How many `DT_NEEDED` entries the dynamic section has.
     pub(crate) needed: usize,
+    /// The dynamic section has `DT_RELR`: relative relocations packed.
+    pub(crate) packed_relocations: bool,
 }
 
 impl Linkage {
@@ -48,6 +50,7 @@ fn read<H: FileHeader<Endian = object::Endianness>>(bytes: &[u8]) -> Result<Link
                 match entry.tag(endian) {
                     elf::DT_NULL => break,
                     elf::DT_NEEDED => linkage.needed += 1,
+                    elf::DT_RELR => linkage.packed_relocations = true,
                     _ => {}
                 }
             }
@@ -92,6 +95,16 @@ mod tests {
     fn static_pie_has_a_dynamic_section_but_needs_nothing() {
         let l = linkage(&image(&[(1, vec![]), (2, dynamic(&[0x6ffffffb, 0]))])).unwrap();
         assert!(l.is_static(), "{l:?}");
+        assert!(!l.packed_relocations, "{l:?}");
+    }
+
+    #[test]
+    fn packed_relocations_are_seen_in_the_dynamic_section() {
+        // DT_RELR (36) before DT_NULL counts; after it, not.
+        let l = linkage(&image(&[(2, dynamic(&[0x6ffffffb, 36, 0]))])).unwrap();
+        assert!(l.is_static() && l.packed_relocations, "{l:?}");
+        let l = linkage(&image(&[(2, dynamic(&[0, 36]))])).unwrap();
+        assert!(!l.packed_relocations, "{l:?}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod check;
 mod config;
 mod elf;
 mod fuzz;
+mod link;
 mod listing;
 mod matrix;
 mod new_plugin;
@@ -36,6 +37,7 @@ mod tests;
 mod tools;
 
 pub use crate::config::parse_team;
+pub use crate::link::shipped_rustflags;
 
 /// The slot names the `#[muster::slot]` traits in one Rust source file declare, read as
 /// `cargo xtask` reads a contract (parsed with `syn`, named by the macro's rule); a

@@ -42,6 +42,7 @@ pub(crate) struct Recorded {
     pub(crate) git_revision: String,
     pub(crate) git_dirty: bool,
     pub(crate) auditable: bool,
+    pub(crate) packed_relocations: bool,
     pub(crate) sbom: String,
     pub(crate) binary: Binary,
     pub(crate) sbom_sha256: String,
@@ -63,6 +64,7 @@ impl Recorded {
             git_revision: self.git_revision.clone(),
             git_dirty: self.git_dirty,
             auditable: self.auditable,
+            packed_relocations: self.packed_relocations,
             sbom: self.sbom.clone(),
             binary: None,
             sbom_sha256: None,
@@ -199,6 +201,11 @@ pub(crate) fn differences(recorded: &Recorded, rebuilt: &Recorded) -> Vec<String
         "auditable",
         recorded.auditable.to_string(),
         rebuilt.auditable.to_string(),
+    );
+    field(
+        "packed relocations (glibc >= 2.36 and ld >= 2.38 on the building machine)",
+        recorded.packed_relocations.to_string(),
+        rebuilt.packed_relocations.to_string(),
     );
     out
 }
@@ -445,6 +452,7 @@ mod tests {
             git_revision: head,
             git_dirty: false,
             auditable: true,
+            packed_relocations: false,
             sbom: "edge-agent.cdx.json".into(),
             binary: Binary {
                 path: "dist/edge-minimal/edge-agent".into(),
