@@ -7,7 +7,8 @@
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 //!
 //! A library (with a thin binary) so that the fuzz targets can reach the team-file
-//! parser, [`parse_team`].
+//! parser, [`parse_team`], and benchmarks build as the xtask ships
+//! ([`shipped_rustflags`]).
 
 #[cfg(test)]
 mod adopt_tests;
