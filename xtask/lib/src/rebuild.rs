@@ -611,11 +611,18 @@ mod tests {
         b.rustc = "rustc 9.9.9".into();
         b.git_dirty = true;
         b.features.push("plugin-x".into());
+        b.packed_relocations = !a.packed_relocations;
         let named = differences(&a, &b).join("; ");
+        let packed = format!(
+            "packed relocations (glibc >= 2.36 and ld >= 2.38 on the building machine): \
+             recorded {}, rebuilt {}",
+            a.packed_relocations, b.packed_relocations
+        );
         for what in [
             "toolchain: recorded",
             "dirty tree: recorded false, rebuilt true",
             "features: recorded plugin-checksum-table, rebuilt plugin-checksum-table,plugin-x",
+            &packed,
         ] {
             assert!(named.contains(what), "{what} in {named}");
         }
