@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auditable::Mode;
@@ -37,18 +37,20 @@ pub(crate) struct Build {
     no_auditable: bool,
 }
 
-/// What `dist/<set>/<host>.manifest.json` records (and, without `binary`, what the build passes
-/// to the app in `MUSTER_BUILD_MANIFEST`).
-/// `cargo xtask rebuild` reads it back (`crate::rebuild::Recorded`): a test checks the two agree.
-#[derive(Debug, Serialize)]
-pub(crate) struct BuildManifest<'a> {
-    pub(crate) set: &'a str,
+/// What `cargo xtask build` records. Without `binary` and `sbom_sha256` (the hashes of
+/// the files written after the binary), what the build passes to the app in
+/// `MUSTER_BUILD_MANIFEST`; with them, `dist/<set>/<host>.manifest.json`. Read back
+/// strictly (every key, no other) by `cargo xtask rebuild` (`crate::rebuild::Recorded`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BuildManifest {
+    pub(crate) set: String,
     pub(crate) plan_hash: String,
-    pub(crate) teams: &'a [String],
-    pub(crate) plugins: &'a [PlannedPlugin],
-    pub(crate) features: &'a [String],
-    pub(crate) target: &'a str,
-    pub(crate) profile: &'a str,
+    pub(crate) teams: Vec<String>,
+    pub(crate) plugins: Vec<PlannedPlugin>,
+    pub(crate) features: Vec<String>,
+    pub(crate) target: String,
+    pub(crate) profile: String,
     pub(crate) rustc: String,
     pub(crate) git_revision: String,
     pub(crate) git_dirty: bool,
@@ -58,14 +60,14 @@ pub(crate) struct BuildManifest<'a> {
     pub(crate) packed_relocations: bool,
     /// The CycloneDX SBOM's file name, beside the binary.
     pub(crate) sbom: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) binary: Option<Binary>,
     /// SHA-256 of the SBOM file (it names the binary's hash, so it is written after it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sbom_sha256: Option<String>,
 }
 
-#[derive(Debug, Serialize, serde::Deserialize, Clone, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize, Clone, PartialEq, Eq)]
 pub(crate) struct Binary {
     pub(crate) path: String,
     pub(crate) size: u64,
@@ -173,15 +175,15 @@ impl Prepared {
         Prepared::new(project, plan, "release", None, Mode::Auditable)
     }
 
-    pub(crate) fn manifest(&self) -> BuildManifest<'_> {
+    pub(crate) fn manifest(&self) -> BuildManifest {
         BuildManifest {
-            set: &self.plan.set,
+            set: self.plan.set.clone(),
             plan_hash: self.plan.hash(),
-            teams: &self.plan.teams,
-            plugins: &self.plan.plugins,
-            features: &self.plan.features,
-            target: &self.target,
-            profile: &self.profile,
+            teams: self.plan.teams.clone(),
+            plugins: self.plan.plugins.clone(),
+            features: self.plan.features.clone(),
+            target: self.target.clone(),
+            profile: self.profile.clone(),
             rustc: self.rustc.clone(),
             git_revision: self.git_revision.clone(),
             git_dirty: self.git_dirty,

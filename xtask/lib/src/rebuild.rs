@@ -12,11 +12,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::build::{Binary, BuildManifest, target_dir};
-use crate::plan::{PlannedPlugin, hex};
+use crate::plan::hex;
 use crate::project::{self, Project};
 
 /// Rebuild the binary a manifest describes from a clean checkout; compare the sha256.
@@ -26,50 +25,45 @@ pub(crate) struct Rebuild {
     manifest: PathBuf,
 }
 
-/// A manifest as `cargo xtask build` wrote it (`crate::build::BuildManifest`): every
-/// key required, no other key allowed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+/// A manifest file `cargo xtask build` wrote: its [`BuildManifest`] (every key
+/// required, no other allowed) and the hashes of the files written after the binary,
+/// which must be there too.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Recorded {
-    pub(crate) set: String,
-    pub(crate) plan_hash: String,
-    pub(crate) teams: Vec<String>,
-    pub(crate) plugins: Vec<PlannedPlugin>,
-    pub(crate) features: Vec<String>,
-    pub(crate) target: String,
-    pub(crate) profile: String,
-    pub(crate) rustc: String,
-    pub(crate) git_revision: String,
-    pub(crate) git_dirty: bool,
-    pub(crate) auditable: bool,
-    pub(crate) packed_relocations: bool,
-    pub(crate) sbom: String,
+    /// What the build decided, without the two hashes: what it embedded in the binary.
+    pub(crate) build: BuildManifest,
     pub(crate) binary: Binary,
     pub(crate) sbom_sha256: String,
 }
 
 impl Recorded {
-    /// The JSON the build embedded in the binary (`MUSTER_BUILD_MANIFEST`): the manifest
-    /// without the hashes of the files written after the binary.
+    /// Splits a manifest file's contents; names the missing key, if any.
+    fn from_manifest(mut build: BuildManifest) -> Result<Recorded> {
+        let binary = build.binary.take().context("missing field `binary`")?;
+        let sbom_sha256 = build
+            .sbom_sha256
+            .take()
+            .context("missing field `sbom_sha256`")?;
+        Ok(Recorded {
+            build,
+            binary,
+            sbom_sha256,
+        })
+    }
+
+    /// The manifest file's contents (tests write stand-in `dist/` directories with it).
+    #[cfg(test)]
+    pub(crate) fn manifest(&self) -> BuildManifest {
+        BuildManifest {
+            binary: Some(self.binary.clone()),
+            sbom_sha256: Some(self.sbom_sha256.clone()),
+            ..self.build.clone()
+        }
+    }
+
+    /// The JSON the build embedded in the binary (`MUSTER_BUILD_MANIFEST`).
     fn embedded(&self) -> Result<String> {
-        let manifest = BuildManifest {
-            set: &self.set,
-            plan_hash: self.plan_hash.clone(),
-            teams: &self.teams,
-            plugins: &self.plugins,
-            features: &self.features,
-            target: &self.target,
-            profile: &self.profile,
-            rustc: self.rustc.clone(),
-            git_revision: self.git_revision.clone(),
-            git_dirty: self.git_dirty,
-            auditable: self.auditable,
-            packed_relocations: self.packed_relocations,
-            sbom: self.sbom.clone(),
-            binary: None,
-            sbom_sha256: None,
-        };
-        Ok(serde_json::to_string(&manifest)?)
+        Ok(serde_json::to_string(&self.build)?)
     }
 }
 
@@ -92,30 +86,30 @@ impl Rebuild {
         let project = Project::current()?;
         let checked = check_inputs(&project, &self.manifest, &current_rustc(&project)?)?;
         let recorded = &checked.recorded;
-        if recorded.git_dirty {
+        if recorded.build.git_dirty {
             eprintln!(
                 "warning: the binary was built from a dirty tree (uncommitted changes on top of {}): \
                  a clean checkout of that revision may not reproduce it",
-                recorded.git_revision
+                recorded.build.git_revision
             );
         }
         let work = target_dir(&project)?.join("rebuild");
         let checkout = work.join("checkout");
-        clone_at(&project, &checkout, &recorded.git_revision)?;
+        clone_at(&project, &checkout, &recorded.build.git_revision)?;
         let mut cmd = project.cargo();
         cmd.current_dir(&checkout)
-            .args(["xtask", "build", "--set", &recorded.set])
-            .args(["--profile", &recorded.profile])
-            .args(["--target", &recorded.target])
+            .args(["xtask", "build", "--set", &recorded.build.set])
+            .args(["--profile", &recorded.build.profile])
+            .args(["--target", &recorded.build.target])
             // One target directory for every rebuild: a second one recompiles only what changed.
             .env("CARGO_TARGET_DIR", work.join("target"));
-        if !recorded.auditable {
+        if !recorded.build.auditable {
             cmd.arg(crate::auditable::OPT_OUT);
         }
         project::run(&mut cmd).context("the rebuild at the recorded revision failed")?;
         let rebuilt_dir = checkout
             .join(project.display(&project.settings.dist))
-            .join(&recorded.set);
+            .join(&recorded.build.set);
         let rebuilt = rebuilt_dir.join(project.host());
         let bytes = std::fs::read(&rebuilt)
             .with_context(|| format!("cannot read the rebuilt {}", rebuilt.display()))?;
@@ -129,21 +123,24 @@ impl Rebuild {
         println!("rebuilt:  sha256 {sha}  {}", rebuilt.display());
         if sha == recorded.binary.sha256 {
             // The SBOM is deterministic too: the same binary must come with the same SBOM.
-            let sbom = std::fs::read(rebuilt_dir.join(&again.sbom))?;
+            let sbom = std::fs::read(rebuilt_dir.join(&again.build.sbom))?;
             let sbom_sha = hex(&Sha256::digest(&sbom));
             if sbom_sha != recorded.sbom_sha256 {
                 bail!(
                     "the rebuilt binary is identical, but its SBOM is not (sha256 {sbom_sha}, \
                      recorded {}): compare {} with {}",
                     recorded.sbom_sha256,
-                    checked.binary.with_file_name(&recorded.sbom).display(),
-                    rebuilt_dir.join(&again.sbom).display()
+                    checked
+                        .binary
+                        .with_file_name(&recorded.build.sbom)
+                        .display(),
+                    rebuilt_dir.join(&again.build.sbom).display()
                 );
             }
             println!(
                 "rebuild: identical: set `{}` at {} rebuilt from a clean checkout gives the same \
                  bytes and the same SBOM",
-                recorded.set, recorded.git_revision
+                recorded.build.set, recorded.build.git_revision
             );
             return Ok(());
         }
@@ -174,38 +171,50 @@ pub(crate) fn differences(recorded: &Recorded, rebuilt: &Recorded) -> Vec<String
             out.push(format!("{name}: recorded {a}, rebuilt {b}"));
         }
     };
-    field("toolchain", recorded.rustc.clone(), rebuilt.rustc.clone());
+    field(
+        "toolchain",
+        recorded.build.rustc.clone(),
+        rebuilt.build.rustc.clone(),
+    );
     field(
         "revision",
-        recorded.git_revision.clone(),
-        rebuilt.git_revision.clone(),
+        recorded.build.git_revision.clone(),
+        rebuilt.build.git_revision.clone(),
     );
     field(
         "dirty tree",
-        recorded.git_dirty.to_string(),
-        rebuilt.git_dirty.to_string(),
+        recorded.build.git_dirty.to_string(),
+        rebuilt.build.git_dirty.to_string(),
     );
     field(
         "features",
-        recorded.features.join(","),
-        rebuilt.features.join(","),
+        recorded.build.features.join(","),
+        rebuilt.build.features.join(","),
     );
     field(
         "plan hash",
-        recorded.plan_hash.clone(),
-        rebuilt.plan_hash.clone(),
+        recorded.build.plan_hash.clone(),
+        rebuilt.build.plan_hash.clone(),
     );
-    field("target", recorded.target.clone(), rebuilt.target.clone());
-    field("profile", recorded.profile.clone(), rebuilt.profile.clone());
+    field(
+        "target",
+        recorded.build.target.clone(),
+        rebuilt.build.target.clone(),
+    );
+    field(
+        "profile",
+        recorded.build.profile.clone(),
+        rebuilt.build.profile.clone(),
+    );
     field(
         "auditable",
-        recorded.auditable.to_string(),
-        rebuilt.auditable.to_string(),
+        recorded.build.auditable.to_string(),
+        rebuilt.build.auditable.to_string(),
     );
     field(
         "packed relocations (glibc >= 2.36 and ld >= 2.38 on the building machine)",
-        recorded.packed_relocations.to_string(),
-        rebuilt.packed_relocations.to_string(),
+        recorded.build.packed_relocations.to_string(),
+        rebuilt.build.packed_relocations.to_string(),
     );
     out
 }
@@ -213,12 +222,15 @@ pub(crate) fn differences(recorded: &Recorded, rebuilt: &Recorded) -> Vec<String
 fn read_manifest(path: &Path) -> Result<Recorded> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a manifest written by `cargo xtask build`",
-            path.display()
-        )
-    })
+    serde_json::from_str(&text)
+        .map_err(anyhow::Error::from)
+        .and_then(Recorded::from_manifest)
+        .with_context(|| {
+            format!(
+                "{}: not a manifest written by `cargo xtask build`",
+                path.display()
+            )
+        })
 }
 
 /// `rustc -V` of the toolchain this command runs with.
@@ -240,12 +252,12 @@ pub(crate) fn check_inputs(project: &Project, manifest: &Path, rustc: &str) -> R
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
     if let Some(dir_set) = dir_set
-        && dir_set != recorded.set
+        && dir_set != recorded.build.set
     {
         bail!(
             "{shown} records set `{}` but is in the directory of set `{dir_set}`: \
              a manifest from another set",
-            recorded.set
+            recorded.build.set
         );
     }
 
@@ -267,7 +279,7 @@ pub(crate) fn check_inputs(project: &Project, manifest: &Path, rustc: &str) -> R
             recorded.binary.size
         );
     }
-    let sbom = dir.join(&recorded.sbom);
+    let sbom = dir.join(&recorded.build.sbom);
     let sbom_bytes = std::fs::read(&sbom)
         .with_context(|| format!("cannot read {} (named by {shown})", sbom.display()))?;
     let sbom_sha = hex(&Sha256::digest(&sbom_bytes));
@@ -305,27 +317,28 @@ pub(crate) fn check_inputs(project: &Project, manifest: &Path, rustc: &str) -> R
     }
 
     // The toolchain.
-    if recorded.rustc != rustc {
+    if recorded.build.rustc != rustc {
         let version = recorded
+            .build
             .rustc
             .split_whitespace()
             .nth(1)
-            .unwrap_or(&recorded.rustc);
+            .unwrap_or(&recorded.build.rustc);
         bail!(
             "missing toolchain: {shown} was built with `{}`, this machine's rustc is `{rustc}`; \
              install it with `rustup toolchain install {version}` and run \
              `RUSTUP_TOOLCHAIN={version} cargo xtask rebuild {shown}`",
-            recorded.rustc
+            recorded.build.rustc
         );
     }
 
     // The revision.
-    let object = format!("{}^{{commit}}", recorded.git_revision);
+    let object = format!("{}^{{commit}}", recorded.build.git_revision);
     if project::output(project.command("git").args(["cat-file", "-e", &object])).is_err() {
         bail!(
             "revision {} (recorded in {shown}) does not exist in this repository ({}): \
              fetch it, or rebuild from the repository it was built in",
-            recorded.git_revision,
+            recorded.build.git_revision,
             project.root.display()
         );
     }
@@ -387,7 +400,7 @@ mod tests {
 
     use sha2::{Digest, Sha256};
 
-    use crate::build::{Binary, Prepared};
+    use crate::build::{Binary, BuildManifest, Prepared};
     use crate::plan::hex;
     use crate::project::Project;
     use crate::rebuild::{Rebuild, Recorded, check_inputs, current_rustc, differences};
@@ -405,8 +418,9 @@ mod tests {
         });
         manifest.sbom_sha256 = Some("cd".repeat(32));
         let written = serde_json::to_value(&manifest).unwrap();
-        let read: Recorded = serde_json::from_value(written.clone()).unwrap();
-        assert_eq!(serde_json::to_value(&read).unwrap(), written);
+        let read =
+            Recorded::from_manifest(serde_json::from_value(written.clone()).unwrap()).unwrap();
+        assert_eq!(serde_json::to_value(read.manifest()).unwrap(), written);
         // What the build embeds is what rebuild looks for in the binary.
         manifest.binary = None;
         manifest.sbom_sha256 = None;
@@ -428,10 +442,14 @@ mod tests {
         recorded.binary.size = bytes.len() as u64;
         recorded.binary.sha256 = hex(&Sha256::digest(&bytes));
         let sbom = b"{\"bomFormat\": \"CycloneDX\"}\n";
-        std::fs::write(dist.join(&recorded.sbom), sbom).unwrap();
+        std::fs::write(dist.join(&recorded.build.sbom), sbom).unwrap();
         recorded.sbom_sha256 = hex(&Sha256::digest(sbom));
         let manifest = dist.join("edge-agent.manifest.json");
-        std::fs::write(&manifest, serde_json::to_string_pretty(recorded).unwrap()).unwrap();
+        std::fs::write(
+            &manifest,
+            serde_json::to_string_pretty(&recorded.manifest()).unwrap(),
+        )
+        .unwrap();
         manifest
     }
 
@@ -441,19 +459,23 @@ mod tests {
             .trim()
             .to_owned();
         Recorded {
-            set: "edge-minimal".into(),
-            plan_hash: "11".repeat(32),
-            teams: vec!["storage".into()],
-            plugins: Vec::new(),
-            features: vec!["plugin-checksum-table".into()],
-            target: "x86_64-unknown-linux-gnu".into(),
-            profile: "release".into(),
-            rustc: current_rustc(project).unwrap(),
-            git_revision: head,
-            git_dirty: false,
-            auditable: true,
-            packed_relocations: false,
-            sbom: "edge-agent.cdx.json".into(),
+            build: BuildManifest {
+                set: "edge-minimal".into(),
+                plan_hash: "11".repeat(32),
+                teams: vec!["storage".into()],
+                plugins: Vec::new(),
+                features: vec!["plugin-checksum-table".into()],
+                target: "x86_64-unknown-linux-gnu".into(),
+                profile: "release".into(),
+                rustc: current_rustc(project).unwrap(),
+                git_revision: head,
+                git_dirty: false,
+                auditable: true,
+                packed_relocations: false,
+                sbom: "edge-agent.cdx.json".into(),
+                binary: None,
+                sbom_sha256: None,
+            },
             binary: Binary {
                 path: "dist/edge-minimal/edge-agent".into(),
                 size: 0,
@@ -576,7 +598,7 @@ mod tests {
         let project = Project::current().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut old = recorded(&project);
-        old.rustc = "rustc 1.2.3 (0123456789 2015-01-01)".into();
+        old.build.rustc = "rustc 1.2.3 (0123456789 2015-01-01)".into();
         let manifest = fake_dist(dir.path(), "edge-minimal", &mut old);
         refused(
             dir.path(),
@@ -590,7 +612,7 @@ mod tests {
 
         let other = tempfile::tempdir().unwrap();
         let mut gone = recorded(&project);
-        gone.git_revision = "0123456789abcdef0123456789abcdef01234567".into();
+        gone.build.git_revision = "0123456789abcdef0123456789abcdef01234567".into();
         let manifest = fake_dist(other.path(), "edge-minimal", &mut gone);
         refused(
             other.path(),
@@ -608,15 +630,15 @@ mod tests {
         let a = recorded(&project);
         let mut b = a.clone();
         assert!(differences(&a, &b).is_empty());
-        b.rustc = "rustc 9.9.9".into();
-        b.git_dirty = true;
-        b.features.push("plugin-x".into());
-        b.packed_relocations = !a.packed_relocations;
+        b.build.rustc = "rustc 9.9.9".into();
+        b.build.git_dirty = true;
+        b.build.features.push("plugin-x".into());
+        b.build.packed_relocations = !a.build.packed_relocations;
         let named = differences(&a, &b).join("; ");
         let packed = format!(
             "packed relocations (glibc >= 2.36 and ld >= 2.38 on the building machine): \
              recorded {}, rebuilt {}",
-            a.packed_relocations, b.packed_relocations
+            a.build.packed_relocations, b.build.packed_relocations
         );
         for what in [
             "toolchain: recorded",
