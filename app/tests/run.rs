@@ -44,6 +44,24 @@ fn report(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// Drops input `name` into the running agent's spool and returns which checksum
+/// version reported it.
+fn checksum_of(spool: &Path, name: &str) -> String {
+    let outbox = spool.join("outbox");
+    std::fs::write(spool.join("incoming").join(name), name.as_bytes()).unwrap();
+    wait_for(name, Duration::from_secs(20), || {
+        reports(&outbox).iter().any(|n| n.starts_with(name))
+    });
+    let file = reports(&outbox)
+        .into_iter()
+        .find(|n| n.starts_with(name))
+        .unwrap();
+    report(&outbox.join(file))["checksum_plugin"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
@@ -295,23 +313,7 @@ fn policy_changes_apply_live_and_a_bad_file_keeps_the_last_good_policy() {
         spool.path(),
         &["--policy", policy.to_str().unwrap()],
     );
-    let incoming = spool.path().join("incoming");
-    let outbox = spool.path().join("outbox");
-    // Drops an input and returns which checksum version reported it.
-    let checksum_of = |name: &str| {
-        std::fs::write(incoming.join(name), name.as_bytes()).unwrap();
-        wait_for(name, Duration::from_secs(20), || {
-            reports(&outbox).iter().any(|n| n.starts_with(name))
-        });
-        let file = reports(&outbox)
-            .into_iter()
-            .find(|n| n.starts_with(name))
-            .unwrap();
-        report(&outbox.join(file))["checksum_plugin"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let checksum_of = |name: &str| checksum_of(spool.path(), name);
     assert_eq!(checksum_of("1.txt"), "crc32c@1.0.0");
 
     // A malformed file: reported, last good policy stays in force. (The agent
@@ -947,22 +949,7 @@ fn a_changed_rollout_share_applies_live() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let incoming = spool.path().join("incoming");
-    let outbox = spool.path().join("outbox");
-    let checksum_of = |name: &str| {
-        std::fs::write(incoming.join(name), name.as_bytes()).unwrap();
-        wait_for(name, Duration::from_secs(20), || {
-            reports(&outbox).iter().any(|n| n.starts_with(name))
-        });
-        let file = reports(&outbox)
-            .into_iter()
-            .find(|n| n.starts_with(name))
-            .unwrap();
-        report(&outbox.join(file))["checksum_plugin"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let checksum_of = |name: &str| checksum_of(spool.path(), name);
     let before = checksum_of("1.txt");
     assert_ne!(before, "crc32c@1.2.0-beta.1");
     replace_file(&policy, &rule(25));
