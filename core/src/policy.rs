@@ -602,7 +602,7 @@ impl Policy {
                     pin.req, pin.source
                 )),
                 Some(info) => {
-                    if !info.entries().iter().any(|e| pin.req.matches(&e.version)) {
+                    if !info.entries().iter().any(|e| pin.req.matches(&e.version())) {
                         problems.push(format!(
                             "pin {slot}={} ({}) matches no compiled-in version",
                             pin.req, pin.source
@@ -623,7 +623,7 @@ impl Policy {
                 if !info
                     .entries()
                     .iter()
-                    .any(|e| e.version.cmp_precedence(&d.version).is_eq())
+                    .any(|e| e.version().cmp_precedence(&d.version).is_eq())
                 {
                     problems.push(format!(
                         "deny {slot}@{} ({}) names a version that is not compiled in",
@@ -640,7 +640,11 @@ impl Policy {
                     r.source
                 )),
                 Some(info) => {
-                    if !info.entries().iter().any(|e| r.target.matches(&e.version)) {
+                    if !info
+                        .entries()
+                        .iter()
+                        .any(|e| r.target.matches(&e.version()))
+                    {
                         problems.push(format!(
                             "rollout {} ({}) matches no compiled-in version",
                             r.describe(),

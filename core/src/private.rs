@@ -1,11 +1,11 @@
 //! Not public API: the paths `#[slot]` and `#[plugin]` expansions go through.
 
 pub use std::boxed::Box;
-pub use std::sync::OnceLock;
 
 pub use linkme;
 
 pub use crate::registration::{Details, Origin};
+pub use crate::slot::Collector;
 use crate::{PluginMeta, Registration, Requirement};
 
 /// A registration: the metadata and the constructor.

@@ -38,10 +38,6 @@ impl<T: ?Sized> Registration<T> {
     pub fn construct(&self) -> Box<T> {
         (self.construct)()
     }
-
-    pub(crate) fn constructor(&self) -> fn() -> Box<T> {
-        self.construct
-    }
 }
 
 impl<T: ?Sized> std::fmt::Debug for Registration<T> {
@@ -344,6 +340,30 @@ impl VersionParts {
         version
     }
 
+    /// Orders by semver precedence, as [`semver::Version::cmp_precedence`] does
+    /// (build metadata ignored), comparing the integers in place: a
+    /// [`semver::Prerelease`] is made only when both versions are pre-releases of
+    /// the same `major.minor.patch`.
+    pub fn cmp_precedence(&self, other: &VersionParts) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let core =
+            (self.major, self.minor, self.patch).cmp(&(other.major, other.minor, other.patch));
+        if core != Ordering::Equal {
+            return core;
+        }
+        match (self.pre(), other.pre()) {
+            ("", "") => Ordering::Equal,
+            ("", _) => Ordering::Greater,
+            (_, "") => Ordering::Less,
+            (a, b) if a == b => Ordering::Equal,
+            (a, b) => match (semver::Prerelease::new(a), semver::Prerelease::new(b)) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                // Validated by the macro; should that ever differ, the full parse decides.
+                _ => self.to_version().cmp_precedence(&other.to_version()),
+            },
+        }
+    }
+
     /// Whether this is a pre-release (`1.0.0-beta.2`).
     pub fn is_prerelease(&self) -> bool {
         !self.pre().is_empty()
@@ -406,5 +426,33 @@ mod tests {
         assert_eq!(json["crate"], "my_crate");
         assert_eq!(json["version"], "1.2.3-beta.2+abc");
         assert_eq!(json["requires"][0]["kind"], "min_cores");
+    }
+
+    /// A leaked registration text for `version` (tests only).
+    fn parts(version: &str) -> super::VersionParts {
+        let v = semver::Version::parse(version).unwrap();
+        let texts: &'static str = Box::leak(format!("{version}\u{1f}p").into_boxed_str());
+        PluginMeta::new("s", &ORIGIN, texts, [v.major, v.minor, v.patch], None).version()
+    }
+
+    proptest::proptest! {
+        /// Comparing in place orders exactly as semver's precedence does.
+        #[test]
+        fn in_place_precedence_is_semvers(
+            a in (0u64..3, 0u64..3, 0u64..3, proptest::option::of("(alpha|beta|rc|[0-9]{1,2})(\\.(alpha|[0-9]{1,2})){0,2}"), proptest::option::of("[a-z0-9]{1,3}")),
+            b in (0u64..3, 0u64..3, 0u64..3, proptest::option::of("(alpha|beta|rc|[0-9]{1,2})(\\.(alpha|[0-9]{1,2})){0,2}"), proptest::option::of("[a-z0-9]{1,3}")),
+        ) {
+            let text = |(major, minor, patch, pre, build): &(u64, u64, u64, Option<String>, Option<String>)| {
+                let mut t = format!("{major}.{minor}.{patch}");
+                if let Some(pre) = pre { t += &format!("-{pre}"); }
+                if let Some(build) = build { t += &format!("+{build}"); }
+                t
+            };
+            let (ta, tb) = (text(&a), text(&b));
+            // Numeric identifiers with leading zeros are not semver: skip those.
+            proptest::prop_assume!(semver::Version::parse(&ta).is_ok() && semver::Version::parse(&tb).is_ok());
+            let expected = semver::Version::parse(&ta).unwrap().cmp_precedence(&semver::Version::parse(&tb).unwrap());
+            proptest::prop_assert_eq!(parts(&ta).cmp_precedence(&parts(&tb)), expected, "{} vs {}", ta, tb);
+        }
     }
 }

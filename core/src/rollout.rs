@@ -209,8 +209,9 @@ impl Rollout {
             .iter()
             .filter(|s| s.name == self.slot)
             .flat_map(|s| s.entries())
-            .filter(|e| self.target.matches(&e.version))
-            .map(|e| e.version.to_string())
+            .map(|e| e.version())
+            .filter(|v| self.target.matches(v))
+            .map(|v| v.to_string())
             .collect()
     }
 

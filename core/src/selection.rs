@@ -1,5 +1,6 @@
 //! Choosing, per slot, the newest acceptable version.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 use std::panic::AssertUnwindSafe;
@@ -9,8 +10,8 @@ use semver::Version;
 use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
-use crate::slot::IndexEntry;
-use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
+use crate::slot::{IndexEntry, typed};
+use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot, SlotIndex};
 
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +24,7 @@ pub struct Selector<'a> {
 
 /// Why a candidate was excluded or rejected: code, human reason and, for an unmet
 /// requirement, the fact.
-struct Refusal {
+pub(crate) struct Refusal {
     code: ReasonCode,
     reason: String,
     fact: Option<Cow<'static, str>>,
@@ -90,10 +91,11 @@ impl<'a> Selector<'a> {
     /// Selects and starts the newest acceptable version of `S`, falling back to
     /// older ones; the error lists every candidate and why it was turned down.
     pub fn select<S: Slot + ?Sized>(&self) -> Result<Selected<S>, SelectionError> {
-        match self.decide::<S>(true) {
+        let index = S::index();
+        match self.decide::<S>(&index) {
             (report, Some((i, instance))) => Ok(Selected {
-                registration: S::index().registration(i),
-                version: S::index().entries()[i].version.clone(),
+                registration: index.registration(i),
+                version: index.entries()[i].version(),
                 instance: Some(instance),
                 report,
             }),
@@ -105,11 +107,19 @@ impl<'a> Selector<'a> {
     /// dropped. `start` runs only [`with_start`](Self::with_start), and then the
     /// chosen instance's `stop` runs before returning.
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
-        let (report, chosen) = self.decide::<S>(self.start);
-        if let Some((_, mut instance)) = chosen.filter(|_| self.start) {
-            stop_caught(&mut || S::__stop(&mut instance));
-        }
-        report
+        self.explain_erased(S::NAME, S::index().entries(), probe::<S>)
+    }
+
+    /// [`explain`](Self::explain) without the slot's type: `probe` is the only typed
+    /// part.
+    pub(crate) fn explain_erased(
+        &self,
+        slot: &'static str,
+        entries: &[IndexEntry],
+        probe: Probe,
+    ) -> SlotReport {
+        self.decide_erased(slot, entries, &mut |i| probe(entries[i].registration, self))
+            .0
     }
 
     /// The decision for every slot in the binary.
@@ -170,35 +180,34 @@ impl<'a> Selector<'a> {
         None
     }
 
-    /// The typed part of a decision: only construction and hooks depend on `S`;
+    /// The typed part of a selection: only construction and hooks depend on `S`;
     /// the walk over candidates is [`decide_erased`](Self::decide_erased) and the
     /// hook sequence with its panic handling [`instantiate`](Self::instantiate), each
-    /// compiled once: per slot there is one small closure.
-    fn decide<S: Slot + ?Sized>(&self, activate: bool) -> (SlotReport, Option<(usize, Box<S>)>) {
-        let index = S::index();
-        let facts = self.facts;
+    /// compiled once.
+    fn decide<S: Slot + ?Sized>(
+        &self,
+        index: &SlotIndex<S>,
+    ) -> (SlotReport, Option<(usize, Box<S>)>) {
         let mut instance: Option<Box<S>> = None;
         let (report, chosen) = self.decide_erased(S::NAME, index.entries(), &mut |i| {
-            let construct = index.registration(i).constructor();
-            let outcome = self.instantiate(activate, &mut |step| match (
-                step,
-                instance.as_deref_mut(),
-            ) {
-                (Step::Construct, _) => {
-                    instance = Some(construct());
-                    Ok(())
-                }
-                (Step::Accept, Some(plugin)) => S::__is_acceptable(plugin, facts),
-                (Step::Start, Some(plugin)) => S::__start(plugin),
-                (_, None) => Ok(()),
-            });
-            if outcome.is_err() {
-                // A rejected instance is dropped at once, before older versions are tried.
-                instance = None;
-            }
-            outcome
+            self.instance_of(index.registration(i), true, &mut instance)
         });
         (report, chosen.zip(instance))
+    }
+
+    /// Constructs an instance of `registration` into `instance` and runs its hooks
+    /// (`start` too when `activate`); a rejected instance is dropped at once, before
+    /// older versions are tried.
+    fn instance_of<S: Slot + ?Sized>(
+        &self,
+        registration: &'static Registration<S>,
+        activate: bool,
+        instance: &mut Option<Box<S>>,
+    ) -> Result<(), Refusal> {
+        let facts = self.facts;
+        self.instantiate(activate, false, &mut |step| {
+            hook(step, registration, instance, facts)
+        })
     }
 
     /// Walks `entries` newest first; the first that passes policy, ambiguity,
@@ -213,16 +222,16 @@ impl<'a> Selector<'a> {
         let mut chosen: Option<usize> = None;
         for (i, entry) in entries.iter().enumerate() {
             let mut candidate = Candidate {
-                name: entry.name,
-                version: entry.version_text,
-                crate_name: entry.crate_name,
+                name: entry.meta.name(),
+                version: entry.meta.version().text(),
+                crate_name: entry.meta.crate_name(),
                 outcome: Outcome::NotTried,
                 reason: Some(Cow::Borrowed("a newer version was selected")),
                 code: ReasonCode::NewerSelected,
                 fact: None,
             };
             if chosen.is_none() {
-                let (outcome, refusal) = match self.exclusion(slot, &entry.version) {
+                let (outcome, refusal) = match self.exclusion(slot, &entry.version()) {
                     Some(refusal) => (Outcome::Excluded, Some(refusal)),
                     None => {
                         match check(self.facts, entries, entry).and_then(|()| try_instance(i)) {
@@ -250,8 +259,8 @@ impl<'a> Selector<'a> {
             candidates.push(candidate);
         }
         let selected = chosen.map(|i| Choice {
-            name: entries[i].name,
-            version: entries[i].version_text,
+            name: entries[i].meta.name(),
+            version: entries[i].meta.version().text(),
         });
         (
             SlotReport {
@@ -266,6 +275,28 @@ impl<'a> Selector<'a> {
     /// Constructs an instance and runs its hooks (`start` too when `activate`)
     /// through `step`; panics reject the version.
     fn instantiate(
+        &self,
+        activate: bool,
+        then_stop: bool,
+        step: &mut dyn FnMut(Step) -> Result<(), Rejection>,
+    ) -> Result<(), Refusal> {
+        let outcome = self.hooks(activate, step);
+        match outcome {
+            // A rejected instance is dropped at once, before older versions are tried.
+            Err(_) => {
+                let _ = step(Step::Drop);
+            }
+            Ok(()) if then_stop && activate => stop_caught(&mut || {
+                let _ = step(Step::Stop);
+            }),
+            Ok(()) => {}
+        }
+        outcome
+    }
+
+    /// The hook sequence of [`instantiate`](Self::instantiate): construct, accept,
+    /// start; the first failure or panic is the refusal.
+    fn hooks(
         &self,
         activate: bool,
         step: &mut dyn FnMut(Step) -> Result<(), Rejection>,
@@ -314,12 +345,52 @@ impl<'a> Selector<'a> {
     }
 }
 
+/// The typed part of explaining a slot: constructs an instance of one registration
+/// of `S` and runs its hooks (`start`, then `stop`, when the selector runs `start`).
+pub(crate) type Probe = fn(&'static (dyn Any + Send + Sync), &Selector<'_>) -> Result<(), Refusal>;
+
+/// The [`Probe`] of slot `S`.
+pub(crate) fn probe<S: Slot + ?Sized>(
+    registration: &'static (dyn Any + Send + Sync),
+    selector: &Selector<'_>,
+) -> Result<(), Refusal> {
+    let registration = typed::<S>(registration);
+    let facts = selector.facts;
+    let mut instance: Option<Box<S>> = None;
+    selector.instantiate(selector.start, true, &mut |step| {
+        hook(step, registration, &mut instance, facts)
+    })
+}
+
+/// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: the only
+/// code of a decision compiled once per slot.
+fn hook<S: Slot + ?Sized>(
+    step: Step,
+    registration: &'static Registration<S>,
+    instance: &mut Option<Box<S>>,
+    facts: &Facts,
+) -> Result<(), Rejection> {
+    match (step, instance.as_deref_mut()) {
+        (Step::Construct, _) => *instance = Some(registration.construct()),
+        (Step::Accept, Some(plugin)) => return S::__is_acceptable(plugin, facts),
+        (Step::Start, Some(plugin)) => return S::__start(plugin),
+        (Step::Stop, Some(plugin)) => S::__stop(plugin),
+        (Step::Drop, _) => *instance = None,
+        (_, None) => {}
+    }
+    Ok(())
+}
+
 /// One step of [`Selector::instantiate`], run by the slot's typed closure.
 #[derive(Clone, Copy)]
 enum Step {
     Construct,
     Accept,
     Start,
+    /// Runs `stop` (the instance is dropped with the rest of the probe).
+    Stop,
+    /// Drops a rejected instance.
+    Drop,
 }
 
 /// Runs a plugin's `stop` hook; a panic in it is caught and ignored (compiled
@@ -334,8 +405,8 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
     if entry.ambiguous {
         let crates: Vec<&str> = entries
             .iter()
-            .filter(|e| e.version.cmp_precedence(&entry.version).is_eq())
-            .map(|e| e.crate_name)
+            .filter(|e| e.same_version(entry))
+            .map(|e| e.meta.crate_name())
             .collect();
         return Err(Refusal::new(
             ReasonCode::Ambiguous,

@@ -1,10 +1,20 @@
-//! Slots: the trait a contract declares with `#[slot]`, and its sorted index of
-//! registrations.
+//! Slots: the trait a contract declares with `#[slot]`, and the sorted index of
+//! its registrations.
+//!
+//! Everything that sorts, decides and reports works on type-erased entries and is
+//! compiled once for the whole binary: per slot there are only three small
+//! functions (collect the registrations, the type's id, and construct-and-check
+//! one instance). The indexes of every slot are built together, once, on first
+//! use, into one registry sorted by slot name.
 
-use std::cmp::Ordering;
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use semver::Version;
 
+use crate::selection::Probe;
 use crate::{Facts, PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
 
 /// Implemented by `#[muster::slot]` for `dyn Trait`; names the slot and reaches its
@@ -15,9 +25,15 @@ pub trait Slot: 'static {
     /// A one-line description.
     const DESCRIPTION: &'static str;
 
-    /// The registrations of this slot, sorted newest first (built once).
-    fn index() -> &'static SlotIndex<Self>;
+    /// The registrations of this slot, sorted newest first (sorted once, with
+    /// every other slot's, on first use).
+    fn index() -> SlotIndex<Self> {
+        SlotIndex::registered()
+    }
 
+    /// Hands every registration of the slot to `out` (any order).
+    #[doc(hidden)]
+    fn __collect(out: &mut Collector);
     /// Calls the plugin's `is_acceptable` hook.
     #[doc(hidden)]
     fn __is_acceptable(instance: &Self, facts: &Facts) -> Result<(), Rejection>;
@@ -29,130 +45,212 @@ pub trait Slot: 'static {
     fn __stop(instance: &mut Self);
 }
 
+/// A registration with its slot type erased: the typed registration (recovered
+/// by downcasting, only to construct) and its metadata.
+type Erased = (&'static (dyn Any + Send + Sync), &'static PluginMeta);
+
+/// Receives a slot's registrations (see [`Slot::__collect`]).
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Collector(Vec<Erased>);
+
+impl Collector {
+    /// Adds one registration.
+    #[inline]
+    pub fn push<T: ?Sized + 'static>(&mut self, registration: &'static Registration<T>) {
+        self.add((registration, registration.meta()));
+    }
+
+    /// The part of [`push`](Self::push) that does not depend on the slot: compiled
+    /// once.
+    #[inline(never)]
+    fn add(&mut self, erased: Erased) {
+        self.0.push(erased);
+    }
+}
+
 /// The registrations of one slot, sorted once by semver precedence (newest first;
 /// equal versions by crate name, so the order never depends on link order).
 ///
-/// Sorting and deciding work on type-erased entries (metadata and parsed
-/// version), so that code is compiled once, not once per slot; only the typed
-/// registrations (for construction) are kept per slot type.
+/// A handle: the index of a compiled-in slot is built once and shared; one made
+/// with [`SlotIndex::new`] owns its entries.
 pub struct SlotIndex<T: ?Sized + 'static> {
-    slot: &'static str,
-    entries: Vec<IndexEntry>,
-    /// Same order as `entries`.
-    registrations: Vec<&'static Registration<T>>,
+    entries: Cow<'static, Entries>,
+    slot: PhantomData<fn() -> Box<T>>,
 }
 
-/// One registration of a slot, without its type: what sorting and deciding need.
+/// A slot's sorted entries, without its type: what sorting and deciding need.
+#[derive(Clone)]
+pub(crate) struct Entries {
+    slot: &'static str,
+    entries: Vec<IndexEntry>,
+}
+
+/// One registration of a slot, without its type.
+#[derive(Clone)]
 pub(crate) struct IndexEntry {
     pub(crate) meta: &'static PluginMeta,
-    /// The texts every report names, read from `meta` once.
-    pub(crate) name: &'static str,
-    pub(crate) version_text: &'static str,
-    pub(crate) crate_name: &'static str,
-    pub(crate) version: Version,
+    /// The typed registration, recovered by downcasting to construct.
+    pub(crate) registration: &'static (dyn Any + Send + Sync),
     /// Another registration has the same slot and version (from another crate).
     pub(crate) ambiguous: bool,
 }
 
 impl<T: ?Sized + 'static> SlotIndex<T> {
-    /// Builds the index from the backend's registrations (any order).
+    /// Builds an index of `registrations` (any order).
     pub fn new(
         slot: &'static str,
         registrations: impl IntoIterator<Item = &'static Registration<T>>,
     ) -> Self {
-        let registrations: Vec<&'static Registration<T>> = registrations.into_iter().collect();
-        let (order, entries) = sort_entries(registrations.iter().map(|r| r.meta()).collect());
-        let registrations = order.into_iter().map(|i| registrations[i]).collect();
+        let mut collector = Collector::default();
+        for registration in registrations {
+            collector.push(registration);
+        }
         SlotIndex {
-            slot,
+            entries: Cow::Owned(Entries::new(slot, &collector.0)),
+            slot: PhantomData,
+        }
+    }
+
+    /// The shared index of the compiled-in slot `T`.
+    fn registered() -> Self
+    where
+        T: Slot,
+    {
+        let entries = match find(T::NAME, TypeId::of::<T>()) {
+            Some(data) => Cow::Borrowed(&data.entries),
+            // Not in the registry's list of slots (cannot happen for a slot declared
+            // with `#[slot]`): index its registrations now.
+            None => {
+                let mut collector = Collector::default();
+                T::__collect(&mut collector);
+                Cow::Owned(Entries::new(T::NAME, &collector.0))
+            }
+        };
+        SlotIndex {
             entries,
-            registrations,
+            slot: PhantomData,
         }
     }
 
     /// The slot's name.
     pub fn slot(&self) -> &'static str {
-        self.slot
+        self.entries.slot
     }
 
     /// Number of registrations.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.entries.len()
     }
 
     /// Whether nothing is registered for the slot.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.entries.is_empty()
     }
 
-    /// Registrations with their parsed versions, newest first.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static Registration<T>, &Version)> + '_ {
-        self.registrations
+    /// Registrations with their versions, newest first.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Registration<T>, Version)> + '_ {
+        self.entries
+            .entries
             .iter()
-            .copied()
-            .zip(self.entries.iter().map(|e| &e.version))
+            .map(|e| (typed(e.registration), e.version()))
     }
 
     pub(crate) fn entries(&self) -> &[IndexEntry] {
-        &self.entries
+        &self.entries.entries
     }
 
     /// The typed registration at position `i` of [`entries`](Self::entries).
     pub(crate) fn registration(&self, i: usize) -> &'static Registration<T> {
-        self.registrations[i]
+        typed(self.entries.entries[i].registration)
     }
 
     /// Registrations sharing a version with another registration: `(version, crates)`.
     pub fn ambiguities(&self) -> Vec<(Version, Vec<&'static str>)> {
-        ambiguities(&self.entries)
+        ambiguities(&self.entries.entries)
     }
 }
 
-/// Sorts registrations newest first (ties by crate, module, name) and flags equal
-/// versions; returns the permutation applied and the sorted entries.
-fn sort_entries(metas: Vec<&'static PluginMeta>) -> (Vec<usize>, Vec<IndexEntry>) {
-    let mut keyed: Vec<(usize, IndexEntry)> = metas
-        .into_iter()
-        .enumerate()
-        .map(|(i, meta)| {
-            let parts = meta.version();
-            let entry = IndexEntry {
-                meta,
-                name: meta.name(),
-                version_text: parts.text(),
-                crate_name: meta.crate_name(),
-                version: parts.to_version(),
-                ambiguous: false,
-            };
-            (i, entry)
-        })
-        .collect();
-    keyed.sort_by(|(_, a), (_, b)| {
-        b.version
-            .cmp_precedence(&a.version)
-            .then_with(|| a.crate_name.cmp(b.crate_name))
-            .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
-            .then_with(|| a.name.cmp(b.name))
-    });
-    let (order, mut entries): (Vec<usize>, Vec<IndexEntry>) = keyed.into_iter().unzip();
-    for i in 1..entries.len() {
-        if entries[i - 1].version.cmp_precedence(&entries[i].version) == Ordering::Equal {
-            entries[i - 1].ambiguous = true;
-            entries[i].ambiguous = true;
-        }
+impl<T: ?Sized + 'static> std::fmt::Debug for SlotIndex<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlotIndex")
+            .field("slot", &self.slot())
+            .field("len", &self.len())
+            .finish_non_exhaustive()
     }
-    (order, entries)
+}
+
+/// The registration of slot `T` an entry holds.
+pub(crate) fn typed<T: ?Sized + 'static>(
+    registration: &'static (dyn Any + Send + Sync),
+) -> &'static Registration<T> {
+    match registration.downcast_ref() {
+        Some(typed) => typed,
+        // Entries of an index of `T` are built only from registrations of `T`.
+        None => unreachable!("a registration of another slot in the index of this slot"),
+    }
+}
+
+impl IndexEntry {
+    /// The version as a [`semver::Version`] (made when asked: the index keeps only
+    /// the compile-time split, which sorting compares in place).
+    pub(crate) fn version(&self) -> Version {
+        self.meta.version().to_version()
+    }
+
+    /// Whether `other` has the same version (semver precedence: build metadata
+    /// ignored).
+    pub(crate) fn same_version(&self, other: &IndexEntry) -> bool {
+        self.meta
+            .version()
+            .cmp_precedence(&other.meta.version())
+            .is_eq()
+    }
+}
+
+impl Entries {
+    /// Sorts registrations newest first (ties by crate, module, name) and flags
+    /// equal versions.
+    fn new(slot: &'static str, registrations: &[Erased]) -> Entries {
+        let mut entries: Vec<IndexEntry> = registrations
+            .iter()
+            .map(|&(registration, meta)| IndexEntry {
+                meta,
+                registration,
+                ambiguous: false,
+            })
+            .collect();
+        // Unstable (no allocation): ties are broken down to the name, and entries
+        // equal in all of that are ambiguous whatever their order.
+        entries.sort_unstable_by(|a, b| {
+            b.meta
+                .version()
+                .cmp_precedence(&a.meta.version())
+                .then_with(|| a.meta.crate_name().cmp(b.meta.crate_name()))
+                .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
+                .then_with(|| a.meta.name().cmp(b.meta.name()))
+        });
+        for i in 1..entries.len() {
+            if entries[i - 1].same_version(&entries[i]) {
+                entries[i - 1].ambiguous = true;
+                entries[i].ambiguous = true;
+            }
+        }
+        Entries { slot, entries }
+    }
 }
 
 fn ambiguities(entries: &[IndexEntry]) -> Vec<(Version, Vec<&'static str>)> {
     let mut out: Vec<(Version, Vec<&'static str>)> = Vec::new();
+    let mut last: Option<&IndexEntry> = None;
     for e in entries.iter().filter(|e| e.ambiguous) {
         match out.last_mut() {
-            Some((v, crates)) if v.cmp_precedence(&e.version).is_eq() => {
-                crates.push(e.crate_name);
+            Some((_, crates)) if last.is_some_and(|l| l.same_version(e)) => {
+                crates.push(e.meta.crate_name());
             }
-            _ => out.push((e.version.clone(), vec![e.crate_name])),
+            _ => out.push((e.version(), vec![e.meta.crate_name()])),
         }
+        last = Some(e);
     }
     out
 }
@@ -164,8 +262,9 @@ pub struct SlotInfo {
     pub name: &'static str,
     /// The slot's description.
     pub description: &'static str,
-    explain: fn(&Selector<'_>) -> SlotReport,
-    entries: fn() -> &'static [IndexEntry],
+    type_id: fn() -> TypeId,
+    collect: fn(&mut Collector),
+    probe: Probe,
 }
 
 impl std::fmt::Debug for SlotInfo {
@@ -182,14 +281,15 @@ impl SlotInfo {
         SlotInfo {
             name: S::NAME,
             description: S::DESCRIPTION,
-            explain: explain_slot::<S>,
-            entries: slot_entries::<S>,
+            type_id: TypeId::of::<S>,
+            collect: S::__collect,
+            probe: crate::selection::probe::<S>,
         }
     }
 
     /// The decision for this slot, without starting anything.
     pub fn explain(&self, selector: &Selector<'_>) -> SlotReport {
-        (self.explain)(selector)
+        selector.explain_erased(self.name, self.entries(), self.probe)
     }
 
     /// The registered versions, newest first.
@@ -204,54 +304,80 @@ impl SlotInfo {
 
     /// The slot's sorted entries, versions parsed once (the slot's index).
     pub(crate) fn entries(&self) -> &'static [IndexEntry] {
-        (self.entries)()
+        match find(self.name, (self.type_id)()) {
+            Some(data) => &data.entries.entries,
+            None => &[],
+        }
     }
 }
 
-fn explain_slot<S: Slot + ?Sized>(selector: &Selector<'_>) -> SlotReport {
-    selector.explain::<S>()
+/// One slot of the registry: its descriptor and its sorted entries.
+struct SlotData {
+    info: &'static SlotInfo,
+    entries: Entries,
 }
 
-fn slot_entries<S: Slot + ?Sized>() -> &'static [IndexEntry] {
-    S::index().entries()
+/// Every slot compiled into this binary with its index, sorted by slot name; built
+/// once (the set is fixed when the program starts and, with `inventory`, complete
+/// before `main`).
+fn registry() -> &'static [SlotData] {
+    static REGISTRY: OnceLock<Vec<SlotData>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut infos: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
+        infos.sort_by(|a, b| a.name.cmp(b.name));
+        let mut collector = Collector::default();
+        infos
+            .into_iter()
+            .map(|info| {
+                collector.0.clear();
+                (info.collect)(&mut collector);
+                SlotData {
+                    info,
+                    entries: Entries::new(info.name, &collector.0),
+                }
+            })
+            .collect()
+    })
+}
+
+/// The registry's slot `name` whose type is `type_id`.
+fn find(name: &str, type_id: TypeId) -> Option<&'static SlotData> {
+    let registry = registry();
+    let start = registry.partition_point(|d| d.info.name < name);
+    registry[start..]
+        .iter()
+        .take_while(|d| d.info.name == name)
+        .find(|d| (d.info.type_id)() == type_id)
 }
 
 /// Every slot compiled into this binary, sorted by name.
 pub fn slots() -> Vec<&'static SlotInfo> {
-    sorted_slots().to_vec()
-}
-
-/// The slots, sorted once: the set is fixed when the program starts (and, with
-/// `inventory`, complete before `main`), so every later call reuses the order.
-fn sorted_slots() -> &'static [&'static SlotInfo] {
-    static SORTED: std::sync::OnceLock<Vec<&'static SlotInfo>> = std::sync::OnceLock::new();
-    SORTED.get_or_init(|| {
-        let mut slots: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
-        slots.sort_by(|a, b| a.name.cmp(b.name));
-        slots
-    })
+    registry().iter().map(|d| d.info).collect()
 }
 
 /// Every registered plugin version of every slot: by slot name, newest first.
 pub fn plugins() -> Vec<&'static PluginMeta> {
-    slots().into_iter().flat_map(|s| s.plugins()).collect()
+    registry()
+        .iter()
+        .flat_map(|d| d.entries.entries.iter().map(|e| e.meta))
+        .collect()
 }
 
 /// Problems in what was linked in: two slots with one name, or two registrations
 /// of one slot and version (selection refuses to pick those).
 pub fn registry_problems() -> Vec<String> {
-    let slots = slots();
+    let registry = registry();
     let mut problems = Vec::new();
-    for pair in slots.windows(2) {
-        if pair[0].name == pair[1].name {
-            problems.push(format!("two slots are named `{}`", pair[0].name));
+    for pair in registry.windows(2) {
+        if pair[0].info.name == pair[1].info.name {
+            problems.push(format!("two slots are named `{}`", pair[0].info.name));
         }
     }
-    for slot in &slots {
-        for (version, crates) in slot.ambiguities() {
+    for slot in registry {
+        for (version, crates) in ambiguities(&slot.entries.entries) {
             problems.push(format!(
                 "slot `{}` version {version} is registered more than once: by crates `{}`",
-                slot.name,
+                slot.info.name,
                 crates.join("` and `")
             ));
         }
@@ -262,7 +388,10 @@ pub fn registry_problems() -> Vec<String> {
 /// The decision for every slot, without starting anything.
 pub(crate) fn explain_all(selector: &Selector<'_>) -> Report {
     Report {
-        slots: sorted_slots().iter().map(|s| s.explain(selector)).collect(),
+        slots: registry()
+            .iter()
+            .map(|d| selector.explain_erased(d.info.name, &d.entries.entries, d.info.probe))
+            .collect(),
         policy_warnings: selector.policy().unknown_rules(),
     }
 }

@@ -109,20 +109,17 @@ pub(crate) fn generate(
             const NAME: &'static str = #name;
             const DESCRIPTION: &'static str = #description;
 
-            fn index() -> &'static #krate::SlotIndex<Self> {
-                static INDEX: #krate::__private::OnceLock<#krate::SlotIndex<dyn #ident>> =
-                    #krate::__private::OnceLock::new();
-                INDEX.get_or_init(|| {
-                    #krate::__private::if_linkme! {
-                        let registrations = #slice.iter();
+            fn __collect(out: &mut #krate::__private::Collector) {
+                #krate::__private::if_linkme! {
+                    for registration in #slice.iter() {
+                        out.push(registration);
                     }
-                    #krate::__private::if_inventory! {
-                        let registrations = #krate::__private::inventory::iter::<#node>
-                            .into_iter()
-                            .map(|node| node.0);
+                }
+                #krate::__private::if_inventory! {
+                    for node in #krate::__private::inventory::iter::<#node> {
+                        out.push(node.0);
                     }
-                    #krate::SlotIndex::new(#name, registrations)
-                })
+                }
             }
 
             fn __is_acceptable(
