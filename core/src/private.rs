@@ -22,16 +22,60 @@ pub const fn origin(texts: &'static str) -> Origin {
     Origin::new(texts)
 }
 
-/// A registration's metadata: `texts` is the version as written, `\u{1f}`, and
-/// the plugin name; the version's integers come split by the macro.
+/// A registration's metadata: `texts` is the version as written, the slot name and
+/// the plugin name, separated by `\u{1f}` (see [`join`]); the version's integers
+/// come split by the macro.
 pub const fn meta(
-    slot: &'static str,
     origin: &'static Origin,
     texts: &'static str,
     version: [u64; 3],
     details: Option<&'static Details>,
 ) -> PluginMeta {
-    PluginMeta::new(slot, origin, texts, version, details)
+    PluginMeta::new(origin, texts, version, details)
+}
+
+/// The length of `parts` joined by `\u{1f}` (the array length for [`join`]).
+pub const fn joined_len(parts: &[&str]) -> usize {
+    let mut len = parts.len().saturating_sub(1);
+    let mut i = 0;
+    while i < parts.len() {
+        len += parts[i].len();
+        i += 1;
+    }
+    len
+}
+
+/// `parts` joined by `\u{1f}`, at compile time: a registration's texts are one
+/// string although the slot's name is a constant of another crate (`concat!`
+/// takes only literals). `N` is [`joined_len`] of the same parts.
+pub const fn join<const N: usize>(parts: &[&str]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        if i > 0 {
+            out[at] = 0x1f;
+            at += 1;
+        }
+        let bytes = parts[i].as_bytes();
+        let mut j = 0;
+        while j < bytes.len() {
+            out[at] = bytes[j];
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(at == N, "joined length differs from `joined_len`");
+    out
+}
+
+/// The joined bytes as text (they were joined from strings).
+pub const fn text(bytes: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => panic!("joined texts are not UTF-8"),
+    }
 }
 
 /// The optional parts of a registration (only emitted when one is declared).

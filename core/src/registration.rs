@@ -4,10 +4,11 @@
 //! `muster::__private` const fns and read through accessors): in a position-
 //! independent binary every pointer in a registration is a relocation the loader
 //! applies at start, so a registration holds as few as possible: crate, package
-//! and module path are one shared [`Origin`] per module; the version text and the
-//! name are one string with the offset between them, the version is also kept as
-//! integers; team, description and requirements sit behind one optional
-//! reference, absent for most plugins.
+//! and module path are one shared [`Origin`] per module; the version text, the
+//! slot and the name are one string (joined at compile time) with the offsets
+//! between them; the version is also kept as integers; team, description and
+//! requirements sit behind one optional reference, absent for most plugins. That
+//! is three pointers in a registration of 48 bytes, plus the constructor.
 
 use serde::Serialize;
 use serde::ser::SerializeStruct;
@@ -51,20 +52,22 @@ impl<T: ?Sized> std::fmt::Debug for Registration<T> {
 /// Metadata of a registered plugin version, read through its accessors.
 #[derive(Clone, Copy)]
 pub struct PluginMeta {
-    slot: &'static str,
+    /// The version text, the slot and the name, separated (the name last: it is
+    /// the only text a user writes freely).
+    texts: &'static str,
     /// Where the registration is (crate, package, module path): one value per
     /// module, shared by its registrations.
     origin: &'static Origin,
-    /// The version text and the name, separated (the name last: it is the only
-    /// text a user writes freely).
-    texts: &'static str,
-    /// Where the version text ends in `texts`.
-    version_end: u16,
-    major: u64,
-    minor: u64,
-    patch: u64,
     details: Option<&'static Details>,
+    /// `major.minor.patch`; [`LARGE`] stands for a number that does not fit,
+    /// read from the text instead.
+    version: [u32; 3],
+    /// Where the version text and the slot end in `texts`.
+    ends: [u16; 2],
 }
+
+/// A version number too large for the compact form (semver allows `u64`).
+const LARGE: u32 = u32::MAX;
 
 /// Where registrations come from: `crate SEP package SEP module_path`, with the
 /// offsets of the two separators. Built once per module (a `const` each expansion
@@ -145,49 +148,89 @@ const fn ends_of<const N: usize>(texts: &str) -> [u16; N] {
 
 impl PluginMeta {
     /// Used by `#[plugin]` expansions (through `muster::__private`): `texts` is
-    /// `version SEP name`, with SEP = `\u{1f}`.
+    /// `version SEP slot SEP name`, with SEP = `\u{1f}`.
     pub(crate) const fn new(
-        slot: &'static str,
         origin: &'static Origin,
         texts: &'static str,
-        [major, minor, patch]: [u64; 3],
+        version: [u64; 3],
         details: Option<&'static Details>,
     ) -> PluginMeta {
-        let [version_end] = ends_of::<1>(texts);
+        const fn compact(n: u64) -> u32 {
+            if n < LARGE as u64 { n as u32 } else { LARGE }
+        }
         PluginMeta {
-            slot,
-            origin,
             texts,
-            version_end,
-            major,
-            minor,
-            patch,
+            origin,
             details,
+            version: [
+                compact(version[0]),
+                compact(version[1]),
+                compact(version[2]),
+            ],
+            ends: ends_of(texts),
         }
     }
 
     /// Name of the slot the plugin fills.
     pub fn slot(&self) -> &'static str {
-        self.slot
+        let start = usize::from(self.ends[0]) + 1;
+        self.texts
+            .get(start..usize::from(self.ends[1]))
+            .unwrap_or_default()
     }
 
     /// Plugin name (the `name` argument, by default the package name).
     pub fn name(&self) -> &'static str {
-        let start = usize::from(self.version_end) + 1;
+        let start = usize::from(self.ends[1]) + 1;
         self.texts.get(start..).unwrap_or_default()
     }
 
     /// The version, validated with `semver` at compile time.
     pub fn version(&self) -> VersionParts {
-        VersionParts {
-            text: self
-                .texts
-                .get(..usize::from(self.version_end))
-                .unwrap_or_default(),
-            major: self.major,
-            minor: self.minor,
-            patch: self.patch,
+        let text = self.version_text();
+        let [major, minor, patch] = self.version;
+        if major == LARGE || minor == LARGE || patch == LARGE {
+            // Validated by the macro: three numbers before any `-` or `+`.
+            let mut numbers = text
+                .split(['-', '+'])
+                .next()
+                .unwrap_or_default()
+                .split('.')
+                .map(|n| n.parse().unwrap_or(u64::MAX));
+            let mut next = || numbers.next().unwrap_or(u64::MAX);
+            return VersionParts {
+                text,
+                major: next(),
+                minor: next(),
+                patch: next(),
+            };
         }
+        VersionParts {
+            text,
+            major: major.into(),
+            minor: minor.into(),
+            patch: patch.into(),
+        }
+    }
+
+    /// The version as written (what [`version`](Self::version)`().text()` is,
+    /// without splitting the rest).
+    pub(crate) fn version_text(&self) -> &'static str {
+        self.texts
+            .get(..usize::from(self.ends[0]))
+            .unwrap_or_default()
+    }
+
+    /// Semver precedence of the two versions: the compact integers compared in
+    /// place, the text read only for a tie or a number too large for them.
+    pub(crate) fn cmp_version(&self, other: &PluginMeta) -> std::cmp::Ordering {
+        if !self.version.contains(&LARGE) && !other.version.contains(&LARGE) {
+            let core = self.version.cmp(&other.version);
+            if core.is_ne() {
+                return core;
+            }
+        }
+        self.version().cmp_precedence(&other.version())
     }
 
     /// The crate that registered the plugin (`CARGO_CRATE_NAME`).
@@ -392,8 +435,8 @@ mod tests {
 
     #[test]
     fn accessors_read_back_what_the_constructor_packed() {
-        let texts = "1.2.3-beta.2+abc\u{1f}tick\u{1f}tock";
-        let meta = PluginMeta::new("clock", &ORIGIN, texts, [1, 2, 3], Some(&DETAILS));
+        let texts = "1.2.3-beta.2+abc\u{1f}clock\u{1f}tick\u{1f}tock";
+        let meta = PluginMeta::new(&ORIGIN, texts, [1, 2, 3], Some(&DETAILS));
         assert_eq!(meta.slot(), "clock");
         assert_eq!(meta.name(), "tick\u{1f}tock");
         assert_eq!(meta.crate_name(), "my_crate");
@@ -415,7 +458,7 @@ mod tests {
             version.to_version(),
             semver::Version::parse("1.2.3-beta.2+abc").unwrap()
         );
-        let plain = PluginMeta::new("clock", &ORIGIN, "0.1.0+b-c\u{1f}", [0, 1, 0], None);
+        let plain = PluginMeta::new(&ORIGIN, "0.1.0+b-c\u{1f}clock\u{1f}", [0, 1, 0], None);
         assert_eq!(plain.version().pre(), "");
         assert_eq!(plain.version().build(), "b-c");
         assert!(!plain.version().is_prerelease());
@@ -428,14 +471,48 @@ mod tests {
         assert_eq!(json["requires"][0]["kind"], "min_cores");
     }
 
-    /// A leaked registration text for `version` (tests only).
-    fn parts(version: &str) -> super::VersionParts {
+    /// The metadata of a registration of `version` (its texts leaked; tests only).
+    fn meta_of(version: &str) -> PluginMeta {
         let v = semver::Version::parse(version).unwrap();
-        let texts: &'static str = Box::leak(format!("{version}\u{1f}p").into_boxed_str());
-        PluginMeta::new("s", &ORIGIN, texts, [v.major, v.minor, v.patch], None).version()
+        let texts: &'static str = Box::leak(format!("{version}\u{1f}s\u{1f}p").into_boxed_str());
+        PluginMeta::new(&ORIGIN, texts, [v.major, v.minor, v.patch], None)
+    }
+
+    fn parts(version: &str) -> super::VersionParts {
+        meta_of(version).version()
+    }
+
+    #[test]
+    fn numbers_beyond_u32_are_read_from_the_text() {
+        let big = parts("4294967295.18446744073709551615.7-rc.1");
+        assert_eq!(
+            (big.major(), big.minor(), big.patch()),
+            (4_294_967_295, u64::MAX, 7)
+        );
+        assert_eq!(
+            big.to_version(),
+            semver::Version::parse("4294967295.18446744073709551615.7-rc.1").unwrap()
+        );
+        assert!(big.cmp_precedence(&parts("4294967294.0.0")).is_gt());
+        let large = meta_of("4294967295.0.0");
+        assert!(large.cmp_version(&meta_of("4294967294.9.9")).is_gt());
+        assert!(large.cmp_version(&meta_of("4294967296.0.0")).is_lt());
+        assert!(large.cmp_version(&meta_of("4294967295.0.0+b")).is_eq());
+        let small = parts("4294967294.1.2");
+        assert_eq!(
+            (small.major(), small.minor(), small.patch()),
+            (4_294_967_294, 1, 2)
+        );
     }
 
     proptest::proptest! {
+        /// Any numbers, compact or not, read back as written.
+        #[test]
+        fn numbers_read_back(major: u64, minor: u64, patch: u64) {
+            let version = parts(&format!("{major}.{minor}.{patch}"));
+            proptest::prop_assert_eq!((version.major(), version.minor(), version.patch()), (major, minor, patch));
+        }
+
         /// Comparing in place orders exactly as semver's precedence does.
         #[test]
         fn in_place_precedence_is_semvers(
@@ -453,6 +530,7 @@ mod tests {
             proptest::prop_assume!(semver::Version::parse(&ta).is_ok() && semver::Version::parse(&tb).is_ok());
             let expected = semver::Version::parse(&ta).unwrap().cmp_precedence(&semver::Version::parse(&tb).unwrap());
             proptest::prop_assert_eq!(parts(&ta).cmp_precedence(&parts(&tb)), expected, "{} vs {}", ta, tb);
+            proptest::prop_assert_eq!(meta_of(&ta).cmp_version(&meta_of(&tb)), expected, "{} vs {}", ta, tb);
         }
     }
 }

@@ -223,7 +223,7 @@ impl<'a> Selector<'a> {
         for (i, entry) in entries.iter().enumerate() {
             let mut candidate = Candidate {
                 name: entry.meta.name(),
-                version: entry.meta.version().text(),
+                version: entry.meta.version_text(),
                 crate_name: entry.meta.crate_name(),
                 outcome: Outcome::NotTried,
                 reason: Some(Cow::Borrowed("a newer version was selected")),
@@ -260,7 +260,7 @@ impl<'a> Selector<'a> {
         }
         let selected = chosen.map(|i| Choice {
             name: entries[i].meta.name(),
-            version: entries[i].meta.version().text(),
+            version: entries[i].meta.version_text(),
         });
         (
             SlotReport {

@@ -201,10 +201,7 @@ impl IndexEntry {
     /// Whether `other` has the same version (semver precedence: build metadata
     /// ignored).
     pub(crate) fn same_version(&self, other: &IndexEntry) -> bool {
-        self.meta
-            .version()
-            .cmp_precedence(&other.meta.version())
-            .is_eq()
+        self.meta.cmp_version(other.meta).is_eq()
     }
 }
 
@@ -220,16 +217,16 @@ impl Entries {
                 ambiguous: false,
             })
             .collect();
-        // Unstable (no allocation): ties are broken down to the name, and entries
-        // equal in all of that are ambiguous whatever their order.
-        entries.sort_unstable_by(|a, b| {
+        let newest_first = |a: &IndexEntry, b: &IndexEntry| {
             b.meta
-                .version()
-                .cmp_precedence(&a.meta.version())
+                .cmp_version(a.meta)
                 .then_with(|| a.meta.crate_name().cmp(b.meta.crate_name()))
                 .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
                 .then_with(|| a.meta.name().cmp(b.meta.name()))
-        });
+        };
+        // Unstable (no allocation): ties are broken down to the name, and entries
+        // equal in all of that are ambiguous whatever their order.
+        entries.sort_unstable_by(newest_first);
         for i in 1..entries.len() {
             if entries[i - 1].same_version(&entries[i]) {
                 entries[i - 1].ambiguous = true;

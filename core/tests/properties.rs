@@ -322,8 +322,19 @@ fn semver_spec_precedence() {
             "0.9.0",
         ]
     );
-    // Whatever order they are handed over in.
+    // Whatever order they are handed over in: oldest first (reversed in one pass),
+    // already newest first, or mixed.
     let mut registrations: Vec<_> = <dyn Spec>::index().iter().map(|(r, _)| r).collect();
+    for order in [
+        registrations.iter().rev().copied().collect::<Vec<_>>(),
+        registrations.clone(),
+    ] {
+        let again: Vec<&str> = SlotIndex::new("spec", order)
+            .iter()
+            .map(|(r, _)| r.meta().version().text())
+            .collect();
+        assert_eq!(again, newest_first);
+    }
     registrations.reverse();
     registrations.rotate_left(5);
     let again: Vec<&str> = SlotIndex::new("spec", registrations)

@@ -88,12 +88,18 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
                 ),
             );
 
+            // Version, slot and name as one string: the slot's name is a constant of
+            // the contract crate, so it is joined in a `const`, not by `concat!`.
+            const __MUSTER_PARTS: &[&str] =
+                &[#version_text, <#slot_dyn as #krate::Slot>::NAME, #name];
+            const __MUSTER_JOINED: [u8; #krate::__private::joined_len(__MUSTER_PARTS)] =
+                #krate::__private::join(__MUSTER_PARTS);
+
             const fn __muster_registration() -> #krate::Registration<#slot_dyn> {
                 #krate::__private::registration(
                     #krate::__private::meta(
-                        <#slot_dyn as #krate::Slot>::NAME,
                         __MUSTER_ORIGIN,
-                        ::core::concat!(#version_text, "\u{1f}", #name),
+                        #krate::__private::text(&__MUSTER_JOINED),
                         [#major, #minor, #patch],
                         #details,
                     ),
