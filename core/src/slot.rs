@@ -9,6 +9,8 @@
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
@@ -337,14 +339,42 @@ fn registry() -> &'static [SlotData] {
     })
 }
 
-/// The registry's slot `name` whose type is `type_id`.
+/// The registry's slot whose type is `type_id` (`name` is its name: slots of one
+/// name are reported by [`registry_problems`], and told apart here by type).
 fn find(name: &str, type_id: TypeId) -> Option<&'static SlotData> {
+    static BY_TYPE: OnceLock<HashMap<TypeId, usize, BuildHasherDefault<TypeIdHasher>>> =
+        OnceLock::new();
     let registry = registry();
-    let start = registry.partition_point(|d| d.info.name < name);
-    registry[start..]
-        .iter()
-        .take_while(|d| d.info.name == name)
-        .find(|d| (d.info.type_id)() == type_id)
+    let by_type = BY_TYPE.get_or_init(|| {
+        registry
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ((d.info.type_id)(), i))
+            .collect()
+    });
+    let data = &registry[*by_type.get(&type_id)?];
+    (data.info.name == name).then_some(data)
+}
+
+/// Hashes a [`TypeId`]: it is already a hash, so its bits are taken as they are
+/// (other input, which `TypeId` does not write today, is folded in with FNV-1a).
+#[derive(Default)]
+struct TypeIdHasher(u64);
+
+impl Hasher for TypeIdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Every slot compiled into this binary, sorted by name.
