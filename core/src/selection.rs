@@ -222,9 +222,9 @@ impl<'a> Selector<'a> {
         let mut chosen: Option<usize> = None;
         for (i, entry) in entries.iter().enumerate() {
             let mut candidate = Candidate {
-                name: entry.meta.name(),
-                version: entry.meta.version_text(),
-                crate_name: entry.meta.crate_name(),
+                name: entry.name,
+                version: entry.version_text,
+                crate_name: entry.crate_name,
                 outcome: Outcome::NotTried,
                 reason: Some(Cow::Borrowed("a newer version was selected")),
                 code: ReasonCode::NewerSelected,
@@ -259,8 +259,8 @@ impl<'a> Selector<'a> {
             candidates.push(candidate);
         }
         let selected = chosen.map(|i| Choice {
-            name: entries[i].meta.name(),
-            version: entries[i].meta.version_text(),
+            name: entries[i].name,
+            version: entries[i].version_text,
         });
         (
             SlotReport {

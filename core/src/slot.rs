@@ -94,6 +94,10 @@ pub(crate) struct IndexEntry {
     pub(crate) meta: &'static PluginMeta,
     /// The typed registration, recovered by downcasting to construct.
     pub(crate) registration: &'static (dyn Any + Send + Sync),
+    /// The texts every report names, read from `meta` once.
+    pub(crate) name: &'static str,
+    pub(crate) version_text: &'static str,
+    pub(crate) crate_name: &'static str,
     /// Another registration has the same slot and version (from another crate).
     pub(crate) ambiguous: bool,
 }
@@ -216,6 +220,9 @@ impl Entries {
             .map(|&(registration, meta)| IndexEntry {
                 meta,
                 registration,
+                name: meta.name(),
+                version_text: meta.version_text(),
+                crate_name: meta.crate_name(),
                 ambiguous: false,
             })
             .collect();
