@@ -1,6 +1,5 @@
 //! Choosing, per slot, the newest acceptable version.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 use std::panic::AssertUnwindSafe;
@@ -10,7 +9,7 @@ use semver::Version;
 use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
-use crate::slot::{IndexEntry, typed};
+use crate::slot::{AnyRegistration, IndexEntry, typed};
 use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot, SlotIndex};
 
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
@@ -190,22 +189,23 @@ impl<'a> Selector<'a> {
     ) -> (SlotReport, Option<(usize, Box<S>)>) {
         let mut instance: Option<Box<S>> = None;
         let (report, chosen) = self.decide_erased(S::NAME, index.entries(), &mut |i| {
-            self.instance_of(index.registration(i), true, &mut instance)
+            self.instance_of(index.registration(i), true, false, &mut instance)
         });
         (report, chosen.zip(instance))
     }
 
     /// Constructs an instance of `registration` into `instance` and runs its hooks
-    /// (`start` too when `activate`); a rejected instance is dropped at once, before
-    /// older versions are tried.
+    /// (`start` too when `activate`, then `stop` when `then_stop`); a rejected
+    /// instance is dropped at once, before older versions are tried.
     fn instance_of<S: Slot + ?Sized>(
         &self,
         registration: &'static Registration<S>,
         activate: bool,
+        then_stop: bool,
         instance: &mut Option<Box<S>>,
     ) -> Result<(), Refusal> {
         let facts = self.facts;
-        self.instantiate(activate, false, &mut |step| {
+        self.instantiate(activate, then_stop, &mut |step| {
             hook(step, registration, instance, facts)
         })
     }
@@ -347,19 +347,20 @@ impl<'a> Selector<'a> {
 
 /// The typed part of explaining a slot: constructs an instance of one registration
 /// of `S` and runs its hooks (`start`, then `stop`, when the selector runs `start`).
-pub(crate) type Probe = fn(&'static (dyn Any + Send + Sync), &Selector<'_>) -> Result<(), Refusal>;
+pub(crate) type Probe = fn(AnyRegistration, &Selector<'_>) -> Result<(), Refusal>;
 
 /// The [`Probe`] of slot `S`.
 pub(crate) fn probe<S: Slot + ?Sized>(
-    registration: &'static (dyn Any + Send + Sync),
+    registration: AnyRegistration,
     selector: &Selector<'_>,
 ) -> Result<(), Refusal> {
-    let registration = typed::<S>(registration);
-    let facts = selector.facts;
     let mut instance: Option<Box<S>> = None;
-    selector.instantiate(selector.start, true, &mut |step| {
-        hook(step, registration, &mut instance, facts)
-    })
+    selector.instance_of(
+        typed::<S>(registration),
+        selector.start,
+        true,
+        &mut instance,
+    )
 }
 
 /// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: the only

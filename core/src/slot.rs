@@ -47,9 +47,12 @@ pub trait Slot: 'static {
     fn __stop(instance: &mut Self);
 }
 
-/// A registration with its slot type erased: the typed registration (recovered
-/// by downcasting, only to construct) and its metadata.
-type Erased = (&'static (dyn Any + Send + Sync), &'static PluginMeta);
+/// A registration of some slot, its type erased (recovered by downcasting, only to
+/// construct).
+pub(crate) type AnyRegistration = &'static (dyn Any + Send + Sync);
+
+/// A registration with its slot type erased, and its metadata.
+type Erased = (AnyRegistration, &'static PluginMeta);
 
 /// Receives a slot's registrations (see [`Slot::__collect`]).
 #[doc(hidden)]
@@ -93,7 +96,7 @@ pub(crate) struct Entries {
 pub(crate) struct IndexEntry {
     pub(crate) meta: &'static PluginMeta,
     /// The typed registration, recovered by downcasting to construct.
-    pub(crate) registration: &'static (dyn Any + Send + Sync),
+    pub(crate) registration: AnyRegistration,
     /// The texts every report names, read from `meta` once.
     pub(crate) name: &'static str,
     pub(crate) version_text: &'static str,
@@ -188,7 +191,7 @@ impl<T: ?Sized + 'static> std::fmt::Debug for SlotIndex<T> {
 
 /// The registration of slot `T` an entry holds.
 pub(crate) fn typed<T: ?Sized + 'static>(
-    registration: &'static (dyn Any + Send + Sync),
+    registration: AnyRegistration,
 ) -> &'static Registration<T> {
     match registration.downcast_ref() {
         Some(typed) => typed,

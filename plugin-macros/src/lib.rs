@@ -7,7 +7,8 @@
 //! public items a registration names or implements (`Registration`, `Requirement`,
 //! `Slot`, `SlotIndex`, `SlotInfo`, `Facts`, `Rejection`), and `__private` for the
 //! rest: the const fns that build a registration (`registration`, `meta`,
-//! `details`; the layout's fields are private), the registry backends, the
+//! `details`, and `joined_len`/`join`/`text`, which join its texts at compile time;
+//! the layout's fields are private), the registry backends, the
 //! `Collector` a slot hands its registrations to, and `Box`, so plugin crates need
 //! no other dependency.
 

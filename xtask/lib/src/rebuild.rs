@@ -165,58 +165,31 @@ impl Rebuild {
 
 /// What differs between the recorded build and the rebuild, each named.
 pub(crate) fn differences(recorded: &Recorded, rebuilt: &Recorded) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = |name: &str, a: String, b: String| {
-        if a != b {
-            out.push(format!("{name}: recorded {a}, rebuilt {b}"));
-        }
-    };
-    field(
-        "toolchain",
-        recorded.build.rustc.clone(),
-        rebuilt.build.rustc.clone(),
-    );
-    field(
-        "revision",
-        recorded.build.git_revision.clone(),
-        rebuilt.build.git_revision.clone(),
-    );
-    field(
-        "dirty tree",
-        recorded.build.git_dirty.to_string(),
-        rebuilt.build.git_dirty.to_string(),
-    );
-    field(
-        "features",
-        recorded.build.features.join(","),
-        rebuilt.build.features.join(","),
-    );
-    field(
-        "plan hash",
-        recorded.build.plan_hash.clone(),
-        rebuilt.build.plan_hash.clone(),
-    );
-    field(
-        "target",
-        recorded.build.target.clone(),
-        rebuilt.build.target.clone(),
-    );
-    field(
-        "profile",
-        recorded.build.profile.clone(),
-        rebuilt.build.profile.clone(),
-    );
-    field(
-        "auditable",
-        recorded.build.auditable.to_string(),
-        rebuilt.build.auditable.to_string(),
-    );
-    field(
-        "packed relocations (glibc >= 2.36 and ld >= 2.38 on the building machine)",
-        recorded.build.packed_relocations.to_string(),
-        rebuilt.build.packed_relocations.to_string(),
-    );
-    out
+    compared(&recorded.build)
+        .into_iter()
+        .zip(compared(&rebuilt.build))
+        .filter(|((_, a), (_, b))| a != b)
+        .map(|((name, a), (_, b))| format!("{name}: recorded {a}, rebuilt {b}"))
+        .collect()
+}
+
+/// The inputs of a build that decide its bytes, each named and rendered once for
+/// both sides of [`differences`].
+fn compared(build: &BuildManifest) -> [(&'static str, String); 9] {
+    [
+        ("toolchain", build.rustc.clone()),
+        ("revision", build.git_revision.clone()),
+        ("dirty tree", build.git_dirty.to_string()),
+        ("features", build.features.join(",")),
+        ("plan hash", build.plan_hash.clone()),
+        ("target", build.target.clone()),
+        ("profile", build.profile.clone()),
+        ("auditable", build.auditable.to_string()),
+        (
+            "packed relocations (glibc >= 2.36 and ld >= 2.38 on the building machine)",
+            build.packed_relocations.to_string(),
+        ),
+    ]
 }
 
 fn read_manifest(path: &Path) -> Result<Recorded> {
