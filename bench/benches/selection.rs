@@ -36,7 +36,7 @@ fn single_slot(c: &mut Criterion) {
     for &(n, explain, select, rebuild) in generated::WIDE {
         group.throughput(Throughput::Elements(n as u64));
         // Builds the index once, outside the measurement.
-        assert_eq!(explain(&selector).candidates.len(), n);
+        assert_eq!(explain(&selector).candidates().len(), n);
         group.bench_with_input(BenchmarkId::new("explain", n), &n, |b, _| {
             b.iter(|| explain(black_box(&selector)));
         });

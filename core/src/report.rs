@@ -1,11 +1,15 @@
 //! Decision reports: for every slot, every candidate and what happened to it.
 
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
+use crate::PluginMeta;
 use crate::reason::ReasonCode;
+use crate::slot::IndexEntry;
 
 /// What happened to one candidate version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,14 +69,160 @@ pub struct Choice {
 }
 
 /// The decision for one slot: candidates in the order considered, newest first.
-#[derive(Debug, Clone, Serialize)]
+///
+/// The versions older than the selected one were not tried; the report keeps only
+/// how many there are and lists them when asked ([`candidates`](Self::candidates),
+/// the serialized form), so a decision allocates nothing for them.
+#[derive(Debug, Clone)]
 pub struct SlotReport {
     /// The slot's name.
     pub slot: &'static str,
     /// The chosen version, or `None` when nothing is acceptable.
     pub selected: Option<Choice>,
-    /// Every registered version of the slot, each exactly once.
-    pub candidates: Vec<Candidate>,
+    tried: Vec<Candidate>,
+    not_tried: NotTried,
+}
+
+/// The versions of a slot older than the selected one: a position in the slot's
+/// sorted index, listed on demand.
+#[derive(Clone, Copy)]
+pub(crate) struct NotTried {
+    /// The slot's type, which finds its index (sorted newest first, built on
+    /// first use).
+    pub(crate) type_id: fn() -> TypeId,
+    /// Where the untried versions start in the index, and how many there are.
+    pub(crate) from: usize,
+    pub(crate) count: usize,
+}
+
+impl NotTried {
+    fn rows(&self, slot: &'static str) -> impl Iterator<Item = Candidate> {
+        let entries = match self.count {
+            0 => &[],
+            _ => crate::slot::sorted_entries(slot, self.type_id),
+        };
+        let end = entries.len().min(self.from + self.count);
+        entries
+            .get(self.from..end)
+            .unwrap_or_default()
+            .iter()
+            .map(Candidate::not_tried)
+    }
+}
+
+impl fmt::Debug for NotTried {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotTried")
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Candidate {
+    /// The row of the version `meta`.
+    pub(crate) fn of(
+        meta: &'static PluginMeta,
+        outcome: Outcome,
+        code: ReasonCode,
+        reason: Option<Cow<'static, str>>,
+        fact: Option<Cow<'static, str>>,
+    ) -> Candidate {
+        Candidate {
+            name: meta.name(),
+            version: meta.version_text(),
+            crate_name: meta.crate_name(),
+            outcome,
+            reason,
+            code,
+            fact,
+        }
+    }
+
+    /// The row of a version not tried because a newer one was selected.
+    fn not_tried(entry: &IndexEntry) -> Candidate {
+        let reason = Some(Cow::Borrowed("a newer version was selected"));
+        Candidate::of(
+            entry.meta,
+            Outcome::NotTried,
+            ReasonCode::NewerSelected,
+            reason,
+            None,
+        )
+    }
+}
+
+impl SlotReport {
+    pub(crate) fn new(
+        slot: &'static str,
+        selected: Option<Choice>,
+        tried: Vec<Candidate>,
+        not_tried: NotTried,
+    ) -> SlotReport {
+        SlotReport {
+            slot,
+            selected,
+            tried,
+            not_tried,
+        }
+    }
+
+    /// Every registered version of the slot, each exactly once, newest first: the
+    /// [`tried`](Self::tried) ones, then those not tried.
+    pub fn candidates(&self) -> Vec<Candidate> {
+        let mut all = Vec::with_capacity(self.len());
+        all.extend_from_slice(&self.tried);
+        all.extend(self.not_tried.rows(self.slot));
+        all
+    }
+
+    /// The versions the decision considered, newest first: excluded and rejected
+    /// ones, then the selected one (every version when none was selected).
+    pub fn tried(&self) -> &[Candidate] {
+        &self.tried
+    }
+
+    /// How many older versions were not tried because a newer one was selected.
+    pub fn not_tried(&self) -> usize {
+        self.not_tried.count
+    }
+
+    /// Number of registered versions of the slot.
+    pub fn len(&self) -> usize {
+        self.tried.len() + self.not_tried.count
+    }
+
+    /// Whether no version of the slot is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Every candidate of a report in its serialized form (the `candidates` of the
+/// JSON), the untried ones listed as they are written.
+pub(crate) struct AllCandidates<'a>(pub(crate) &'a SlotReport);
+
+impl Serialize for AllCandidates<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        s.collect_seq(
+            report
+                .tried
+                .iter()
+                .cloned()
+                .chain(report.not_tried.rows(report.slot)),
+        )
+    }
+}
+
+/// `{"slot", "selected", "candidates"}`, every candidate listed.
+impl Serialize for SlotReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("SlotReport", 3)?;
+        out.serialize_field("slot", self.slot)?;
+        out.serialize_field("selected", &self.selected)?;
+        out.serialize_field("candidates", &AllCandidates(self))?;
+        out.end()
+    }
 }
 
 /// The decision for every slot of a binary.
@@ -100,19 +250,14 @@ impl fmt::Display for SlotReport {
             Some(choice) => writeln!(f, "{}: {} {}", self.slot, choice.name, choice.version)?,
             None => writeln!(f, "{}: no acceptable version", self.slot)?,
         }
-        let shown = self
-            .candidates
-            .iter()
-            .rposition(|c| c.outcome != Outcome::NotTried)
-            .map_or(0, |last| last + 1);
-        for c in &self.candidates[..shown] {
+        for c in &self.tried {
             write!(f, "  {:<10} {} {}", c.outcome, c.version, c.name)?;
             if let Some(reason) = &c.reason {
                 write!(f, ": {reason}")?;
             }
             writeln!(f, " [{}]", c.code)?;
         }
-        match self.candidates.len() - shown {
+        match self.not_tried.count {
             0 => Ok(()),
             1 => writeln!(f, "  \u{2026} and 1 older version not tried"),
             n => writeln!(f, "  \u{2026} and {n} older versions not tried"),
@@ -129,7 +274,7 @@ pub struct SelectionError {
 
 impl fmt::Display for SelectionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.report.candidates.is_empty() {
+        if self.report.is_empty() {
             return write!(
                 f,
                 "slot `{}` has no acceptable version: no plugin is registered for it",
@@ -137,7 +282,7 @@ impl fmt::Display for SelectionError {
             );
         }
         write!(f, "slot `{}` has no acceptable version:", self.report.slot)?;
-        for c in &self.report.candidates {
+        for c in self.report.tried() {
             write!(
                 f,
                 "\n  {} {} ({}, {}): {}",
@@ -156,9 +301,10 @@ impl std::error::Error for SelectionError {}
 
 #[cfg(test)]
 mod tests {
+    use std::any::TypeId;
     use std::borrow::Cow;
 
-    use super::{Candidate, Choice, Outcome, SlotReport};
+    use super::{Candidate, Choice, NotTried, Outcome, SlotReport};
     use crate::ReasonCode;
 
     fn candidate(
@@ -178,30 +324,34 @@ mod tests {
         }
     }
 
+    /// The untried tail of a slot this binary does not register: counted, with no
+    /// index to list it from.
+    fn unlisted(count: usize) -> NotTried {
+        NotTried {
+            type_id: TypeId::of::<()>,
+            from: 2,
+            count,
+        }
+    }
+
     #[test]
-    fn text_summarises_the_not_tried_tail_and_json_keeps_it() {
-        let older = Some("a newer version was selected");
-        let report = SlotReport {
-            slot: "clock",
-            selected: Some(Choice {
-                name: "clock",
-                version: "2.0.0",
-            }),
-            candidates: vec![
-                candidate(
-                    "3.0.0",
-                    Outcome::Rejected,
-                    ReasonCode::RequirementUnmet,
-                    Some("requires os plan9, host runs linux"),
-                ),
-                candidate("2.0.0", Outcome::Selected, ReasonCode::Selected, None),
-                candidate("1.1.0", Outcome::NotTried, ReasonCode::NewerSelected, older),
-                candidate("1.0.0", Outcome::NotTried, ReasonCode::NewerSelected, older),
-            ],
-        };
-        let text = report.to_string();
+    fn text_summarises_the_not_tried_tail() {
+        let tried = vec![
+            candidate(
+                "3.0.0",
+                Outcome::Rejected,
+                ReasonCode::RequirementUnmet,
+                Some("requires os plan9, host runs linux"),
+            ),
+            candidate("2.0.0", Outcome::Selected, ReasonCode::Selected, None),
+        ];
+        let selected = Some(Choice {
+            name: "clock",
+            version: "2.0.0",
+        });
+        let report = SlotReport::new("clock", selected, tried.clone(), unlisted(2));
         assert_eq!(
-            text,
+            report.to_string(),
             format!(
                 "clock: clock 2.0.0\n  \
                  rejected   3.0.0 clock: requires os plan9, host runs linux [{}]\n  \
@@ -211,19 +361,16 @@ mod tests {
                 ReasonCode::Selected
             )
         );
-        let json = serde_json::to_value(&report).unwrap();
-        assert_eq!(json["candidates"].as_array().unwrap().len(), 4);
-        assert_eq!(json["candidates"][3]["version"], "1.0.0");
-        assert_eq!(json["candidates"][3]["outcome"], "not_tried");
+        assert_eq!((report.len(), report.not_tried()), (4, 2));
+        assert_eq!(report.tried().len(), 2);
 
-        let mut one = report.clone();
-        one.candidates.pop();
+        let one = SlotReport::new("clock", selected, tried.clone(), unlisted(1));
         assert!(
             one.to_string()
                 .ends_with("  \u{2026} and 1 older version not tried\n")
         );
-        one.candidates.pop();
-        assert!(one.to_string().ends_with(&format!(
+        let none = SlotReport::new("clock", selected, tried, unlisted(0));
+        assert!(none.to_string().ends_with(&format!(
             "  selected   2.0.0 clock [{}]\n",
             ReasonCode::Selected
         )));
@@ -231,24 +378,21 @@ mod tests {
 
     #[test]
     fn text_lists_every_candidate_when_none_is_selected() {
-        let report = SlotReport {
-            slot: "clock",
-            selected: None,
-            candidates: vec![
-                candidate(
-                    "2.0.0",
-                    Outcome::Excluded,
-                    ReasonCode::Denied,
-                    Some("denied by clock@2.0.0 (flag)"),
-                ),
-                candidate(
-                    "1.0.0",
-                    Outcome::Rejected,
-                    ReasonCode::StartFailed,
-                    Some("start failed: no"),
-                ),
-            ],
-        };
+        let tried = vec![
+            candidate(
+                "2.0.0",
+                Outcome::Excluded,
+                ReasonCode::Denied,
+                Some("denied by clock@2.0.0 (flag)"),
+            ),
+            candidate(
+                "1.0.0",
+                Outcome::Rejected,
+                ReasonCode::StartFailed,
+                Some("start failed: no"),
+            ),
+        ];
+        let report = SlotReport::new("clock", None, tried, unlisted(0));
         assert_eq!(
             report.to_string(),
             format!(

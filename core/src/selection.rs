@@ -1,5 +1,6 @@
 //! Choosing, per slot, the newest acceptable version.
 
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 use std::panic::AssertUnwindSafe;
@@ -8,9 +9,9 @@ use semver::Version;
 
 use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
-use crate::report::{Candidate, Choice, Outcome, SelectionError, SlotReport};
-use crate::slot::{AnyRegistration, IndexEntry, typed};
-use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot, SlotIndex};
+use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotReport};
+use crate::slot::{AnyRegistration, Collector, IndexEntry, newest_first, sort, typed};
+use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
 
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
@@ -90,15 +91,20 @@ impl<'a> Selector<'a> {
     /// Selects and starts the newest acceptable version of `S`, falling back to
     /// older ones; the error lists every candidate and why it was turned down.
     pub fn select<S: Slot + ?Sized>(&self) -> Result<Selected<S>, SelectionError> {
-        let index = S::index();
-        match self.decide::<S>(&index) {
-            (report, Some((i, instance))) => Ok(Selected {
-                registration: index.registration(i),
-                version: index.entries()[i].version(),
+        let mut scratch = Collector::default();
+        let entries = scratch.gather(S::__collect);
+        let mut instance: Option<Box<S>> = None;
+        let (report, chosen) = self.decide_erased(S::NAME, TypeId::of::<S>, entries, &mut |e| {
+            self.instance_of(typed::<S>(e.registration), true, false, &mut instance)
+        });
+        match (chosen, instance) {
+            (Some(i), Some(instance)) => Ok(Selected {
+                registration: typed(entries[i].registration),
+                version: entries[i].version(),
                 instance: Some(instance),
                 report,
             }),
-            (report, None) => Err(SelectionError { report }),
+            _ => Err(SelectionError { report }),
         }
     }
 
@@ -106,18 +112,21 @@ impl<'a> Selector<'a> {
     /// dropped. `start` runs only [`with_start`](Self::with_start), and then the
     /// chosen instance's `stop` runs before returning.
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
-        self.explain_erased(S::NAME, S::index().entries(), probe::<S>)
+        let mut scratch = Collector::default();
+        let entries = scratch.gather(S::__collect);
+        self.explain_erased(S::NAME, TypeId::of::<S>, entries, probe::<S>)
     }
 
     /// [`explain`](Self::explain) without the slot's type: `probe` is the only typed
-    /// part.
+    /// part. `entries` are the slot's registrations in any order.
     pub(crate) fn explain_erased(
         &self,
         slot: &'static str,
-        entries: &[IndexEntry],
+        type_id: fn() -> TypeId,
+        entries: &mut [IndexEntry],
         probe: Probe,
     ) -> SlotReport {
-        self.decide_erased(slot, entries, &mut |i| probe(entries[i].registration, self))
+        self.decide_erased(slot, type_id, entries, &mut |e| probe(e.registration, self))
             .0
     }
 
@@ -179,21 +188,6 @@ impl<'a> Selector<'a> {
         None
     }
 
-    /// The typed part of a selection: only construction and hooks depend on `S`;
-    /// the walk over candidates is [`decide_erased`](Self::decide_erased) and the
-    /// hook sequence with its panic handling [`instantiate`](Self::instantiate), each
-    /// compiled once.
-    fn decide<S: Slot + ?Sized>(
-        &self,
-        index: &SlotIndex<S>,
-    ) -> (SlotReport, Option<(usize, Box<S>)>) {
-        let mut instance: Option<Box<S>> = None;
-        let (report, chosen) = self.decide_erased(S::NAME, index.entries(), &mut |i| {
-            self.instance_of(index.registration(i), true, false, &mut instance)
-        });
-        (report, chosen.zip(instance))
-    }
-
     /// Constructs an instance of `registration` into `instance` and runs its hooks
     /// (`start` too when `activate`, then `stop` when `then_stop`); a rejected
     /// instance is dropped at once, before older versions are tried.
@@ -210,66 +204,71 @@ impl<'a> Selector<'a> {
         })
     }
 
-    /// Walks `entries` newest first; the first that passes policy, ambiguity,
-    /// requirements and `try_instance` wins. Older ones are not tried.
+    /// Walks `entries` (a slot's registrations, any order) newest first; the first
+    /// that passes policy, ambiguity, requirements and `try_instance` wins. Older
+    /// ones are not tried, and not sorted either: the newest is found in one pass,
+    /// and the entries are sorted only when it is turned down. The report lists the
+    /// versions tried; the rest it finds, when asked, in the slot's index (`type_id`),
+    /// whose order is the one walked here.
     fn decide_erased(
         &self,
         slot: &'static str,
-        entries: &[IndexEntry],
-        try_instance: &mut dyn FnMut(usize) -> Result<(), Refusal>,
+        type_id: fn() -> TypeId,
+        entries: &mut [IndexEntry],
+        try_instance: &mut dyn FnMut(&IndexEntry) -> Result<(), Refusal>,
     ) -> (SlotReport, Option<usize>) {
-        let mut candidates = Vec::with_capacity(entries.len());
+        if let Some(newest) =
+            (0..entries.len()).min_by(|&a, &b| newest_first(&entries[a], &entries[b]))
+        {
+            entries.swap(0, newest);
+            let (first, rest) = entries.split_at_mut(1);
+            first[0].ambiguous = rest.iter().any(|e| e.same_version(&first[0]));
+        }
+        let mut tried = Vec::with_capacity(1);
         let mut chosen: Option<usize> = None;
-        for (i, entry) in entries.iter().enumerate() {
-            let mut candidate = Candidate {
-                name: entry.name,
-                version: entry.version_text,
-                crate_name: entry.crate_name,
-                outcome: Outcome::NotTried,
-                reason: Some(Cow::Borrowed("a newer version was selected")),
-                code: ReasonCode::NewerSelected,
-                fact: None,
-            };
-            if chosen.is_none() {
-                let (outcome, refusal) = match self.exclusion(slot, &entry.version()) {
-                    Some(refusal) => (Outcome::Excluded, Some(refusal)),
-                    None => {
-                        match check(self.facts, entries, entry).and_then(|()| try_instance(i)) {
-                            Ok(()) => {
-                                chosen = Some(i);
-                                (Outcome::Selected, None)
-                            }
-                            Err(refusal) => (Outcome::Rejected, Some(refusal)),
-                        }
-                    }
-                };
-                candidate.outcome = outcome;
-                match refusal {
-                    Some(refusal) => {
-                        candidate.reason = Some(Cow::Owned(refusal.reason));
-                        candidate.code = refusal.code;
-                        candidate.fact = refusal.fact;
-                    }
-                    None => {
-                        candidate.reason = None;
-                        candidate.code = ReasonCode::Selected;
+        for i in 0..entries.len() {
+            if i == 1 {
+                // The newest was turned down: walk the rest in the index's order.
+                sort(entries);
+            }
+            let entry = &entries[i];
+            let refusal = match self.exclusion(slot, &entry.version()) {
+                Some(refusal) => Some((Outcome::Excluded, refusal)),
+                None => {
+                    match check(self.facts, entries, entry).and_then(|()| try_instance(entry)) {
+                        Ok(()) => None,
+                        Err(refusal) => Some((Outcome::Rejected, refusal)),
                     }
                 }
+            };
+            let meta = entry.meta;
+            tried.push(match refusal {
+                Some((outcome, refusal)) => Candidate::of(
+                    meta,
+                    outcome,
+                    refusal.code,
+                    Some(Cow::Owned(refusal.reason)),
+                    refusal.fact,
+                ),
+                None => {
+                    chosen = Some(i);
+                    Candidate::of(meta, Outcome::Selected, ReasonCode::Selected, None, None)
+                }
+            });
+            if chosen.is_some() {
+                break;
             }
-            candidates.push(candidate);
         }
         let selected = chosen.map(|i| Choice {
-            name: entries[i].name,
-            version: entries[i].version_text,
+            name: entries[i].meta.name(),
+            version: entries[i].meta.version_text(),
         });
-        (
-            SlotReport {
-                slot,
-                selected,
-                candidates,
-            },
-            chosen,
-        )
+        let not_tried = NotTried {
+            type_id,
+            from: tried.len(),
+            count: entries.len() - tried.len(),
+        };
+        (SlotReport::new(slot, selected, tried, not_tried), chosen)
     }
 
     /// Constructs an instance and runs its hooks (`start` too when `activate`)

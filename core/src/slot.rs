@@ -51,26 +51,35 @@ pub trait Slot: 'static {
 /// construct).
 pub(crate) type AnyRegistration = &'static (dyn Any + Send + Sync);
 
-/// A registration with its slot type erased, and its metadata.
-type Erased = (AnyRegistration, &'static PluginMeta);
-
 /// Receives a slot's registrations (see [`Slot::__collect`]).
 #[doc(hidden)]
 #[derive(Default)]
-pub struct Collector(Vec<Erased>);
+pub struct Collector(Vec<IndexEntry>);
 
 impl Collector {
     /// Adds one registration.
     #[inline]
     pub fn push<T: ?Sized + 'static>(&mut self, registration: &'static Registration<T>) {
-        self.add((registration, registration.meta()));
+        self.add(registration, registration.meta());
     }
 
     /// The part of [`push`](Self::push) that does not depend on the slot: compiled
     /// once.
     #[inline(never)]
-    fn add(&mut self, erased: Erased) {
-        self.0.push(erased);
+    fn add(&mut self, registration: AnyRegistration, meta: &'static PluginMeta) {
+        self.0.push(IndexEntry {
+            meta,
+            registration,
+            ambiguous: false,
+        });
+    }
+
+    /// The registrations of the slot `collect` hands out, in `self` (emptied
+    /// first), unsorted.
+    pub(crate) fn gather(&mut self, collect: fn(&mut Collector)) -> &mut [IndexEntry] {
+        self.0.clear();
+        collect(self);
+        &mut self.0
     }
 }
 
@@ -97,10 +106,6 @@ pub(crate) struct IndexEntry {
     pub(crate) meta: &'static PluginMeta,
     /// The typed registration, recovered by downcasting to construct.
     pub(crate) registration: AnyRegistration,
-    /// The texts every report names, read from `meta` once.
-    pub(crate) name: &'static str,
-    pub(crate) version_text: &'static str,
-    pub(crate) crate_name: &'static str,
     /// Another registration has the same slot and version (from another crate).
     pub(crate) ambiguous: bool,
 }
@@ -116,7 +121,7 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
             collector.push(registration);
         }
         SlotIndex {
-            entries: Cow::Owned(Entries::new(slot, &collector.0)),
+            entries: Cow::Owned(Entries::new(slot, collector.0)),
             slot: PhantomData,
         }
     }
@@ -133,7 +138,7 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
             None => {
                 let mut collector = Collector::default();
                 T::__collect(&mut collector);
-                Cow::Owned(Entries::new(T::NAME, &collector.0))
+                Cow::Owned(Entries::new(T::NAME, collector.0))
             }
         };
         SlotIndex {
@@ -163,15 +168,6 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
             .entries
             .iter()
             .map(|e| (typed(e.registration), e.version()))
-    }
-
-    pub(crate) fn entries(&self) -> &[IndexEntry] {
-        &self.entries.entries
-    }
-
-    /// The typed registration at position `i` of [`entries`](Self::entries).
-    pub(crate) fn registration(&self, i: usize) -> &'static Registration<T> {
-        typed(self.entries.entries[i].registration)
     }
 
     /// Registrations sharing a version with another registration: `(version, crates)`.
@@ -215,37 +211,39 @@ impl IndexEntry {
 }
 
 impl Entries {
-    /// Sorts registrations newest first (ties by crate, module, name) and flags
-    /// equal versions.
-    fn new(slot: &'static str, registrations: &[Erased]) -> Entries {
-        let mut entries: Vec<IndexEntry> = registrations
-            .iter()
-            .map(|&(registration, meta)| IndexEntry {
-                meta,
-                registration,
-                name: meta.name(),
-                version_text: meta.version_text(),
-                crate_name: meta.crate_name(),
-                ambiguous: false,
-            })
-            .collect();
-        let newest_first = |a: &IndexEntry, b: &IndexEntry| {
-            b.meta
-                .cmp_version(a.meta)
-                .then_with(|| a.meta.crate_name().cmp(b.meta.crate_name()))
-                .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
-                .then_with(|| a.meta.name().cmp(b.meta.name()))
-        };
-        // Unstable (no allocation): ties are broken down to the name, and entries
-        // equal in all of that are ambiguous whatever their order.
-        entries.sort_unstable_by(newest_first);
-        for i in 1..entries.len() {
-            if entries[i - 1].same_version(&entries[i]) {
-                entries[i - 1].ambiguous = true;
-                entries[i].ambiguous = true;
-            }
-        }
+    /// Sorts registrations newest first and flags equal versions.
+    fn new(slot: &'static str, mut entries: Vec<IndexEntry>) -> Entries {
+        sort(&mut entries);
         Entries { slot, entries }
+    }
+}
+
+/// The order of an index: newest first by semver precedence, ties by crate,
+/// module, name and version text (a total order, so the order of registrations
+/// never depends on link order, and a decision that walks unsorted entries meets
+/// them in the index's order).
+pub(crate) fn newest_first(a: &IndexEntry, b: &IndexEntry) -> std::cmp::Ordering {
+    b.meta
+        .cmp_version(a.meta)
+        .then_with(|| a.meta.crate_name().cmp(b.meta.crate_name()))
+        .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
+        .then_with(|| a.meta.name().cmp(b.meta.name()))
+        .then_with(|| a.meta.version_text().cmp(b.meta.version_text()))
+}
+
+/// Sorts `entries` newest first and flags the versions registered more than once.
+pub(crate) fn sort(entries: &mut [IndexEntry]) {
+    // Unstable (no allocation): entries equal in the whole order are ambiguous
+    // whatever their order.
+    entries.sort_unstable_by(newest_first);
+    for e in entries.iter_mut() {
+        e.ambiguous = false;
+    }
+    for i in 1..entries.len() {
+        if entries[i - 1].same_version(&entries[i]) {
+            entries[i - 1].ambiguous = true;
+            entries[i].ambiguous = true;
+        }
     }
 }
 
@@ -298,7 +296,13 @@ impl SlotInfo {
 
     /// The decision for this slot, without starting anything.
     pub fn explain(&self, selector: &Selector<'_>) -> SlotReport {
-        selector.explain_erased(self.name, self.entries(), self.probe)
+        self.explain_with(selector, &mut Collector::default())
+    }
+
+    /// [`explain`](Self::explain), gathering the registrations into `scratch`.
+    fn explain_with(&self, selector: &Selector<'_>, scratch: &mut Collector) -> SlotReport {
+        let entries = scratch.gather(self.collect);
+        selector.explain_erased(self.name, self.type_id, entries, self.probe)
     }
 
     /// The registered versions, newest first.
@@ -313,10 +317,16 @@ impl SlotInfo {
 
     /// The slot's sorted entries, versions parsed once (the slot's index).
     pub(crate) fn entries(&self) -> &'static [IndexEntry] {
-        match find(self.name, (self.type_id)()) {
-            Some(data) => &data.entries.entries,
-            None => &[],
-        }
+        sorted_entries(self.name, self.type_id)
+    }
+}
+
+/// The sorted entries of the registry's slot `name` whose type is `type_id`
+/// (none for a slot missing from the registry).
+pub(crate) fn sorted_entries(name: &str, type_id: fn() -> TypeId) -> &'static [IndexEntry] {
+    match find(name, type_id()) {
+        Some(data) => &data.entries.entries,
+        None => &[],
     }
 }
 
@@ -332,20 +342,29 @@ struct SlotData {
 fn registry() -> &'static [SlotData] {
     static REGISTRY: OnceLock<Vec<SlotData>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let mut infos: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
-        infos.sort_by(|a, b| a.name.cmp(b.name));
         let mut collector = Collector::default();
-        infos
-            .into_iter()
-            .map(|info| {
+        slot_infos()
+            .iter()
+            .map(|&info| {
                 collector.0.clear();
                 (info.collect)(&mut collector);
                 SlotData {
                     info,
-                    entries: Entries::new(info.name, &collector.0),
+                    entries: Entries::new(info.name, std::mem::take(&mut collector.0)),
                 }
             })
             .collect()
+    })
+}
+
+/// Every slot's descriptor, sorted by slot name; built once, without indexing
+/// any registration (a decision needs no index).
+fn slot_infos() -> &'static [&'static SlotInfo] {
+    static INFOS: OnceLock<Vec<&'static SlotInfo>> = OnceLock::new();
+    INFOS.get_or_init(|| {
+        let mut infos: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
+        infos.sort_by(|a, b| a.name.cmp(b.name));
+        infos
     })
 }
 
@@ -389,7 +408,7 @@ impl Hasher for TypeIdHasher {
 
 /// Every slot compiled into this binary, sorted by name.
 pub fn slots() -> Vec<&'static SlotInfo> {
-    registry().iter().map(|d| d.info).collect()
+    slot_infos().to_vec()
 }
 
 /// Every registered plugin version of every slot: by slot name, newest first.
@@ -422,12 +441,15 @@ pub fn registry_problems() -> Vec<String> {
     problems
 }
 
-/// The decision for every slot, without starting anything.
+/// The decision for every slot, without starting anything: each slot's
+/// registrations are gathered into one reused buffer and decided unsorted (no
+/// index is built).
 pub(crate) fn explain_all(selector: &Selector<'_>) -> Report {
+    let mut scratch = Collector::default();
     Report {
-        slots: registry()
+        slots: slot_infos()
             .iter()
-            .map(|d| selector.explain_erased(d.info.name, &d.entries.entries, d.info.probe))
+            .map(|info| info.explain_with(selector, &mut scratch))
             .collect(),
         policy_warnings: selector.policy().unknown_rules(),
     }

@@ -85,7 +85,7 @@ fn explaining_with_start_decides_like_select_and_stops_what_it_started() {
     let report = started.explain::<dyn Engine>();
     assert_eq!(report.selected.unwrap().version, "1.0.0");
     let new = report
-        .candidates
+        .tried()
         .iter()
         .find(|c| c.version == "2.0.0")
         .unwrap();

@@ -231,18 +231,25 @@ proptest! {
         }
 
         // Every candidate exactly once, in descending precedence.
-        let listed: Vec<&str> = report.candidates.iter().map(|c| c.version).collect();
+        let listed: Vec<&str> = report.candidates().iter().map(|c| c.version).collect();
         let all: Vec<&str> = sorted.iter().map(|r| r.meta().version().text()).collect();
         prop_assert_eq!(&listed, &all);
-        for pair in report.candidates.windows(2) {
+        for pair in report.candidates().windows(2) {
             let (a, b) = (Version::parse(pair[0].version).unwrap(), Version::parse(pair[1].version).unwrap());
             prop_assert!(a.cmp_precedence(&b).is_gt(), "{} before {}", a, b);
         }
 
         // Before the selected: excluded or rejected, as the oracle says; after: not tried.
-        let position = report.candidates.iter().position(|c| c.outcome == Outcome::Selected);
-        prop_assert_eq!(report.candidates.iter().filter(|c| c.outcome == Outcome::Selected).count(), usize::from(position.is_some()));
-        for (i, (c, r)) in report.candidates.iter().zip(&sorted).enumerate() {
+        let position = report.candidates().iter().position(|c| c.outcome == Outcome::Selected);
+        prop_assert_eq!(report.candidates().iter().filter(|c| c.outcome == Outcome::Selected).count(), usize::from(position.is_some()));
+        // The decision keeps the rows it tried; the untried tail is counted, listed
+        // on demand from the index, and every row is in the JSON.
+        prop_assert_eq!(report.tried().len(), position.map_or(COUNT, |p| p + 1));
+        prop_assert_eq!(report.tried().len() + report.not_tried(), COUNT);
+        let json = serde_json::to_value(&report).unwrap();
+        let json_versions: Vec<&str> = json["candidates"].as_array().unwrap().iter().map(|c| c["version"].as_str().unwrap()).collect();
+        prop_assert_eq!(&json_versions, &all);
+        for (i, (c, r)) in report.candidates().iter().zip(&sorted).enumerate() {
             let v = version_of(r);
             let documented = muster::ReasonCode::ALL.iter().find(|(code, ..)| *code == c.code).map(|(_, o, _)| *o);
             let outcome = c.outcome.to_string();
@@ -382,7 +389,7 @@ fn equal_versions_are_ambiguous_and_never_selected() {
     ] {
         let report = Selector::new(&facts, &policy).explain::<dyn Twin>();
         for c in report
-            .candidates
+            .candidates()
             .iter()
             .filter(|c| c.version.starts_with("1.0.0"))
         {
@@ -391,7 +398,7 @@ fn equal_versions_are_ambiguous_and_never_selected() {
             assert!(why.contains("ambiguous"), "{why}");
             assert_eq!(why.matches("properties").count(), 3, "{why}");
         }
-        assert_eq!(report.candidates.len(), 4);
+        assert_eq!(report.candidates().len(), 4);
     }
     let chosen = Selector::new(&facts, &Policy::new())
         .select::<dyn Twin>()

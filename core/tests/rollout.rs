@@ -64,7 +64,7 @@ fn rollout_110(share: &str) -> String {
 fn decide(facts: &Facts, policy: &Policy) -> (String, ReasonCode) {
     let report = Selector::new(facts, policy).explain::<dyn Wave>();
     let code = report
-        .candidates
+        .candidates()
         .iter()
         .find(|c| c.version == "1.1.0")
         .unwrap()
@@ -214,7 +214,8 @@ fn label_conditions_restrict_the_rollout() {
     prod.labels.insert("ring".into(), "prod".into());
     assert_eq!(decide(&prod, &p), ("1.0.0".into(), ReasonCode::Rollout));
     let report = Selector::new(&prod, &p).explain::<dyn Wave>();
-    let why = report.candidates[1].reason.as_deref().unwrap();
+    let candidates = report.candidates();
+    let why = candidates[1].reason.as_deref().unwrap();
     assert!(
         why.contains("wave@^1.1 on 100% if ring=canary")
             && why.contains("file p.toml")
@@ -232,7 +233,7 @@ fn the_exclusion_names_rule_share_and_bucket() {
         .unwrap();
     let b = bucket("wave@1.1.0", &id);
     let report = Selector::new(&host(&id), &policy(&rollout_110("10"))).explain::<dyn Wave>();
-    let c = &report.candidates[1];
+    let c = &report.candidates()[1];
     assert_eq!(
         (c.outcome, c.code),
         (Outcome::Excluded, ReasonCode::Rollout)
@@ -265,7 +266,7 @@ fn rollouts_compose_with_pins_denies_prereleases_and_quarantine() {
     let p = policy(&format!("[pin]\nwave = \"=1.1.0\"\n{nobody}"));
     let report = Selector::new(&facts, &p).explain::<dyn Wave>();
     assert!(report.selected.is_none(), "{report}");
-    assert_eq!(report.candidates[1].code, ReasonCode::Rollout);
+    assert_eq!(report.candidates()[1].code, ReasonCode::Rollout);
     // Quarantine still applies to an admitted version.
     let mut quarantine = Quarantine::new();
     quarantine.add("wave", Version::new(1, 1, 0), "panicked: test");
@@ -273,11 +274,11 @@ fn rollouts_compose_with_pins_denies_prereleases_and_quarantine() {
     let report = Selector::new(&facts, &p)
         .with_quarantine(&quarantine)
         .explain::<dyn Wave>();
-    assert_eq!(report.candidates[1].code, ReasonCode::Quarantined);
+    assert_eq!(report.candidates()[1].code, ReasonCode::Quarantined);
     // A pre-release: excluded without a rule naming it; a rollout naming it admits
     // it on its share (like a pin naming it), and excludes it elsewhere as `rollout`.
     let report = Selector::new(&facts, &Policy::new()).explain::<dyn Wave>();
-    assert_eq!(report.candidates[0].code, ReasonCode::Prerelease);
+    assert_eq!(report.candidates()[0].code, ReasonCode::Prerelease);
     let beta = |share: u32| {
         policy(&format!(
             "[[rollout]]\nslot = \"wave\"\nversion = \"2.0.0-beta.1\"\nshare = {share}\n"
@@ -286,12 +287,12 @@ fn rollouts_compose_with_pins_denies_prereleases_and_quarantine() {
     let report = Selector::new(&facts, &beta(100)).explain::<dyn Wave>();
     assert_eq!(report.selected.unwrap().version, "2.0.0-beta.1");
     let report = Selector::new(&facts, &beta(0)).explain::<dyn Wave>();
-    assert_eq!(report.candidates[0].code, ReasonCode::Rollout);
+    assert_eq!(report.candidates()[0].code, ReasonCode::Rollout);
     assert_eq!(report.selected.unwrap().version, "1.1.0");
     // A requirement rule that does not name a pre-release does not allow it.
     let p = policy("[[rollout]]\nslot = \"wave\"\nversion = \">=1\"\nshare = 100\n");
     let report = Selector::new(&facts, &p).explain::<dyn Wave>();
-    assert_eq!(report.candidates[0].code, ReasonCode::Prerelease);
+    assert_eq!(report.candidates()[0].code, ReasonCode::Prerelease);
 }
 
 /// Layering: a flag rule for the same slot and target replaces the file's (that is

@@ -77,8 +77,8 @@ fn facts() -> Facts {
 
 fn outcome(report: &muster::SlotReport, version: &str) -> (Outcome, String) {
     let c = report
-        .candidates
-        .iter()
+        .candidates()
+        .into_iter()
         .find(|c| c.version == version)
         .unwrap();
     (c.outcome, c.reason.as_deref().unwrap_or("").to_owned())
@@ -132,7 +132,7 @@ fn newest_acceptable_wins_and_every_other_is_explained() {
     assert!(why.contains("tier=gold"), "{why}");
     assert_eq!(outcome(report, "0.10.0").0, Outcome::Selected);
     assert_eq!(outcome(report, "0.9.0").0, Outcome::NotTried);
-    assert_eq!(report.candidates.len(), 6);
+    assert_eq!(report.candidates().len(), 6);
 }
 
 #[test]
@@ -215,7 +215,7 @@ fn nothing_acceptable_lists_every_candidate() {
     }
     assert!(
         err.report
-            .candidates
+            .candidates()
             .iter()
             .all(|c| c.outcome != Outcome::Selected && c.outcome != Outcome::NotTried)
     );
@@ -224,8 +224,8 @@ fn nothing_acceptable_lists_every_candidate() {
 /// (code, fact) of `version` in `report`.
 fn code(report: &muster::SlotReport, version: &str) -> (ReasonCode, Option<String>) {
     let c = report
-        .candidates
-        .iter()
+        .candidates()
+        .into_iter()
         .find(|c| c.version == version)
         .unwrap();
     (c.code, c.fact.as_deref().map(str::to_owned))
@@ -263,7 +263,7 @@ fn every_candidate_carries_a_reason_code_that_agrees_with_its_outcome() {
     assert_eq!(code(&report, "0.10.0").0, ReasonCode::Quarantined);
     assert_eq!(code(&report, "0.9.0").0, ReasonCode::Selected);
     // The code's documented outcome is the candidate's outcome, for every candidate.
-    for c in &report.candidates {
+    for c in &report.candidates() {
         let (_, outcome, _) = ReasonCode::ALL
             .iter()
             .find(|(code, ..)| *code == c.code)

@@ -66,7 +66,7 @@ impl<S: ?Sized + Slot> Active<S> {
             }
             match result {
                 Ok(selected) => {
-                    for c in &selected.report().candidates {
+                    for c in selected.report().tried() {
                         if let (
                             muster::Outcome::Rejected | muster::Outcome::Excluded,
                             Some(reason),

@@ -9,6 +9,7 @@ use crate::{Facts, Policy, Report, Selector};
 use serde::Serialize;
 
 use crate::cli::error::BadInput;
+use crate::report::AllCandidates;
 
 /// How the fleet directory holds each host's facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +127,7 @@ fn serialize_decisions<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     let slots = report.iter().flat_map(|r| &r.slots);
-    s.collect_map(slots.map(|slot| (slot.slot, &slot.candidates)))
+    s.collect_map(slots.map(|slot| (slot.slot, AllCandidates(slot))))
 }
 
 /// How much of each host's decision a [`Fleet`] keeps.

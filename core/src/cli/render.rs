@@ -128,7 +128,7 @@ pub fn prerelease_hint(policy: &Policy, report: &Report) -> Option<String> {
     let excluded: Vec<String> = report
         .slots
         .iter()
-        .flat_map(|s| s.candidates.iter().map(move |c| (s.slot, c)))
+        .flat_map(|s| s.tried().iter().map(move |c| (s.slot, c)))
         .filter(|(_, c)| c.code == ReasonCode::Prerelease)
         .map(|(slot, c)| format!("{slot} {}", c.version))
         .collect();

@@ -280,7 +280,7 @@ mod tests {
         facts.labels.insert("network".into(), "offline".into());
         let report = Selector::new(&facts, &policy).explain::<dyn Uplink>();
         assert!(report.selected.is_none());
-        let reason = report.candidates[0].reason.as_deref().unwrap_or_default();
+        let reason = report.tried()[0].reason.as_deref().unwrap_or_default();
         assert!(reason.contains("network=online"), "{reason}");
     }
 

@@ -62,7 +62,7 @@ mod tests {
         facts.cpu_features.remove("sse4.2");
         let report = Selector::new(&facts, &policy).explain::<dyn Checksum>();
         assert!(report.selected.is_none());
-        let reason = report.candidates[0].reason.as_deref().unwrap_or_default();
+        let reason = report.tried()[0].reason.as_deref().unwrap_or_default();
         assert!(reason.contains("sse4.2"), "{reason}");
     }
 

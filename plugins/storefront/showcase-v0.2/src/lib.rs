@@ -66,7 +66,7 @@ mod tests {
         let report = selector.explain::<dyn Showcase>();
         assert!(report.selected.is_none());
         let ours = report
-            .candidates
+            .tried()
             .iter()
             .find(|c| c.version == "0.2.0")
             .expect("listed");
