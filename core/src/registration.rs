@@ -223,13 +223,29 @@ impl PluginMeta {
 
     /// Semver precedence of the two versions: the compact integers compared in
     /// place, the text read only for a tie or a number too large for them.
+    #[inline]
     pub(crate) fn cmp_version(&self, other: &PluginMeta) -> std::cmp::Ordering {
-        if !self.version.contains(&LARGE) && !other.version.contains(&LARGE) {
-            let core = self.version.cmp(&other.version);
-            if core.is_ne() {
-                return core;
-            }
+        if let (Some(a), Some(b)) = (self.key(), other.key())
+            && a != b
+        {
+            return a.cmp(&b);
         }
+        self.cmp_version_text(other)
+    }
+
+    /// `major.minor.patch` as one number ordered like them, unless one of them is
+    /// too large for the compact form.
+    #[inline]
+    fn key(&self) -> Option<u128> {
+        let [major, minor, patch] = self.version;
+        (major != LARGE && minor != LARGE && patch != LARGE)
+            .then(|| u128::from(major) << 64 | u128::from(minor) << 32 | u128::from(patch))
+    }
+
+    /// [`cmp_version`](Self::cmp_version) when the integers tie or do not fit:
+    /// the full precedence, pre-release included.
+    #[inline(never)]
+    fn cmp_version_text(&self, other: &PluginMeta) -> std::cmp::Ordering {
         self.version().cmp_precedence(&other.version())
     }
 

@@ -2,6 +2,7 @@
 
 use std::any::TypeId;
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::ops::{Deref, DerefMut};
 use std::panic::AssertUnwindSafe;
 
@@ -217,12 +218,10 @@ impl<'a> Selector<'a> {
         entries: &mut [IndexEntry],
         try_instance: &mut dyn FnMut(&IndexEntry) -> Result<(), Refusal>,
     ) -> (SlotReport, Option<usize>) {
-        if let Some(newest) =
-            (0..entries.len()).min_by(|&a, &b| newest_first(&entries[a], &entries[b]))
-        {
+        if !entries.is_empty() {
+            let (newest, twin) = newest(entries);
             entries.swap(0, newest);
-            let (first, rest) = entries.split_at_mut(1);
-            first[0].ambiguous = rest.iter().any(|e| e.same_version(&first[0]));
+            entries[0].ambiguous = twin;
         }
         let mut tried = Vec::with_capacity(1);
         let mut chosen: Option<usize> = None;
@@ -397,6 +396,25 @@ enum Step {
 /// once: the typed part is the closure).
 pub(crate) fn stop_caught(stop: &mut dyn FnMut()) {
     let _ = catch_plugin_panic(AssertUnwindSafe(stop));
+}
+
+/// The position of the first of `entries` (not empty) in the index's order, in
+/// one pass, and whether another has its version.
+fn newest(entries: &[IndexEntry]) -> (usize, bool) {
+    let (mut newest, mut twin) = (0, false);
+    for (i, e) in entries.iter().enumerate().skip(1) {
+        match e.meta.cmp_version(entries[newest].meta) {
+            Ordering::Greater => (newest, twin) = (i, false),
+            Ordering::Equal => {
+                twin = true;
+                if newest_first(e, &entries[newest]).is_lt() {
+                    newest = i;
+                }
+            }
+            Ordering::Less => {}
+        }
+    }
+    (newest, twin)
 }
 
 /// The checks that need no instance: ambiguity and declared requirements.

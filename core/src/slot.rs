@@ -225,7 +225,15 @@ impl Entries {
 pub(crate) fn newest_first(a: &IndexEntry, b: &IndexEntry) -> std::cmp::Ordering {
     b.meta
         .cmp_version(a.meta)
-        .then_with(|| a.meta.crate_name().cmp(b.meta.crate_name()))
+        .then_with(|| same_version_order(a, b))
+}
+
+/// [`newest_first`] among equal versions (rare: kept out of the common path).
+#[inline(never)]
+fn same_version_order(a: &IndexEntry, b: &IndexEntry) -> std::cmp::Ordering {
+    a.meta
+        .crate_name()
+        .cmp(b.meta.crate_name())
         .then_with(|| a.meta.module_path().cmp(b.meta.module_path()))
         .then_with(|| a.meta.name().cmp(b.meta.name()))
         .then_with(|| a.meta.version_text().cmp(b.meta.version_text()))
