@@ -198,6 +198,8 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     programs.extend(all.iter().map(|(_, _, p)| (*p, &[][..])));
     // The same hosts stopping at the decision (no report rendering), interleaved too.
     programs.extend(all.iter().map(|(_, _, p)| (*p, &["--decide"][..])));
+    // And stopping on entering `main`: the cost of loading each binary.
+    programs.extend(all.iter().map(|(_, _, p)| (*p, &["--load-only"][..])));
     // The shipped default set's edge-agent, the everyday commands.
     programs.extend(
         SHIPPED_COMMANDS
@@ -207,7 +209,8 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     let timed = stats::time_processes(&programs, config.reps)?;
     let floor = timed[0];
     let decide_only = &timed[1 + all.len()..1 + 2 * all.len()];
-    let shipped = &timed[1 + 2 * all.len()..];
+    let load_only = &timed[1 + 2 * all.len()..1 + 3 * all.len()];
+    let shipped = &timed[1 + 3 * all.len()..];
     let mut rows = vec![json!({"backend": "hello", "n": 0, "process": floor})];
     for (args, process) in SHIPPED_COMMANDS.iter().zip(shipped) {
         rows.push(json!({
@@ -217,7 +220,9 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
             "ratio_to_floor": process.median_ns / floor.median_ns,
         }));
     }
-    for (((backend, n, path), process), decide) in all.iter().zip(&timed[1..]).zip(decide_only) {
+    for ((((backend, n, path), process), decide), load) in
+        all.iter().zip(&timed[1..]).zip(decide_only).zip(load_only)
+    {
         let cold = stats::decision_stats(path, &["--time"], config.reps.min(30))?;
         let warm = warm_ns(path)?;
         rows.push(json!({
@@ -227,6 +232,8 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
             "ratio_to_floor": process.median_ns / floor.median_ns,
             "decide_process": decide,
             "decide_ratio_to_floor": decide.median_ns / floor.median_ns,
+            "load_process": load,
+            "load_ratio_to_floor": load.median_ns / floor.median_ns,
             "decision_cold": cold,
             "decision_warm_ns": warm,
         }));

@@ -177,9 +177,12 @@ fn process(md: &mut String, results: &Value) {
     );
     let _ = writeln!(
         md,
-        "| binary | N | explain: median | mean | × floor | decision only (`--decide`): median | × floor | first explain_all in-process | `.init_array` entries | target (N = 10,000: decision ≤ 1.3×, explain ≤ 3×) |"
+        "| binary | N | explain: median | mean | × floor | decision only (`--decide`): median | × floor | loading only (`--load-only`): median | × floor | first explain_all in-process | `.init_array` entries | target (N = 10,000: decision ≤ 1.3×, explain ≤ 3×) |"
     );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        md,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
     let sizes = rows(results, "sizes");
     let init = |backend: &str, n: u64| {
         sizes
@@ -213,7 +216,7 @@ fn process(md: &mut String, results: &Value) {
         };
         let _ = writeln!(
             md,
-            "| {} | {n} | {} | {} | {ratio:.2} | {} | {} | {} | {} | {verdict} |",
+            "| {} | {n} | {} | {} | {ratio:.2} | {} | {} | {} | {} | {} | {} | {verdict} |",
             if backend == "hello" {
                 "hello world (floor)"
             } else {
@@ -226,6 +229,13 @@ fn process(md: &mut String, results: &Value) {
                 .and_then(Value::as_f64)
                 .map_or("–".to_owned(), us),
             decide_ratio.map_or("–".to_owned(), |d| format!("{d:.2}")),
+            r["load_process"]
+                .get("median_ns")
+                .and_then(Value::as_f64)
+                .map_or("–".to_owned(), us),
+            r["load_ratio_to_floor"]
+                .as_f64()
+                .map_or("–".to_owned(), |d| format!("{d:.2}")),
             r["decision_cold"]["median_ns"]
                 .as_f64()
                 .map_or("–".to_owned(), us),

@@ -4,8 +4,10 @@
 //! Everything that sorts, decides and reports works on type-erased entries and is
 //! compiled once for the whole binary: per slot there are only three small
 //! functions (collect the registrations, the type's id, and construct-and-check
-//! one instance). The indexes of every slot are built together, once, on first
-//! use, into one registry sorted by slot name.
+//! one instance). A decision needs no index: it gathers a slot's registrations
+//! into a reused buffer and walks them newest first (see `Selector`). The sorted
+//! indexes, for listings, typed [`Slot::index`] and the untried tail of a report,
+//! are built together, once, on first use, into one registry sorted by slot name.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
@@ -350,15 +352,14 @@ struct SlotData {
 fn registry() -> &'static [SlotData] {
     static REGISTRY: OnceLock<Vec<SlotData>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
-        let mut collector = Collector::default();
         slot_infos()
             .iter()
             .map(|&info| {
-                collector.0.clear();
+                let mut collector = Collector::default();
                 (info.collect)(&mut collector);
                 SlotData {
                     info,
-                    entries: Entries::new(info.name, std::mem::take(&mut collector.0)),
+                    entries: Entries::new(info.name, collector.0),
                 }
             })
             .collect()

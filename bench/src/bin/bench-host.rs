@@ -5,7 +5,9 @@
 //! `main_ns` (entering `main` to the decision); with `--warm K`, also `warm_ns`,
 //! the median of K further `explain_all` calls. With `--decide`, stops after the
 //! decision (probe and decide every slot, no report rendering: what `run` does
-//! before its first unit).
+//! before its first unit). With `--load-only`, returns as soon as `main` is
+//! entered: what loading the binary costs (mapping, applying its relocations,
+//! paging in what the start code touches), the floor under any decision.
 
 // The generated slots and their plugins share this crate, so linkme's element
 // macro is local and its `link_section` needs this.
@@ -23,6 +25,9 @@ mod generated {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--load-only") {
+        return;
+    }
     let start = Instant::now();
     let time = std::env::args().any(|a| a == "--time");
     let facts = Facts::probe();
