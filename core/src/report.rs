@@ -4,7 +4,7 @@ use std::any::TypeId;
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::ser::SerializeStruct;
+use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
 use crate::PluginMeta;
@@ -204,13 +204,14 @@ pub(crate) struct AllCandidates<'a>(pub(crate) &'a SlotReport);
 impl Serialize for AllCandidates<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let report = self.0;
-        s.collect_seq(
-            report
-                .tried
-                .iter()
-                .cloned()
-                .chain(report.not_tried.rows(report.slot)),
-        )
+        let mut seq = s.serialize_seq(Some(report.len()))?;
+        for candidate in &report.tried {
+            seq.serialize_element(candidate)?;
+        }
+        for candidate in report.not_tried.rows(report.slot) {
+            seq.serialize_element(&candidate)?;
+        }
+        seq.end()
     }
 }
 

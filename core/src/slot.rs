@@ -454,7 +454,8 @@ pub fn registry_problems() -> Vec<String> {
 /// registrations are gathered into one reused buffer and decided unsorted (no
 /// index is built).
 pub(crate) fn explain_all(selector: &Selector<'_>) -> Report {
-    let mut scratch = Collector::default();
+    // Room for a typical slot's versions: one allocation for the whole decision.
+    let mut scratch = Collector(Vec::with_capacity(16));
     Report {
         slots: slot_infos()
             .iter()
