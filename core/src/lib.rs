@@ -66,7 +66,8 @@
 //! - **Slot**: a trait marked [`#[slot]`](slot). It gets its own registry of typed
 //!   entries, so a plugin whose type does not implement it does not compile. Every
 //!   slot trait also gets three hooks with defaults: `is_acceptable(&self, &Facts)`,
-//!   `start(&mut self)` and `stop(&mut self)`.
+//!   `start(&mut self)` and `stop(&mut self)`, called on the plugin's own type
+//!   (`where Self: Sized`: they take one vtable entry between them, not three).
 //! - **Plugin**: a type marked [`#[plugin(slot = ..., version = "...")]`](plugin).
 //!   Optional keys: `name`, `team`, `description`, `requires = [...]`,
 //!   `new = path::to::fn` (instead of `Default`), `crate = path` (if `muster` is

@@ -6,7 +6,19 @@ pub use linkme;
 
 pub use crate::registration::{Details, Origin};
 pub use crate::slot::Collector;
-use crate::{PluginMeta, Registration, Requirement};
+use crate::{Facts, PluginMeta, Registration, Requirement};
+
+/// A lifecycle hook of a plugin, called through the slot's one vtable entry for
+/// all three (the hooks themselves are `where Self: Sized`).
+#[derive(Clone, Copy)]
+pub enum Hook<'a> {
+    /// `is_acceptable(facts)`.
+    Accept(&'a Facts),
+    /// `start()`.
+    Start,
+    /// `stop()`.
+    Stop,
+}
 
 /// A registration: the metadata and the constructor.
 pub const fn registration<T: ?Sized>(

@@ -8,6 +8,7 @@ use std::panic::AssertUnwindSafe;
 
 use semver::Version;
 
+use crate::__private::Hook;
 use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotReport};
@@ -371,9 +372,11 @@ fn hook<S: Slot + ?Sized>(
 ) -> Result<(), Rejection> {
     match (step, instance.as_deref_mut()) {
         (Step::Construct, _) => *instance = Some(registration.construct()),
-        (Step::Accept, Some(plugin)) => return S::__is_acceptable(plugin, facts),
-        (Step::Start, Some(plugin)) => return S::__start(plugin),
-        (Step::Stop, Some(plugin)) => S::__stop(plugin),
+        (Step::Accept, Some(plugin)) => return S::__hook(plugin, Hook::Accept(facts)),
+        (Step::Start, Some(plugin)) => return S::__hook(plugin, Hook::Start),
+        (Step::Stop, Some(plugin)) => {
+            let _ = S::__hook(plugin, Hook::Stop);
+        }
         (Step::Drop, _) => *instance = None,
         (_, None) => {}
     }
@@ -494,7 +497,9 @@ impl<S: ?Sized + Slot> Drop for Selected<S> {
     fn drop(&mut self) {
         if let Some(mut instance) = self.instance.take() {
             // A panicking `stop` must not take the host down either.
-            stop_caught(&mut || S::__stop(&mut instance));
+            stop_caught(&mut || {
+                let _ = S::__hook(&mut instance, Hook::Stop);
+            });
         }
     }
 }

@@ -19,7 +19,8 @@ use std::sync::OnceLock;
 use semver::Version;
 
 use crate::selection::Probe;
-use crate::{Facts, PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
+use crate::__private::Hook;
+use crate::{PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
 
 /// Implemented by `#[muster::slot]` for `dyn Trait`; names the slot and reaches its
 /// registrations. Not implemented by hand.
@@ -38,15 +39,9 @@ pub trait Slot: 'static {
     /// Hands every registration of the slot to `out` (any order).
     #[doc(hidden)]
     fn __collect(out: &mut Collector);
-    /// Calls the plugin's `is_acceptable` hook.
+    /// Calls one of the plugin's hooks (`stop` always returns `Ok`).
     #[doc(hidden)]
-    fn __is_acceptable(instance: &Self, facts: &Facts) -> Result<(), Rejection>;
-    /// Calls the plugin's `start` hook.
-    #[doc(hidden)]
-    fn __start(instance: &mut Self) -> Result<(), Rejection>;
-    /// Calls the plugin's `stop` hook.
-    #[doc(hidden)]
-    fn __stop(instance: &mut Self);
+    fn __hook(instance: &mut Self, hook: Hook<'_>) -> Result<(), Rejection>;
 }
 
 /// A registration of some slot, its type erased (recovered by downcasting, only to

@@ -1,4 +1,5 @@
-//! Expanding a valid `#[slot]` trait: the lifecycle hooks, the registry (a linkme
+//! Expanding a valid `#[slot]` trait: the lifecycle hooks (and the hidden
+//! supertrait that calls them), the registry (a linkme
 //! slice or an inventory collection), the `Slot` impl and a dyn-compatibility check.
 
 use proc_macro2::TokenStream;
@@ -32,13 +33,19 @@ pub(crate) fn generate(
         &hash[..8]
     );
 
-    // The lifecycle hooks every slot gets, with defaults a plugin may override.
+    // The lifecycle hooks every slot gets, with defaults a plugin may override. They
+    // are called on the plugin's own type (`where Self: Sized`), so they take no
+    // entry in the slot's vtable each: a hidden supertrait, implemented for every
+    // type of the slot, reaches all three through one entry.
     item.items.push(syn::parse_quote! {
         /// Whether this plugin version accepts the host described by `facts`.
         ///
         /// Added by `#[muster::slot]`. Checked after the declarative `requires` and
         /// before the version is selected; the default accepts every host.
-        fn is_acceptable(&self, facts: &#krate::Facts) -> ::core::result::Result<(), #krate::Rejection> {
+        fn is_acceptable(&self, facts: &#krate::Facts) -> ::core::result::Result<(), #krate::Rejection>
+        where
+            Self: Sized,
+        {
             let _ = facts;
             ::core::result::Result::Ok(())
         }
@@ -48,7 +55,10 @@ pub(crate) fn generate(
         ///
         /// Added by `#[muster::slot]`. An error rejects this version and selection
         /// falls back to the next older acceptable one. The default does nothing.
-        fn start(&mut self) -> ::core::result::Result<(), #krate::Rejection> {
+        fn start(&mut self) -> ::core::result::Result<(), #krate::Rejection>
+        where
+            Self: Sized,
+        {
             ::core::result::Result::Ok(())
         }
     });
@@ -56,13 +66,46 @@ pub(crate) fn generate(
         /// Cleans up; called once on shutdown or when this version is replaced.
         ///
         /// Added by `#[muster::slot]`. The default does nothing.
-        fn stop(&mut self) {}
+        fn stop(&mut self)
+        where
+            Self: Sized,
+        {
+        }
     });
+    let hooks = format_ident!("__{}MusterHooks", ident);
+    item.colon_token.get_or_insert_with(Default::default);
+    item.supertraits.push(syn::parse_quote!(#hooks));
 
     let dyn_check = quote_spanned!(ident.span()=> dyn #ident);
 
     quote! {
         #item
+
+        // The three hooks of a plugin type, through one vtable entry.
+        #[doc(hidden)]
+        #vis trait #hooks {
+            #[doc(hidden)]
+            fn __muster_hook(
+                &mut self,
+                hook: #krate::__private::Hook<'_>,
+            ) -> ::core::result::Result<(), #krate::Rejection>;
+        }
+
+        impl<T: #ident> #hooks for T {
+            fn __muster_hook(
+                &mut self,
+                hook: #krate::__private::Hook<'_>,
+            ) -> ::core::result::Result<(), #krate::Rejection> {
+                match hook {
+                    #krate::__private::Hook::Accept(facts) => #ident::is_acceptable(self, facts),
+                    #krate::__private::Hook::Start => #ident::start(self),
+                    #krate::__private::Hook::Stop => {
+                        #ident::stop(self);
+                        ::core::result::Result::Ok(())
+                    }
+                }
+            }
+        }
 
         // The slot's own link-time slice of typed registrations. Reachable from the
         // trait's path: the `use` below names it like the trait, in the value and
@@ -122,19 +165,11 @@ pub(crate) fn generate(
                 }
             }
 
-            fn __is_acceptable(
-                instance: &Self,
-                facts: &#krate::Facts,
+            fn __hook(
+                instance: &mut Self,
+                hook: #krate::__private::Hook<'_>,
             ) -> ::core::result::Result<(), #krate::Rejection> {
-                instance.is_acceptable(facts)
-            }
-
-            fn __start(instance: &mut Self) -> ::core::result::Result<(), #krate::Rejection> {
-                instance.start()
-            }
-
-            fn __stop(instance: &mut Self) {
-                instance.stop()
+                <Self as #hooks>::__muster_hook(instance, hook)
             }
         }
 
