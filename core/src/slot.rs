@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 
 use semver::Version;
 
-use crate::selection::Probe;
 use crate::__private::Hook;
+use crate::selection::Probe;
 use crate::{PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
 
 /// Implemented by `#[muster::slot]` for `dyn Trait`; names the slot and reaches its

@@ -72,9 +72,14 @@ pub(crate) fn generate(
         {
         }
     });
-    let hooks = format_ident!("__{}MusterHooks", ident);
-    item.colon_token.get_or_insert_with(Default::default);
-    item.supertraits.push(syn::parse_quote!(#hooks));
+    // Spanned like the trait's name, so the compiler's notes on the trait point at
+    // it as written.
+    let span = ident.span();
+    let hooks = format_ident!("__{}MusterHooks", ident, span = span);
+    // First among the bounds: the trait's span ends with its last bound as written.
+    item.colon_token.get_or_insert(syn::Token![:](span));
+    item.supertraits
+        .insert(0, syn::parse_quote_spanned!(span=> #hooks));
 
     let dyn_check = quote_spanned!(ident.span()=> dyn #ident);
 
