@@ -90,20 +90,21 @@ pub(crate) struct NotTried {
     /// The slot's type, which finds its index (sorted newest first, built on
     /// first use).
     pub(crate) type_id: fn() -> TypeId,
-    /// Where the untried versions start in the index, and how many there are.
-    pub(crate) from: usize,
+    /// How many there are (they follow the tried ones in the index).
     pub(crate) count: usize,
 }
 
 impl NotTried {
-    fn rows(&self, slot: &'static str) -> impl Iterator<Item = Candidate> {
+    /// The rows of the untried versions of `slot`, which start at `from` in its
+    /// index (after the versions tried).
+    fn rows(&self, slot: &'static str, from: usize) -> impl Iterator<Item = Candidate> {
         let entries = match self.count {
             0 => &[],
             _ => crate::slot::sorted_entries(slot, self.type_id),
         };
-        let end = entries.len().min(self.from + self.count);
+        let end = entries.len().min(from + self.count);
         entries
-            .get(self.from..end)
+            .get(from..end)
             .unwrap_or_default()
             .iter()
             .map(Candidate::not_tried)
@@ -171,7 +172,7 @@ impl SlotReport {
     pub fn candidates(&self) -> Vec<Candidate> {
         let mut all = Vec::with_capacity(self.len());
         all.extend_from_slice(&self.tried);
-        all.extend(self.not_tried.rows(self.slot));
+        all.extend(self.not_tried.rows(self.slot, self.tried.len()));
         all
     }
 
@@ -208,7 +209,7 @@ impl Serialize for AllCandidates<'_> {
         for candidate in &report.tried {
             seq.serialize_element(candidate)?;
         }
-        for candidate in report.not_tried.rows(report.slot) {
+        for candidate in report.not_tried.rows(report.slot, report.tried.len()) {
             seq.serialize_element(&candidate)?;
         }
         seq.end()
@@ -330,7 +331,6 @@ mod tests {
     fn unlisted(count: usize) -> NotTried {
         NotTried {
             type_id: TypeId::of::<()>,
-            from: 2,
             count,
         }
     }

@@ -265,7 +265,6 @@ impl<'a> Selector<'a> {
         });
         let not_tried = NotTried {
             type_id,
-            from: tried.len(),
             count: entries.len() - tried.len(),
         };
         (SlotReport::new(slot, selected, tried, not_tried), chosen)
