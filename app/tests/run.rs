@@ -114,6 +114,56 @@ fn once_processes_every_input_and_spools_reports_offline() {
     );
 }
 
+/// `run --once` over one input with `RUST_LOG` set to `filter` (unset: `None`):
+/// exit 0; returns stderr.
+fn logged_with(filter: Option<&str>) -> String {
+    let spool = spool_with(&[("a.txt", b"123456789")]);
+    let mut cmd = agent();
+    cmd.args(["run", "--once", "--log-format", "json", "--spool"])
+        .arg(spool.path());
+    if let Some(filter) = filter {
+        cmd.env("RUST_LOG", filter);
+    }
+    let (code, _, err) = run(&mut cmd);
+    assert_eq!(code, 0, "RUST_LOG={filter:?}: {err}");
+    assert_eq!(names(&spool.path().join("done")), ["a.txt"], "{err}");
+    err
+}
+
+/// `RUST_LOG` filters `run`'s events by level and by target; unset, empty or
+/// unparsable, the agent logs at `info`, and names the bad value in a warning.
+#[test]
+fn rust_log_filters_events_by_level_and_target() {
+    const SELECTION: &str = r#""event":"selection""#;
+    for (filter, shown) in [
+        (None, true),
+        (Some(""), true),
+        (Some("info"), true),
+        (Some("warn"), false),
+        (Some("edge_agent=warn"), false),
+        (Some("warn,edge_agent::agent=info"), true),
+        (Some("muster=trace"), false),
+    ] {
+        let err = logged_with(filter);
+        assert_eq!(
+            err.contains(SELECTION),
+            shown,
+            "RUST_LOG={filter:?}:\n{err}"
+        );
+        assert!(
+            !err.contains("warning: RUST_LOG"),
+            "RUST_LOG={filter:?}:\n{err}"
+        );
+    }
+    let err = logged_with(Some("edge_agent=loud"));
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("warning: RUST_LOG=\"edge_agent=loud\" is not a log filter")),
+        "{err}"
+    );
+    assert!(err.contains(SELECTION), "falls back to info:\n{err}");
+}
+
 #[test]
 fn online_label_delivers_to_the_target() {
     let spool = spool_with(&[("a.txt", b"123456789")]);
