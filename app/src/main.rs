@@ -189,7 +189,7 @@ fn print_state(args: &StateArgs, view: &StateView) -> anyhow::Result<()> {
         value["state"] = view.dir.display().to_string().into();
         print_json(&value)
     } else {
-        print(&render::state_text(&view.quarantine, &view.strikes))
+        print(render::state_text(&view.quarantine, &view.strikes))
     }
 }
 

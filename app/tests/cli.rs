@@ -677,3 +677,28 @@ fn fleet_diff_previews_raising_a_share() {
         .arg(fleet.path()));
     assert_eq!(json(&out)["hosts_changed"], 0);
 }
+
+/// A reader that has gone away (`edge-agent ... | head` after `head` exits) is not
+/// an error: text and JSON, written through a buffer, exit 0 without an `error:`
+/// line.
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    for args in [
+        &["plugins", "explain"][..],
+        &["plugins", "explain", "--json"],
+        &["plugins", "list", "--json"],
+        &["facts", "--json"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = agent()
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("error:"), "{args:?}: {err}");
+    }
+}

@@ -1,6 +1,6 @@
 //! What `edge-agent plugins explain` does, over the generated registrations: probe
-//! the host, decide every slot, render the report into one string and write it
-//! (as `edge-agent` does). With `--time`, prints to stderr `probe_ns` (facts),
+//! the host, decide every slot, write the report through a buffer as it is
+//! formatted (as `edge-agent` does). With `--time`, prints to stderr `probe_ns` (facts),
 //! `decision_ns` (the first `explain_all`, lazy index construction included) and
 //! `main_ns` (entering `main` to the decision); with `--warm K`, also `warm_ns`,
 //! the median of K further `explain_all` calls. With `--decide`, stops after the
@@ -13,7 +13,6 @@
 // macro is local and its `link_section` needs this.
 #![allow(unsafe_code)]
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Instant;
 
@@ -39,12 +38,12 @@ fn main() {
         std::hint::black_box(&report);
         return;
     }
-    let mut text = format!("host: {} ({})\n", facts.hostname, muster::BACKEND);
+    // Formatted as it is written, through a buffer, as `edge-agent` prints it.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = writeln!(out, "host: {} ({})", facts.hostname, muster::BACKEND);
     for slot in &report.slots {
-        let _ = write!(text, "\n{slot}");
+        let _ = write!(out, "\n{slot}");
     }
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     if let Some(k) = warm_repeats() {
         let mut samples: Vec<u128> = (0..k)

@@ -95,28 +95,52 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
     lines
 }
 
-/// `plugins explain`: the host, the policy, then each slot's candidates.
-pub fn explain_text(facts: &Facts, policy: &Policy, report: &Report) -> String {
-    let mut out = format!("host: {}\n", facts_summary(facts));
-    let lines = policy_lines(policy);
-    if lines.is_empty() {
-        out.push_str("policy: none\n");
-    } else {
-        out.push_str("policy:\n");
-        for line in lines {
-            let _ = writeln!(out, "  {line}");
+/// `plugins explain` as text: the host, the policy, then each slot's candidates.
+/// Formatted as it is written (`print` it, or `to_string()`): a report of
+/// thousands of slots is never held whole.
+pub fn explain_text<'a>(
+    facts: &'a Facts,
+    policy: &'a Policy,
+    report: &'a Report,
+) -> ExplainText<'a> {
+    ExplainText {
+        facts,
+        policy,
+        report,
+    }
+}
+
+/// The text of `plugins explain` (see [`explain_text`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ExplainText<'a> {
+    facts: &'a Facts,
+    policy: &'a Policy,
+    report: &'a Report,
+}
+
+impl std::fmt::Display for ExplainText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "host: {}", facts_summary(self.facts))?;
+        let lines = policy_lines(self.policy);
+        if lines.is_empty() {
+            f.write_str("policy: none\n")?;
+        } else {
+            f.write_str("policy:\n")?;
+            for line in lines {
+                writeln!(f, "  {line}")?;
+            }
         }
+        for warning in &self.report.policy_warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
+        for slot in &self.report.slots {
+            write!(f, "\n{slot}")?;
+        }
+        if let Some(hint) = prerelease_hint(self.policy, self.report) {
+            write!(f, "\n{hint}\n")?;
+        }
+        Ok(())
     }
-    for warning in &report.policy_warnings {
-        let _ = writeln!(out, "warning: {warning}");
-    }
-    for slot in &report.slots {
-        let _ = write!(out, "\n{slot}");
-    }
-    if let Some(hint) = prerelease_hint(policy, report) {
-        let _ = write!(out, "\n{hint}\n");
-    }
-    out
 }
 
 /// This host's way to admit the pre-releases a report excluded, if it excluded any

@@ -53,17 +53,24 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes `text` to stdout.
-pub fn print(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+/// Writes `text` to stdout, through a buffer: a text formatted as it is written
+/// (such as [`render::explain_text`]) is never held whole.
+pub fn print(text: impl std::fmt::Display) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write!(out, "{text}")?;
     out.flush()?;
     Ok(())
 }
 
-/// Writes `value` to stdout as pretty JSON and a newline.
+/// Writes `value` to stdout as pretty JSON and a newline (serialized as it is
+/// written).
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    print(&format!("{}\n", serde_json::to_string_pretty(value)?))
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // As an `io::Error`, so that a closed pipe is recognized (`is_broken_pipe`).
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
 }
 
 impl PolicyArgs {
@@ -101,7 +108,7 @@ pub fn run<H: Host>(command: Command<H::Explain>, host: &H) -> anyhow::Result<Ex
             if json {
                 print_json(&render::plugins_json(&plugins))?;
             } else {
-                print(&render::plugins_text(&plugins))?;
+                print(render::plugins_text(&plugins))?;
             }
             for problem in crate::registry_problems() {
                 eprintln!("warning: {problem}");
@@ -112,9 +119,9 @@ pub fn run<H: Host>(command: Command<H::Explain>, host: &H) -> anyhow::Result<Ex
         Command::Facts { json } => {
             let facts = probe_facts()?;
             if json {
-                print(&format!("{}\n", facts.to_json()))?;
+                print(format!("{}\n", facts.to_json()))?;
             } else {
-                print(&format!("{}\n", render::facts_summary(&facts)))?;
+                print(format!("{}\n", render::facts_summary(&facts)))?;
             }
         }
         Command::BuildInfo { json } => {
@@ -122,7 +129,7 @@ pub fn run<H: Host>(command: Command<H::Explain>, host: &H) -> anyhow::Result<Ex
             if json {
                 print_json(&info)?;
             } else {
-                print(&info.to_text())?;
+                print(info.to_text())?;
             }
         }
     }
@@ -157,7 +164,7 @@ fn fleet(args: &FleetArgs) -> anyhow::Result<()> {
             if args.json {
                 print_json(&diff)?;
             } else {
-                print(&diff.to_text())?;
+                print(diff.to_text())?;
             }
             after
         }
@@ -165,7 +172,7 @@ fn fleet(args: &FleetArgs) -> anyhow::Result<()> {
             if args.json {
                 print_json(&fleet)?;
             } else {
-                print(&fleet.to_text())?;
+                print(fleet.to_text())?;
             }
             fleet
         }
@@ -219,8 +226,12 @@ fn explain<H: Host>(args: &ExplainArgs<H::Explain>, host: &H) -> anyhow::Result<
         }
         print_json(&json)?;
     } else {
-        let text = render::explain_text(&facts, &policy, &report) + &start.to_text() + &extra.text;
-        print(&text)?;
+        print(format_args!(
+            "{}{}{}",
+            render::explain_text(&facts, &policy, &report),
+            start.to_text(),
+            extra.text
+        ))?;
     }
     for w in &report.policy_warnings {
         eprintln!("warning: {w}");
