@@ -29,21 +29,17 @@ pub const fn registration<T: ?Sized>(
 }
 
 /// Where registrations come from: `CARGO_CRATE_NAME`, `CARGO_PKG_NAME` and
-/// `module_path!()`, separated by `\u{1f}` (one `concat!`).
-pub const fn origin(texts: &'static str) -> Origin {
-    Origin::new(texts)
+/// `module_path!()`, separated by `\u{1f}` (one `concat!`); with the details of
+/// the one plugin that declares them, or `None` for every plugin of the module.
+pub const fn origin(texts: &'static str, details: Option<&'static Details>) -> Origin {
+    Origin::new(texts, details)
 }
 
 /// A registration's metadata: `texts` is the version as written, the slot name and
 /// the plugin name, separated by `\u{1f}` (see [`join`]); the version's integers
 /// come split by the macro.
-pub const fn meta(
-    origin: &'static Origin,
-    texts: &'static str,
-    version: [u64; 3],
-    details: Option<&'static Details>,
-) -> PluginMeta {
-    PluginMeta::new(origin, texts, version, details)
+pub const fn meta(origin: &'static Origin, texts: &'static str, version: [u64; 3]) -> PluginMeta {
+    PluginMeta::new(origin, texts, version)
 }
 
 /// The length of `parts` joined by `\u{1f}` (the array length for [`join`]).

@@ -3,12 +3,14 @@
 //! The layout is private and compact (it is built by the macro through
 //! `muster::__private` const fns and read through accessors): in a position-
 //! independent binary every pointer in a registration is a relocation the loader
-//! applies at start, so a registration holds as few as possible: crate, package
-//! and module path are one shared [`Origin`] per module; the version text, the
-//! slot and the name are one string (joined at compile time) with the offsets
-//! between them; the version is also kept as integers; team, description and
-//! requirements sit behind one optional reference, absent for most plugins. That
-//! is three pointers in a registration of 48 bytes, plus the constructor.
+//! applies at start, and every page of registrations one it writes, so a
+//! registration holds as few bytes and pointers as it can: crate, package and
+//! module path are one shared [`Origin`] per module, which also holds team,
+//! description and requirements for the rare plugin that declares them (it then
+//! has an origin of its own); the version text, the slot and the name are one
+//! string (joined at compile time) with the offsets between them; the version is
+//! also kept as small integers. That is 32 bytes with two pointers, plus the
+//! constructor: 40 bytes, three relocations.
 
 use serde::Serialize;
 use serde::ser::SerializeStruct;
@@ -56,18 +58,22 @@ pub struct PluginMeta {
     /// the only text a user writes freely).
     texts: &'static str,
     /// Where the registration is (crate, package, module path): one value per
-    /// module, shared by its registrations.
+    /// module, shared by its registrations; and the optional details.
     origin: &'static Origin,
-    details: Option<&'static Details>,
     /// `major.minor.patch`; [`LARGE`] stands for a number that does not fit,
     /// read from the text instead.
-    version: [u32; 3],
-    /// Where the version text and the slot end in `texts`.
-    ends: [u16; 2],
+    version: [u16; 3],
+    /// Where the version text and the slot end in `texts`; [`FAR`] for an offset
+    /// that does not fit, found in the text instead.
+    ends: [u8; 2],
 }
 
 /// A version number too large for the compact form (semver allows `u64`).
-const LARGE: u32 = u32::MAX;
+const LARGE: u16 = u16::MAX;
+
+/// A separator further into the texts than the compact offsets reach (a
+/// separator is never at 0: the version text comes first and is never empty).
+const FAR: u8 = 0;
 
 /// Where registrations come from: `crate SEP package SEP module_path`, with the
 /// offsets of the two separators. Built once per module (a `const` each expansion
@@ -77,14 +83,18 @@ const LARGE: u32 = u32::MAX;
 pub struct Origin {
     texts: &'static str,
     ends: [u16; 2],
+    /// Team, description and requirements: `Some` only in the origin of a plugin
+    /// that declares one of them.
+    details: Option<&'static Details>,
 }
 
 impl Origin {
     /// Used by `#[plugin]` expansions (through `muster::__private`).
-    pub(crate) const fn new(texts: &'static str) -> Origin {
+    pub(crate) const fn new(texts: &'static str, details: Option<&'static Details>) -> Origin {
         Origin {
             texts,
             ends: ends_of(texts),
+            details,
         }
     }
 
@@ -153,36 +163,62 @@ impl PluginMeta {
         origin: &'static Origin,
         texts: &'static str,
         version: [u64; 3],
-        details: Option<&'static Details>,
     ) -> PluginMeta {
-        const fn compact(n: u64) -> u32 {
-            if n < LARGE as u64 { n as u32 } else { LARGE }
+        const fn compact(n: u64) -> u16 {
+            if n < LARGE as u64 { n as u16 } else { LARGE }
         }
+        const fn near(end: u16) -> u8 {
+            if end <= u8::MAX as u16 {
+                end as u8
+            } else {
+                FAR
+            }
+        }
+        let [version_end, slot_end] = ends_of(texts);
         PluginMeta {
             texts,
             origin,
-            details,
             version: [
                 compact(version[0]),
                 compact(version[1]),
                 compact(version[2]),
             ],
-            ends: ends_of(texts),
+            ends: [near(version_end), near(slot_end)],
         }
+    }
+
+    /// Where the version text and the slot end in `texts`.
+    #[inline]
+    fn ends(&self) -> (usize, usize) {
+        match self.ends {
+            [version_end, slot_end] if version_end != FAR && slot_end != FAR => {
+                (version_end.into(), slot_end.into())
+            }
+            _ => self.far_ends(),
+        }
+    }
+
+    /// [`ends`](Self::ends) when an offset did not fit: the separators, found.
+    #[cold]
+    #[inline(never)]
+    fn far_ends(&self) -> (usize, usize) {
+        let mut separators = self.texts.bytes().enumerate().filter(|&(_, b)| b == SEP);
+        let mut next = || separators.next().map_or(self.texts.len(), |(i, _)| i);
+        (next(), next())
     }
 
     /// Name of the slot the plugin fills.
     pub fn slot(&self) -> &'static str {
-        let start = usize::from(self.ends[0]) + 1;
+        let (version_end, slot_end) = self.ends();
         self.texts
-            .get(start..usize::from(self.ends[1]))
+            .get(version_end + 1..slot_end)
             .unwrap_or_default()
     }
 
     /// Plugin name (the `name` argument, by default the package name).
     pub fn name(&self) -> &'static str {
-        let start = usize::from(self.ends[1]) + 1;
-        self.texts.get(start..).unwrap_or_default()
+        let (_, slot_end) = self.ends();
+        self.texts.get(slot_end + 1..).unwrap_or_default()
     }
 
     /// The version, validated with `semver` at compile time.
@@ -216,9 +252,8 @@ impl PluginMeta {
     /// The version as written (what [`version`](Self::version)`().text()` is,
     /// without splitting the rest).
     pub(crate) fn version_text(&self) -> &'static str {
-        self.texts
-            .get(..usize::from(self.ends[0]))
-            .unwrap_or_default()
+        let (version_end, _) = self.ends();
+        self.texts.get(..version_end).unwrap_or_default()
     }
 
     /// Semver precedence of the two versions: the compact integers compared in
@@ -236,10 +271,10 @@ impl PluginMeta {
     /// `major.minor.patch` as one number ordered like them, unless one of them is
     /// too large for the compact form.
     #[inline]
-    fn key(&self) -> Option<u128> {
+    fn key(&self) -> Option<u64> {
         let [major, minor, patch] = self.version;
         (major != LARGE && minor != LARGE && patch != LARGE)
-            .then(|| u128::from(major) << 64 | u128::from(minor) << 32 | u128::from(patch))
+            .then(|| u64::from(major) << 32 | u64::from(minor) << 16 | u64::from(patch))
     }
 
     /// [`cmp_version`](Self::cmp_version) when the integers tie or do not fit:
@@ -266,17 +301,17 @@ impl PluginMeta {
 
     /// The team that owns the plugin, if declared.
     pub fn team(&self) -> Option<&'static str> {
-        self.details.and_then(|d| d.team)
+        self.origin.details.and_then(|d| d.team)
     }
 
     /// A one-line description, if declared.
     pub fn description(&self) -> Option<&'static str> {
-        self.details.and_then(|d| d.description)
+        self.origin.details.and_then(|d| d.description)
     }
 
     /// Declarative requirements on the host.
     pub fn requires(&self) -> &'static [Requirement] {
-        self.details.map_or(&[], |d| d.requires)
+        self.origin.details.map_or(&[], |d| d.requires)
     }
 }
 
@@ -446,13 +481,17 @@ mod tests {
     use super::{Details, Origin, PluginMeta};
     use crate::Requirement;
 
-    static ORIGIN: Origin = Origin::new("my_crate\u{1f}my-crate\u{1f}my_crate::plugins");
+    static ORIGIN: Origin = Origin::new("my_crate\u{1f}my-crate\u{1f}my_crate::plugins", None);
     static DETAILS: Details = Details::new(Some("core"), None, &[Requirement::MinCores(2)]);
+    static DETAILED: Origin = Origin::new(
+        "my_crate\u{1f}my-crate\u{1f}my_crate::plugins",
+        Some(&DETAILS),
+    );
 
     #[test]
     fn accessors_read_back_what_the_constructor_packed() {
         let texts = "1.2.3-beta.2+abc\u{1f}clock\u{1f}tick\u{1f}tock";
-        let meta = PluginMeta::new(&ORIGIN, texts, [1, 2, 3], Some(&DETAILS));
+        let meta = PluginMeta::new(&DETAILED, texts, [1, 2, 3]);
         assert_eq!(meta.slot(), "clock");
         assert_eq!(meta.name(), "tick\u{1f}tock");
         assert_eq!(meta.crate_name(), "my_crate");
@@ -474,7 +513,7 @@ mod tests {
             version.to_version(),
             semver::Version::parse("1.2.3-beta.2+abc").unwrap()
         );
-        let plain = PluginMeta::new(&ORIGIN, "0.1.0+b-c\u{1f}clock\u{1f}", [0, 1, 0], None);
+        let plain = PluginMeta::new(&ORIGIN, "0.1.0+b-c\u{1f}clock\u{1f}", [0, 1, 0]);
         assert_eq!(plain.version().pre(), "");
         assert_eq!(plain.version().build(), "b-c");
         assert!(!plain.version().is_prerelease());
@@ -491,7 +530,26 @@ mod tests {
     fn meta_of(version: &str) -> PluginMeta {
         let v = semver::Version::parse(version).unwrap();
         let texts: &'static str = Box::leak(format!("{version}\u{1f}s\u{1f}p").into_boxed_str());
-        PluginMeta::new(&ORIGIN, texts, [v.major, v.minor, v.patch], None)
+        PluginMeta::new(&ORIGIN, texts, [v.major, v.minor, v.patch])
+    }
+
+    /// Texts longer than the compact offsets reach: the separators are found.
+    #[test]
+    fn far_separators_are_found_in_the_text() {
+        let pre = "a".repeat(300);
+        let slot = "s".repeat(300);
+        for (version, slot) in [
+            (format!("1.0.0-{pre}"), "clock"),
+            ("1.0.0".to_owned(), slot.as_str()),
+            (format!("1.0.0-{pre}"), slot.as_str()),
+        ] {
+            let texts: &'static str =
+                Box::leak(format!("{version}\u{1f}{slot}\u{1f}tick").into_boxed_str());
+            let meta = PluginMeta::new(&ORIGIN, texts, [1, 0, 0]);
+            assert_eq!(meta.version().text(), version);
+            assert_eq!(meta.slot(), slot);
+            assert_eq!(meta.name(), "tick");
+        }
     }
 
     fn parts(version: &str) -> super::VersionParts {
@@ -499,7 +557,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_beyond_u32_are_read_from_the_text() {
+    fn numbers_beyond_the_compact_form_are_read_from_the_text() {
         let big = parts("4294967295.18446744073709551615.7-rc.1");
         assert_eq!(
             (big.major(), big.minor(), big.patch()),
@@ -519,6 +577,18 @@ mod tests {
             (small.major(), small.minor(), small.patch()),
             (4_294_967_294, 1, 2)
         );
+        // Around the compact limit (u16): 65534 fits, 65535 and above are read.
+        for (a, b) in [
+            ("65534.0.0", "65535.0.0"),
+            ("65535.0.0", "65536.0.0"),
+            ("1.65534.9", "1.65535.0"),
+            ("1.1.65534", "1.1.65535"),
+            ("1.1.65535", "1.1.65536"),
+            ("65535.65535.65535", "65536.0.0"),
+        ] {
+            assert!(meta_of(a).cmp_version(&meta_of(b)).is_lt(), "{a} < {b}");
+            assert!(meta_of(b).cmp_version(&meta_of(a)).is_gt(), "{b} > {a}");
+        }
     }
 
     proptest::proptest! {
@@ -527,6 +597,17 @@ mod tests {
         fn numbers_read_back(major: u64, minor: u64, patch: u64) {
             let version = parts(&format!("{major}.{minor}.{patch}"));
             proptest::prop_assert_eq!((version.major(), version.minor(), version.patch()), (major, minor, patch));
+        }
+
+        /// Around the compact limit too, comparing orders as semver does.
+        #[test]
+        fn precedence_across_the_compact_limit(
+            a in proptest::array::uniform3(proptest::sample::select(vec![0u64, 1, 65_533, 65_534, 65_535, 65_536, u64::from(u32::MAX)])),
+            b in proptest::array::uniform3(proptest::sample::select(vec![0u64, 1, 65_533, 65_534, 65_535, 65_536, u64::from(u32::MAX)])),
+        ) {
+            let (ta, tb) = (format!("{}.{}.{}", a[0], a[1], a[2]), format!("{}.{}.{}", b[0], b[1], b[2]));
+            let expected = semver::Version::parse(&ta).unwrap().cmp_precedence(&semver::Version::parse(&tb).unwrap());
+            proptest::prop_assert_eq!(meta_of(&ta).cmp_version(&meta_of(&tb)), expected, "{} vs {}", ta, tb);
         }
 
         /// Comparing in place orders exactly as semver's precedence does.

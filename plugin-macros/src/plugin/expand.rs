@@ -23,8 +23,9 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
         Some(lit) => quote!(::core::option::Option::Some(#lit)),
         None => quote!(::core::option::Option::None),
     };
-    // Team, description and requirements behind one reference, absent (no pointer
-    // to relocate) when none is declared.
+    // Team, description and requirements behind one reference in the origin, which
+    // is then the plugin's own; absent (the module's shared origin) when none is
+    // declared.
     let (details, details_static) =
         if args.team.is_none() && args.description.is_none() && args.requires.is_empty() {
             (quote!(::core::option::Option::None), quote!())
@@ -78,14 +79,15 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
 
             #details_static
 
-            // The same value in every registration of a module: emitted once per
-            // codegen unit, each registration holds one pointer to it.
+            // Without details, the same value in every registration of a module:
+            // emitted once per codegen unit, each registration holds one pointer to it.
             const __MUSTER_ORIGIN: &#krate::__private::Origin = &#krate::__private::origin(
                 ::core::concat!(
                     ::core::env!("CARGO_CRATE_NAME"), "\u{1f}",
                     ::core::env!("CARGO_PKG_NAME"), "\u{1f}",
                     ::core::module_path!(),
                 ),
+                #details,
             );
 
             // Version, slot and name as one string: the slot's name is a constant of
@@ -101,7 +103,6 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
                         __MUSTER_ORIGIN,
                         #krate::__private::text(&__MUSTER_JOINED),
                         [#major, #minor, #patch],
-                        #details,
                     ),
                     __muster_construct,
                 )
