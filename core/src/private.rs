@@ -86,6 +86,15 @@ pub const fn text(bytes: &'static [u8]) -> &'static str {
     }
 }
 
+/// The elements of a link-time slice. Out of line and the same code for every
+/// slice (the stride is read from the slice), so emitted once, not in every
+/// slot's `__collect`.
+#[cfg(not(feature = "inventory"))]
+#[inline(never)]
+pub fn slice_of<T>(slice: &linkme::DistributedSlice<[T]>) -> &'static [T] {
+    slice.static_slice()
+}
+
 /// The optional parts of a registration (only emitted when one is declared).
 pub const fn details(
     team: Option<&'static str>,

@@ -12,7 +12,7 @@ use crate::__private::Hook;
 use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotReport};
-use crate::slot::{AnyRegistration, Collector, IndexEntry, newest_first, sort, typed};
+use crate::slot::{Collector, IndexEntry, newest_first, sort, typed};
 use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
 
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
@@ -116,19 +116,19 @@ impl<'a> Selector<'a> {
     pub fn explain<S: Slot + ?Sized>(&self) -> SlotReport {
         let mut scratch = Collector::default();
         let entries = scratch.gather(S::__collect);
-        self.explain_erased(S::NAME, TypeId::of::<S>, entries, probe::<S>)
+        self.explain_erased(S::NAME, TypeId::of::<S>, entries)
     }
 
-    /// [`explain`](Self::explain) without the slot's type: `probe` is the only typed
-    /// part. `entries` are the slot's registrations in any order.
+    /// [`explain`](Self::explain) without the slot's type: each registration is
+    /// probed through its erased vtable. `entries` are the slot's registrations in
+    /// any order.
     pub(crate) fn explain_erased(
         &self,
         slot: &'static str,
         type_id: fn() -> TypeId,
         entries: &mut [IndexEntry],
-        probe: Probe,
     ) -> SlotReport {
-        self.decide_erased(slot, type_id, entries, &mut |e| probe(e.registration, self))
+        self.decide_erased(slot, type_id, entries, &mut |e| e.registration.probe(self))
             .0
     }
 
@@ -345,20 +345,13 @@ impl<'a> Selector<'a> {
 
 /// The typed part of explaining a slot: constructs an instance of one registration
 /// of `S` and runs its hooks (`start`, then `stop`, when the selector runs `start`).
-pub(crate) type Probe = fn(AnyRegistration, &Selector<'_>) -> Result<(), Refusal>;
-
-/// The [`Probe`] of slot `S`.
+/// Reached through the erased registration's vtable.
 pub(crate) fn probe<S: Slot + ?Sized>(
-    registration: AnyRegistration,
+    registration: &'static Registration<S>,
     selector: &Selector<'_>,
 ) -> Result<(), Refusal> {
     let mut instance: Option<Box<S>> = None;
-    selector.instance_of(
-        typed::<S>(registration),
-        selector.start,
-        true,
-        &mut instance,
-    )
+    selector.instance_of(registration, selector.start, true, &mut instance)
 }
 
 /// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: the only

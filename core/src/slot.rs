@@ -4,7 +4,8 @@
 //! Everything that sorts, decides and reports works on type-erased entries and is
 //! compiled once for the whole binary: per slot there are only three small
 //! functions (collect the registrations, the type's id, and construct-and-check
-//! one instance). A decision needs no index: it gathers a slot's registrations
+//! one instance, reached through the erased registration's vtable). A decision
+//! needs no index: it gathers a slot's registrations
 //! into a reused buffer and walks them newest first (see `Selector`). The sorted
 //! indexes, for listings, typed [`Slot::index`] and the untried tail of a report,
 //! are built together, once, on first use, into one registry sorted by slot name.
@@ -19,7 +20,7 @@ use std::sync::OnceLock;
 use semver::Version;
 
 use crate::__private::Hook;
-use crate::selection::Probe;
+use crate::selection::Refusal;
 use crate::{PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
 
 /// Implemented by `#[muster::slot]` for `dyn Trait`; names the slot and reaches its
@@ -44,9 +45,22 @@ pub trait Slot: 'static {
     fn __hook(instance: &mut Self, hook: Hook<'_>) -> Result<(), Rejection>;
 }
 
-/// A registration of some slot, its type erased (recovered by downcasting, only to
-/// construct).
-pub(crate) type AnyRegistration = &'static (dyn Any + Send + Sync);
+/// A registration of some slot, its type erased: probed through its vtable, or
+/// recovered by downcasting (a typed `select`, a typed index).
+pub(crate) type AnyRegistration = &'static dyn Erased;
+
+/// What a decision does with a registration of a slot it does not name.
+pub(crate) trait Erased: Any + Send + Sync {
+    /// Constructs an instance and runs its hooks as `selector` does (`start`, then
+    /// `stop`, when it runs `start`), then drops it.
+    fn probe(&'static self, selector: &Selector<'_>) -> Result<(), Refusal>;
+}
+
+impl<S: Slot + ?Sized> Erased for Registration<S> {
+    fn probe(&'static self, selector: &Selector<'_>) -> Result<(), Refusal> {
+        crate::selection::probe(self, selector)
+    }
+}
 
 /// Receives a slot's registrations (see [`Slot::__collect`]).
 #[doc(hidden)]
@@ -56,8 +70,17 @@ pub struct Collector(Vec<IndexEntry>);
 impl Collector {
     /// Adds one registration.
     #[inline]
-    pub fn push<T: ?Sized + 'static>(&mut self, registration: &'static Registration<T>) {
+    pub fn push<T: Slot + ?Sized>(&mut self, registration: &'static Registration<T>) {
         self.add(registration, registration.meta());
+    }
+
+    /// Adds every registration of `registrations` (a slot's link-time slice): the
+    /// loop of a slot's `__collect`, out of line.
+    #[inline(never)]
+    pub fn push_all<T: Slot + ?Sized>(&mut self, registrations: &'static [Registration<T>]) {
+        for registration in registrations {
+            self.push(registration);
+        }
     }
 
     /// The part of [`push`](Self::push) that does not depend on the slot: compiled
@@ -101,7 +124,7 @@ pub(crate) struct Entries {
 #[derive(Clone)]
 pub(crate) struct IndexEntry {
     pub(crate) meta: &'static PluginMeta,
-    /// The typed registration, recovered by downcasting to construct.
+    /// The registration: probed through its vtable, or recovered by downcasting.
     pub(crate) registration: AnyRegistration,
     /// Another registration has the same slot and version (from another crate).
     pub(crate) ambiguous: bool,
@@ -112,7 +135,10 @@ impl<T: ?Sized + 'static> SlotIndex<T> {
     pub fn new(
         slot: &'static str,
         registrations: impl IntoIterator<Item = &'static Registration<T>>,
-    ) -> Self {
+    ) -> Self
+    where
+        T: Slot,
+    {
         let mut collector = Collector::default();
         for registration in registrations {
             collector.push(registration);
@@ -186,6 +212,7 @@ impl<T: ?Sized + 'static> std::fmt::Debug for SlotIndex<T> {
 pub(crate) fn typed<T: ?Sized + 'static>(
     registration: AnyRegistration,
 ) -> &'static Registration<T> {
+    let registration: &'static dyn Any = registration;
     match registration.downcast_ref() {
         Some(typed) => typed,
         // Entries of an index of `T` are built only from registrations of `T`.
@@ -276,7 +303,6 @@ pub struct SlotInfo {
     pub description: &'static str,
     type_id: fn() -> TypeId,
     collect: fn(&mut Collector),
-    probe: Probe,
 }
 
 impl std::fmt::Debug for SlotInfo {
@@ -295,7 +321,6 @@ impl SlotInfo {
             description: S::DESCRIPTION,
             type_id: TypeId::of::<S>,
             collect: S::__collect,
-            probe: crate::selection::probe::<S>,
         }
     }
 
@@ -307,7 +332,7 @@ impl SlotInfo {
     /// [`explain`](Self::explain), gathering the registrations into `scratch`.
     fn explain_with(&self, selector: &Selector<'_>, scratch: &mut Collector) -> SlotReport {
         let entries = scratch.gather(self.collect);
-        selector.explain_erased(self.name, self.type_id, entries, self.probe)
+        selector.explain_erased(self.name, self.type_id, entries)
     }
 
     /// The registered versions, newest first.

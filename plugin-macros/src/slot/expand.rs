@@ -159,9 +159,7 @@ pub(crate) fn generate(
 
             fn __collect(out: &mut #krate::__private::Collector) {
                 #krate::__private::if_linkme! {
-                    for registration in #slice.iter() {
-                        out.push(registration);
-                    }
+                    out.push_all(#krate::__private::slice_of(&#slice));
                 }
                 #krate::__private::if_inventory! {
                     for node in #krate::__private::inventory::iter::<#node> {
