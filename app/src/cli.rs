@@ -27,7 +27,10 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Each subcommand's arguments are added to the command line only when it names
+/// the subcommand (clap's `defer`): `plugins explain` does not build `run`'s.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum Command {
     /// `plugins list|explain|fleet`, `facts`, `build-info`: muster's operator commands.
     #[command(flatten)]
@@ -49,6 +52,7 @@ pub(crate) struct ExplainState {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub(crate) enum QuarantineCommand {
     /// Quarantined versions and strikes, with codes `quarantined` / `strikes`.
     List(StateArgs),

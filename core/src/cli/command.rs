@@ -9,7 +9,11 @@ use crate::cli::policy::{DenyFlag, PinFlag, RolloutFlag};
 
 /// `plugins list|explain|fleet`, `facts` and `build-info`. `E` adds a host's own
 /// arguments to `plugins explain` ([`NoExtra`]: none).
+///
+/// The arguments of `facts` and `build-info` are added to the command line only
+/// when it names them (clap's `defer`): a command line builds what it parses.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command<E: Args = NoExtra> {
     /// Inspect the plugins compiled into this binary and the decisions for hosts.
     #[command(subcommand)]
@@ -50,10 +54,16 @@ pub enum PluginsCommand<E: Args = NoExtra> {
     Fleet(FleetArgs),
 }
 
-/// The policy flags and `--policy FILE`, layered over the `MUSTER_*` environment.
 // The doc comments are the `--help` text, shown verbatim: `[pin]` there is a TOML
-// table, not a rustdoc link.
+// table, not a rustdoc link. The struct's own documentation is for rustdoc only:
+// clap would make it the `about` of every command that flattens these flags, in
+// place of that command's own when the command is built late (`defer`).
 #[allow(rustdoc::broken_intra_doc_links)]
+#[cfg_attr(
+    doc,
+    doc = "The policy flags and `--policy FILE`, layered over the `MUSTER_*` environment."
+)]
+#[cfg_attr(not(doc), allow(missing_docs))]
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
     /// Pin a slot to a semver requirement, e.g. --pin my_slot=^0.1 (repeatable).
