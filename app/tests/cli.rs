@@ -702,3 +702,34 @@ fn a_closed_stdout_is_not_an_error() {
         assert!(!err.contains("error:"), "{args:?}: {err}");
     }
 }
+
+/// Subcommands whose arguments are built only when named (clap's `defer`) keep
+/// their own help: each variant's summary, not that of a struct flattened into it.
+#[test]
+fn deferred_subcommands_keep_their_own_help() {
+    for (args, first_line) in [
+        (&["run", "--help"][..], "Process the spool"),
+        (&["facts", "--help"], "Print this host's facts"),
+        (&["build-info", "--help"], "What this binary contains"),
+        (
+            &["quarantine", "list", "--help"],
+            "Quarantined versions and strikes",
+        ),
+        (&["quarantine", "clear", "--help"], "Lift quarantines"),
+        (
+            &["plugins", "explain", "--help"],
+            "The decision for this host",
+        ),
+        (
+            &["plugins", "fleet", "--help"],
+            "The decision for every host",
+        ),
+    ] {
+        let (code, out, err) = run(agent().args(args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(
+            out.starts_with(first_line),
+            "{args:?} starts with {first_line:?}:\n{out}"
+        );
+    }
+}
