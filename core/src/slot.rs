@@ -5,10 +5,10 @@
 //! compiled once for the whole binary: per slot there are only three small
 //! functions (collect the registrations, the type's id, and construct-and-check
 //! one instance, reached through the erased registration's vtable). A decision
-//! needs no index: it gathers a slot's registrations
-//! into a reused buffer and walks them newest first (see `Selector`). The sorted
-//! indexes, for listings, typed [`Slot::index`] and the untried tail of a report,
-//! are built together, once, on first use, into one registry sorted by slot name.
+//! needs no index: it gathers a slot's registrations into a reused buffer and
+//! walks them newest first (see `Selector`). The sorted indexes, for listings,
+//! typed [`Slot::index`] and the untried tail of a report, are built together,
+//! once, on first use, into one registry sorted by slot name.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
