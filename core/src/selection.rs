@@ -354,8 +354,9 @@ pub(crate) fn probe<S: Slot + ?Sized>(
     selector.instance_of(registration, selector.start, true, &mut instance)
 }
 
-/// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: the only
-/// code of a decision compiled once per slot.
+/// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: with
+/// [`probe`] and the closure that calls it, the code of a decision compiled once
+/// per slot.
 fn hook<S: Slot + ?Sized>(
     step: Step,
     registration: &'static Registration<S>,

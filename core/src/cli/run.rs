@@ -119,9 +119,9 @@ pub fn run<H: Host>(command: Command<H::Explain>, host: &H) -> anyhow::Result<Ex
         Command::Facts { json } => {
             let facts = probe_facts()?;
             if json {
-                print(format!("{}\n", facts.to_json()))?;
+                print(format_args!("{}\n", facts.to_json()))?;
             } else {
-                print(format!("{}\n", render::facts_summary(&facts)))?;
+                print(format_args!("{}\n", render::facts_summary(&facts)))?;
             }
         }
         Command::BuildInfo { json } => {
