@@ -271,7 +271,7 @@ impl PluginMeta {
     /// `major.minor.patch` as one number ordered like them, unless one of them is
     /// too large for the compact form.
     #[inline]
-    fn key(&self) -> Option<u64> {
+    pub(crate) fn key(&self) -> Option<u64> {
         let [major, minor, patch] = self.version;
         (major != LARGE && minor != LARGE && patch != LARGE)
             .then(|| u64::from(major) << 32 | u64::from(minor) << 16 | u64::from(patch))

@@ -25,15 +25,22 @@ pub enum Outcome {
     NotTried,
 }
 
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, so that `{:<10}` aligns it without an intermediate `String`.
-        f.pad(match self {
+impl Outcome {
+    /// The outcome as the reports spell it (`selected`, `not_tried`).
+    pub fn as_str(self) -> &'static str {
+        match self {
             Outcome::Selected => "selected",
             Outcome::Rejected => "rejected",
             Outcome::Excluded => "excluded",
             Outcome::NotTried => "not_tried",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad`, so that `{:<10}` aligns it without an intermediate `String`.
+        f.pad(self.as_str())
     }
 }
 
@@ -66,6 +73,16 @@ pub struct Choice {
     pub name: &'static str,
     /// Version as registered.
     pub version: &'static str,
+}
+
+impl Choice {
+    /// The choice of the registration `meta`.
+    pub(crate) fn of(meta: &'static PluginMeta) -> Choice {
+        Choice {
+            name: meta.name(),
+            version: meta.version_text(),
+        }
+    }
 }
 
 /// The decision for one slot: candidates in the order considered, newest first.
@@ -248,20 +265,35 @@ impl Report {
 /// them tried, in one summary line. Every candidate is in the serialized form.
 impl fmt::Display for SlotReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Written piece by piece: a report of every slot is thousands of lines, and
+        // `write!` would run the formatting machinery (and `pad`) for each piece.
+        f.write_str(self.slot)?;
         match &self.selected {
-            Some(choice) => writeln!(f, "{}: {} {}", self.slot, choice.name, choice.version)?,
-            None => writeln!(f, "{}: no acceptable version", self.slot)?,
+            Some(choice) => {
+                for piece in [": ", choice.name, " ", choice.version, "\n"] {
+                    f.write_str(piece)?;
+                }
+            }
+            None => f.write_str(": no acceptable version\n")?,
         }
         for c in &self.tried {
-            write!(f, "  {:<10} {} {}", c.outcome, c.version, c.name)?;
-            if let Some(reason) = &c.reason {
-                write!(f, ": {reason}")?;
+            // The outcome left-aligned in ten columns, as `{:<10}` would.
+            let outcome = c.outcome.as_str();
+            let padding = "          ".get(outcome.len()..).unwrap_or_default();
+            for piece in ["  ", outcome, padding, " ", c.version, " ", c.name] {
+                f.write_str(piece)?;
             }
-            writeln!(f, " [{}]", c.code)?;
+            if let Some(reason) = &c.reason {
+                f.write_str(": ")?;
+                f.write_str(reason)?;
+            }
+            for piece in [" [", c.code.as_str(), "]\n"] {
+                f.write_str(piece)?;
+            }
         }
         match self.not_tried.count {
             0 => Ok(()),
-            1 => writeln!(f, "  \u{2026} and 1 older version not tried"),
+            1 => f.write_str("  \u{2026} and 1 older version not tried\n"),
             n => writeln!(f, "  \u{2026} and {n} older versions not tried"),
         }
     }

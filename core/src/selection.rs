@@ -13,7 +13,7 @@ use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotReport};
 use crate::slot::{Collector, IndexEntry, newest_first, sort, typed};
-use crate::{Facts, Policy, Quarantine, Registration, Rejection, Report, Slot};
+use crate::{Facts, PluginMeta, Policy, Quarantine, Registration, Rejection, Report, Slot};
 
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,8 @@ pub struct Selector<'a> {
     facts: &'a Facts,
     policy: &'a Policy,
     quarantine: Option<&'a Quarantine>,
+    /// One version set aside as if quarantined (see [`Selector::fallbacks`]).
+    aside: Option<(&'a str, &'a Version)>,
     start: bool,
 }
 
@@ -28,15 +30,15 @@ pub struct Selector<'a> {
 /// requirement, the fact.
 pub(crate) struct Refusal {
     code: ReasonCode,
-    reason: String,
+    reason: Cow<'static, str>,
     fact: Option<Cow<'static, str>>,
 }
 
 impl Refusal {
-    fn new(code: ReasonCode, reason: String) -> Refusal {
+    fn new(code: ReasonCode, reason: impl Into<Cow<'static, str>>) -> Refusal {
         Refusal {
             code,
-            reason,
+            reason: reason.into(),
             fact: None,
         }
     }
@@ -57,6 +59,7 @@ impl<'a> Selector<'a> {
             facts,
             policy,
             quarantine: None,
+            aside: None,
             start: false,
         }
     }
@@ -137,6 +140,22 @@ impl<'a> Selector<'a> {
         crate::slot::explain_all(self)
     }
 
+    /// For each slot of `report` (a decision of this selector) that has a selected
+    /// version: what the slot would select with that version set aside, as `run`
+    /// sets aside a version whose `start` fails (`None`: nothing; the slot would
+    /// fail). In the report's order: `(slot, selected, fallback)`.
+    pub fn fallbacks(&self, report: &Report) -> Vec<(&'static str, Choice, Option<Choice>)> {
+        crate::slot::fallbacks(self, report)
+    }
+
+    /// This selector with `version` of `slot` excluded as if it were quarantined.
+    pub(crate) fn setting_aside(self, slot: &'a str, version: &'a Version) -> Selector<'a> {
+        Selector {
+            aside: Some((slot, version)),
+            ..self
+        }
+    }
+
     /// Why `version` of `slot` is excluded by policy or quarantine, if it is. The
     /// rules compose in this order, the first that excludes is reported: deny, pin,
     /// rollout, pre-release (a pin or an admitting rollout that names the
@@ -175,7 +194,13 @@ impl<'a> Selector<'a> {
         {
             return Some(Refusal::new(
                 ReasonCode::Prerelease,
-                "pre-release, not allowed by policy".to_owned(),
+                "pre-release, not allowed by policy",
+            ));
+        }
+        if self.aside.is_some_and(|(s, v)| s == slot && v == version) {
+            return Some(Refusal::new(
+                ReasonCode::Quarantined,
+                "set aside: what `run` does when its `start` fails",
             ));
         }
         if let Some(entry) = self.quarantine.and_then(|q| q.get(slot, version)) {
@@ -206,12 +231,9 @@ impl<'a> Selector<'a> {
         })
     }
 
-    /// Walks `entries` (a slot's registrations, any order) newest first; the first
-    /// that passes policy, ambiguity, requirements and `try_instance` wins. Older
-    /// ones are not tried, and not sorted either: the newest is found in one pass,
-    /// and the entries are sorted only when it is turned down. The report lists the
-    /// versions tried; the rest it finds, when asked, in the slot's index (`type_id`),
-    /// whose order is the one walked here.
+    /// [`walk`](Self::walk)s a slot's registrations and reports the versions it
+    /// tried; the rest the report finds, when asked, in the slot's index
+    /// (`type_id`), whose order is the one walked here.
     fn decide_erased(
         &self,
         slot: &'static str,
@@ -219,18 +241,42 @@ impl<'a> Selector<'a> {
         entries: &mut [IndexEntry],
         try_instance: &mut dyn FnMut(&IndexEntry) -> Result<(), Refusal>,
     ) -> (SlotReport, Option<usize>) {
-        if !entries.is_empty() {
-            let (newest, twin) = newest(entries);
-            entries.swap(0, newest);
-            entries[0].ambiguous = twin;
-        }
         let mut tried = Vec::with_capacity(1);
-        let mut chosen: Option<usize> = None;
+        let chosen = self.walk(slot, entries, try_instance, |meta, refusal| {
+            tried.push(match refusal {
+                Some((outcome, refusal)) => Candidate::of(
+                    meta,
+                    outcome,
+                    refusal.code,
+                    Some(refusal.reason),
+                    refusal.fact,
+                ),
+                None => Candidate::of(meta, Outcome::Selected, ReasonCode::Selected, None, None),
+            });
+        });
+        let selected = chosen.map(|i| Choice::of(entries[i].meta));
+        let not_tried = NotTried {
+            type_id,
+            count: entries.len() - tried.len(),
+        };
+        (SlotReport::new(slot, selected, tried, not_tried), chosen)
+    }
+
+    /// Walks `entries` (a slot's registrations, any order) newest first, handing
+    /// each version it tries to `tried` with its refusal (none for the one chosen);
+    /// the first that passes policy, ambiguity, requirements and `try_instance` is
+    /// chosen. Older ones are not tried, and not sorted either: the newest is found
+    /// in one pass, and the entries are sorted only when the walk goes on (see
+    /// [`bring_next`]).
+    fn walk(
+        &self,
+        slot: &'static str,
+        entries: &mut [IndexEntry],
+        try_instance: &mut dyn FnMut(&IndexEntry) -> Result<(), Refusal>,
+        mut tried: impl FnMut(&'static PluginMeta, Option<(Outcome, Refusal)>),
+    ) -> Option<usize> {
         for i in 0..entries.len() {
-            if i == 1 {
-                // The newest was turned down: walk the rest in the index's order.
-                sort(entries);
-            }
+            bring_next(entries, i);
             let entry = &entries[i];
             let refusal = match self.exclusion(slot, &entry.version()) {
                 Some(refusal) => Some((Outcome::Excluded, refusal)),
@@ -241,33 +287,28 @@ impl<'a> Selector<'a> {
                     }
                 }
             };
-            let meta = entry.meta;
-            tried.push(match refusal {
-                Some((outcome, refusal)) => Candidate::of(
-                    meta,
-                    outcome,
-                    refusal.code,
-                    Some(Cow::Owned(refusal.reason)),
-                    refusal.fact,
-                ),
-                None => {
-                    chosen = Some(i);
-                    Candidate::of(meta, Outcome::Selected, ReasonCode::Selected, None, None)
-                }
-            });
-            if chosen.is_some() {
-                break;
+            let chosen = refusal.is_none();
+            tried(entry.meta, refusal);
+            if chosen {
+                return Some(i);
             }
         }
-        let selected = chosen.map(|i| Choice {
-            name: entries[i].meta.name(),
-            version: entries[i].meta.version_text(),
-        });
-        let not_tried = NotTried {
-            type_id,
-            count: entries.len() - tried.len(),
-        };
-        (SlotReport::new(slot, selected, tried, not_tried), chosen)
+        None
+    }
+
+    /// What the slot of `entries` chooses (its position), without a report: the
+    /// [`walk`](Self::walk) of [`Selector::fallbacks`].
+    pub(crate) fn choose_erased(
+        &self,
+        slot: &'static str,
+        entries: &mut [IndexEntry],
+    ) -> Option<usize> {
+        self.walk(
+            slot,
+            entries,
+            &mut |e| e.registration.probe(self),
+            |_, _| {},
+        )
     }
 
     /// Constructs an instance and runs its hooks (`start` too when `activate`)
@@ -394,17 +435,55 @@ pub(crate) fn stop_caught(stop: &mut dyn FnMut()) {
     let _ = catch_plugin_panic(AssertUnwindSafe(stop));
 }
 
+/// How many of a slot's entries a walk finds one by one, each in one pass over the
+/// rest, before it sorts the rest: a decision usually ends at the first or second
+/// (the newest, or the one after it when the newest is turned down or set aside).
+const FOUND_BY_SCANNING: usize = 2;
+
+/// Puts at `i` the entry that is `i`-th in the index's order, `entries[..i]` being
+/// the `i` first: found in one pass over the rest, or (from
+/// [`FOUND_BY_SCANNING`] on) by sorting the rest once. Flags it ambiguous when
+/// another entry has its version.
+fn bring_next(entries: &mut [IndexEntry], i: usize) {
+    if i > FOUND_BY_SCANNING {
+        return;
+    }
+    let (walked, rest) = entries.split_at_mut(i);
+    if i < FOUND_BY_SCANNING {
+        let (newest, twin) = newest(rest);
+        rest.swap(0, newest);
+        rest[0].ambiguous = twin;
+    } else {
+        sort(rest);
+    }
+    // Equal versions are adjacent in the walk: the one walked just before may have
+    // this version (it is flagged already, having seen this one among the rest).
+    if walked
+        .last()
+        .is_some_and(|last| last.same_version(&rest[0]))
+    {
+        rest[0].ambiguous = true;
+    }
+}
+
 /// The position of the first of `entries` (not empty) in the index's order, in
 /// one pass, and whether another has its version.
 fn newest(entries: &[IndexEntry]) -> (usize, bool) {
     let (mut newest, mut twin) = (0, false);
+    // The newest's integer key, computed once rather than at every comparison.
+    let mut newest_key = entries.first().and_then(|e| e.meta.key());
     for (i, e) in entries.iter().enumerate().skip(1) {
-        match e.meta.cmp_version(entries[newest].meta) {
-            Ordering::Greater => (newest, twin) = (i, false),
+        let key = e.meta.key();
+        let order = match (key, newest_key) {
+            (Some(a), Some(b)) if a != b => a.cmp(&b),
+            _ => e.meta.cmp_version(entries[newest].meta),
+        };
+        match order {
+            Ordering::Greater => (newest, twin, newest_key) = (i, false, key),
             Ordering::Equal => {
                 twin = true;
                 if newest_first(e, &entries[newest]).is_lt() {
-                    newest = i;
+                    (newest, newest_key) = (i, key);
                 }
             }
             Ordering::Less => {}
@@ -434,7 +513,7 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
     for requirement in meta.requires() {
         requirement.check(facts).map_err(|reason| Refusal {
             code: ReasonCode::RequirementUnmet,
-            reason,
+            reason: reason.into(),
             fact: Some(requirement.fact()),
         })?;
     }

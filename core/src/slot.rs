@@ -21,7 +21,7 @@ use semver::Version;
 
 use crate::__private::Hook;
 use crate::selection::Refusal;
-use crate::{PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
+use crate::{Choice, PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
 
 /// Implemented by `#[muster::slot]` for `dyn Trait`; names the slot and reaches its
 /// registrations. Not implemented by hand.
@@ -468,6 +468,38 @@ pub fn registry_problems() -> Vec<String> {
         }
     }
     problems
+}
+
+/// [`Selector::fallbacks`]: the slots of `report` found by name in the registry's
+/// sorted list (not searched one by one), their registrations gathered into one
+/// reused buffer.
+pub(crate) fn fallbacks(
+    selector: &Selector<'_>,
+    report: &Report,
+) -> Vec<(&'static str, Choice, Option<Choice>)> {
+    let infos = slot_infos();
+    let mut scratch = Collector(Vec::with_capacity(16));
+    let mut out = Vec::new();
+    for slot in &report.slots {
+        let Some(selected) = slot.selected else {
+            continue;
+        };
+        // The first slot of that name, as the registry orders them.
+        let at = infos.partition_point(|info| info.name < slot.slot);
+        let Some(info) = infos.get(at).filter(|info| info.name == slot.slot) else {
+            continue;
+        };
+        let Ok(version) = Version::parse(selected.version) else {
+            continue;
+        };
+        let aside = selector.setting_aside(slot.slot, &version);
+        let entries = scratch.gather(info.collect);
+        let fallback = aside
+            .choose_erased(info.name, entries)
+            .map(|i| Choice::of(entries[i].meta));
+        out.push((slot.slot, selected, fallback));
+    }
+    out
 }
 
 /// The decision for every slot, without starting anything: each slot's

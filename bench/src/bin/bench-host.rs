@@ -1,6 +1,7 @@
 //! What `edge-agent plugins explain` does, over the generated registrations: probe
 //! the host, decide every slot, write the report through a buffer as it is
-//! formatted (as `edge-agent` does). With `--time`, prints to stderr `probe_ns` (facts),
+//! formatted, then decide again every slot with its selected version set aside and
+//! write what `run` would use if that version's `start` failed (as `edge-agent` does). With `--time`, prints to stderr `probe_ns` (facts),
 //! `decision_ns` (the first `explain_all`, lazy index construction included) and
 //! `main_ns` (entering `main` to the decision); with `--warm K`, also `warm_ns`,
 //! the median of K further `explain_all` calls. With `--decide`, stops after the
@@ -32,7 +33,8 @@ fn main() {
     let facts = Facts::probe();
     let probed = start.elapsed();
     let policy = Policy::new();
-    let report = Selector::new(&facts, &policy).explain_all();
+    let selector = Selector::new(&facts, &policy);
+    let report = selector.explain_all();
     let decided = start.elapsed();
     if std::env::args().any(|a| a == "--decide") {
         std::hint::black_box(&report);
@@ -43,6 +45,18 @@ fn main() {
     let _ = writeln!(out, "host: {} ({})", facts.hostname, muster::BACKEND);
     for slot in &report.slots {
         let _ = write!(out, "\n{slot}");
+    }
+    // What `run` would use where a selected version's `start` failed, as the explain
+    // of `edge-agent` (which does not run `start` unless asked) appends.
+    let _ = writeln!(
+        out,
+        "\nstart: not run; if a selected version's start fails:"
+    );
+    for (slot, selected, fallback) in selector.fallbacks(&report) {
+        let _ = match fallback {
+            Some(c) => writeln!(out, "  {slot}: {} -> {}", selected.version, c.version),
+            None => writeln!(out, "  {slot}: {} -> nothing", selected.version),
+        };
     }
     let _ = out.flush();
     if let Some(k) = warm_repeats() {

@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use crate::{Choice, Facts, Policy, Quarantine, Report, Selector};
-use semver::Version;
 use serde_json::{Value, json};
 
 /// For a dry run: whether `start` ran and, if not, each slot's fallback.
@@ -27,24 +26,11 @@ impl StartCheck {
         quarantine: Option<&Quarantine>,
         report: &Report,
     ) -> StartCheck {
-        let slots = crate::slots();
-        let mut out = Vec::new();
-        for slot in &report.slots {
-            let Some(selected) = slot.selected else {
-                continue;
-            };
-            let Some(info) = slots.iter().find(|s| s.name == slot.slot) else {
-                continue;
-            };
-            let Ok(version) = Version::parse(selected.version) else {
-                continue;
-            };
-            let mut aside = quarantine.cloned().unwrap_or_default();
-            aside.add(slot.slot, version, "start failed (what-if)");
-            let selector = Selector::new(facts, policy).with_quarantine(&aside);
-            out.push((slot.slot, selected, info.explain(&selector).selected));
+        let mut selector = Selector::new(facts, policy);
+        if let Some(quarantine) = quarantine {
+            selector = selector.with_quarantine(quarantine);
         }
-        StartCheck::NotRun(out)
+        StartCheck::NotRun(selector.fallbacks(report))
     }
 
     /// The text `explain` appends.
