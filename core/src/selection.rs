@@ -391,8 +391,12 @@ pub(crate) fn probe<S: Slot + ?Sized>(
     registration: &'static Registration<S>,
     selector: &Selector<'_>,
 ) -> Result<(), Refusal> {
+    let facts = selector.facts;
     let mut instance: Option<Box<S>> = None;
-    selector.instance_of(registration, selector.start, true, &mut instance)
+    // The closure owns the instance, so dropping it (here, or while unwinding) is
+    // the closure's drop, whose code is the same for every slot.
+    let mut step = move |step| hook(step, registration, &mut instance, facts);
+    selector.instantiate(selector.start, true, &mut step)
 }
 
 /// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: with

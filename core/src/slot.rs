@@ -75,8 +75,8 @@ impl Collector {
     }
 
     /// Adds every registration of `registrations` (a slot's link-time slice): the
-    /// loop of a slot's `__collect`, out of line.
-    #[inline(never)]
+    /// loop of a slot's `__collect`.
+    #[inline]
     pub fn push_all<T: Slot + ?Sized>(&mut self, registrations: &'static [Registration<T>]) {
         for registration in registrations {
             self.push(registration);

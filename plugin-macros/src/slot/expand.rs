@@ -19,12 +19,10 @@ pub(crate) fn generate(
     let crate_name = krate::current_crate();
     let hash = krate::hash(&format!("{crate_name}::{}", item.to_token_stream()));
     let upper = ident.to_string().to_uppercase();
-    let slice = format_ident!(
-        "__MUSTER_SLOT_{}_{}_{}",
-        crate_name.to_uppercase(),
-        upper,
-        &hash[..8]
-    );
+    // Also the name of the slice's linker sections (`linkme_` and `linkm2_` before
+    // it), one pair per slot in the binary's section table: kept short, the hash of
+    // the crate and the trait keeping it unique (linkme reports a clash).
+    let slice = format_ident!("__MUSTER_{}_{}", upper, &hash[..8]);
     let node = format_ident!("__MusterNode{}{}", ident, &hash[..8]);
     let info = format_ident!(
         "__MUSTER_INFO_{}_{}_{}",
