@@ -1,7 +1,8 @@
 //! What `edge-agent plugins explain` does, over the generated registrations: probe
 //! the host, decide every slot, write the report through a buffer as it is
 //! formatted, then decide again every slot with its selected version set aside and
-//! write what `run` would use if that version's `start` failed (as `edge-agent` does). With `--time`, prints to stderr `probe_ns` (facts),
+//! write what `run` would use if that version's `start` failed (as `edge-agent`
+//! does). With `--time`, prints to stderr `probe_ns` (facts),
 //! `decision_ns` (the first `explain_all`, lazy index construction included) and
 //! `main_ns` (entering `main` to the decision); with `--warm K`, also `warm_ns`,
 //! the median of K further `explain_all` calls. With `--decide`, stops after the
