@@ -20,6 +20,21 @@ pub enum Hook<'a> {
     Stop,
 }
 
+/// The three hooks of a plugin type through one vtable entry: a supertrait of every
+/// slot trait, implemented for each plugin type by `#[plugin]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` implements a slot trait but is not a registered plugin",
+    note = "mark the type with `#[muster::plugin(slot = ..., version = \"x.y.z\")]`"
+)]
+pub trait Lifecycle {
+    /// Runs `hook` on the plugin (by default, none: for a type `#[plugin]` rejected,
+    /// so that only its own error is reported).
+    fn __muster_hook(&mut self, hook: Hook<'_>) -> Result<(), crate::Rejection> {
+        let _ = hook;
+        Ok(())
+    }
+}
+
 /// A registration: the metadata and the constructor.
 pub const fn registration<T: ?Sized>(
     meta: PluginMeta,

@@ -384,19 +384,35 @@ impl<'a> Selector<'a> {
     }
 }
 
-/// The typed part of explaining a slot: constructs an instance of one registration
-/// of `S` and runs its hooks (`start`, then `stop`, when the selector runs `start`).
-/// Reached through the erased registration's vtable.
-pub(crate) fn probe<S: Slot + ?Sized>(
-    registration: &'static Registration<S>,
+/// Explaining one registration of any slot: constructs an instance and runs its
+/// hooks (`start`, then `stop`, when the selector runs `start`). Compiled once.
+pub(crate) fn probe(
+    registration: &'static dyn crate::slot::Erased,
     selector: &Selector<'_>,
 ) -> Result<(), Refusal> {
     let facts = selector.facts;
-    let mut instance: Option<Box<S>> = None;
-    // The closure owns the instance, so dropping it (here, or while unwinding) is
-    // the closure's drop, whose code is the same for every slot.
-    let mut step = move |step| hook(step, registration, &mut instance, facts);
-    selector.instantiate(selector.start, true, &mut step)
+    let mut instance: Option<Box<dyn crate::__private::Lifecycle>> = None;
+    selector.instantiate(
+        selector.start,
+        true,
+        &mut |step| match (step, instance.as_deref_mut()) {
+            (Step::Construct, _) => {
+                instance = Some(registration.instance());
+                Ok(())
+            }
+            (Step::Accept, Some(plugin)) => plugin.__muster_hook(Hook::Accept(facts)),
+            (Step::Start, Some(plugin)) => plugin.__muster_hook(Hook::Start),
+            (Step::Stop, Some(plugin)) => {
+                let _ = plugin.__muster_hook(Hook::Stop);
+                Ok(())
+            }
+            (Step::Drop, _) => {
+                instance = None;
+                Ok(())
+            }
+            (_, None) => Ok(()),
+        },
+    )
 }
 
 /// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: with

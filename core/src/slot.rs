@@ -3,8 +3,9 @@
 //!
 //! Everything that sorts, decides and reports works on type-erased entries and is
 //! compiled once for the whole binary: per slot there are only three small
-//! functions (collect the registrations, the type's id, and construct-and-check
-//! one instance, reached through the erased registration's vtable). A decision
+//! functions (collect the registrations, the type's id, and construct one instance
+//! as its `Lifecycle`, reached through the erased registration's vtable; probing
+//! it is compiled once). A decision
 //! needs no index: it gathers a slot's registrations into a reused buffer and
 //! walks them newest first (see `Selector`). The sorted indexes, for listings,
 //! typed [`Slot::index`] and the untried tail of a report, are built together,
@@ -43,6 +44,9 @@ pub trait Slot: 'static {
     /// Calls one of the plugin's hooks (`stop` always returns `Ok`).
     #[doc(hidden)]
     fn __hook(instance: &mut Self, hook: Hook<'_>) -> Result<(), Rejection>;
+    /// The instance as its lifecycle alone (the slot trait's first supertrait).
+    #[doc(hidden)]
+    fn __lifecycle(instance: Box<Self>) -> Box<dyn crate::__private::Lifecycle>;
 }
 
 /// A registration of some slot, its type erased: probed through its vtable, or
@@ -51,13 +55,20 @@ pub(crate) type AnyRegistration = &'static dyn Erased;
 
 /// What a decision does with a registration of a slot it does not name.
 pub(crate) trait Erased: Any + Send + Sync {
-    /// Constructs an instance and runs its hooks as `selector` does (`start`, then
-    /// `stop`, when it runs `start`), then drops it.
-    fn probe(&'static self, selector: &Selector<'_>) -> Result<(), Refusal>;
+    /// Constructs an instance, seen as its lifecycle alone.
+    fn instance(&'static self) -> Box<dyn crate::__private::Lifecycle>;
 }
 
 impl<S: Slot + ?Sized> Erased for Registration<S> {
-    fn probe(&'static self, selector: &Selector<'_>) -> Result<(), Refusal> {
+    fn instance(&'static self) -> Box<dyn crate::__private::Lifecycle> {
+        S::__lifecycle(self.construct())
+    }
+}
+
+impl dyn Erased {
+    /// Constructs an instance and runs its hooks as `selector` does (`start`, then
+    /// `stop`, when it runs `start`), then drops it.
+    pub(crate) fn probe(&'static self, selector: &Selector<'_>) -> Result<(), Refusal> {
         crate::selection::probe(self, selector)
     }
 }

@@ -39,19 +39,34 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         );
     }
 
+    // On a mistake, the type still gets the lifecycle every slot trait requires, so
+    // that the mistake is the only error reported.
+    let lifecycle = |krate: Option<&syn::Path>| {
+        let krate = krate.cloned().unwrap_or_else(crate::krate::default_path);
+        let (impl_generics, ty_generics, where_clause) = generics
+            .map(|g| g.split_for_impl())
+            .map_or((quote!(), quote!(), quote!()), |(i, t, w)| {
+                (quote!(#i), quote!(#t), quote!(#w))
+            });
+        quote! {
+            impl #impl_generics #krate::__private::Lifecycle for #ident #ty_generics #where_clause {}
+        }
+    };
     match PluginArgs::parse(args) {
         Ok(args) if errors.is_none() => {
             let registration = expand::registration(ident, &args);
             quote!(#item #registration)
         }
-        Ok(_) => {
+        Ok(args) => {
             let err = errors.map(|e| e.to_compile_error());
-            quote!(#item #err)
+            let lifecycle = lifecycle(args.krate.as_ref());
+            quote!(#item #err #lifecycle)
         }
         Err(e) => {
             push(&mut errors, e);
             let err = errors.map(|e| e.to_compile_error());
-            quote!(#item #err)
+            let lifecycle = lifecycle(None);
+            quote!(#item #err #lifecycle)
         }
     }
 }

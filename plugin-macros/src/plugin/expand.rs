@@ -62,6 +62,25 @@ pub(crate) fn registration(ident: &Ident, args: &PluginArgs) -> TokenStream {
     let slot_dyn = quote_spanned!(slot.span()=> dyn #slot);
 
     quote! {
+        // Bound (higher-ranked, so that a type missing the slot trait gets no second
+        // error here: the registration's own coercion reports it) to the slot trait
+        // whose hooks it calls.
+        impl #krate::__private::Lifecycle for #ident where for<'__muster> #ident: #slot {
+            fn __muster_hook(
+                &mut self,
+                hook: #krate::__private::Hook<'_>,
+            ) -> ::core::result::Result<(), #krate::Rejection> {
+                match hook {
+                    #krate::__private::Hook::Accept(facts) => <Self as #slot>::is_acceptable(self, facts),
+                    #krate::__private::Hook::Start => <Self as #slot>::start(self),
+                    #krate::__private::Hook::Stop => {
+                        <Self as #slot>::stop(self);
+                        ::core::result::Result::Ok(())
+                    }
+                }
+            }
+        }
+
         const _: () = {
             fn __muster_construct() -> #krate::__private::Box<#slot_dyn> #construct
 

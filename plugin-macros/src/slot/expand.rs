@@ -1,6 +1,6 @@
-//! Expanding a valid `#[slot]` trait: the lifecycle hooks (and the hidden
-//! supertrait that calls them), the registry (a linkme
-//! slice or an inventory collection), the `Slot` impl and a dyn-compatibility check.
+//! Expanding a valid `#[slot]` trait: the lifecycle hooks (and muster's hidden
+//! `Lifecycle` supertrait that calls them), the registry (a linkme slice or an
+//! inventory collection), the `Slot` impl and a dyn-compatibility check.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -33,8 +33,10 @@ pub(crate) fn generate(
 
     // The lifecycle hooks every slot gets, with defaults a plugin may override. They
     // are called on the plugin's own type (`where Self: Sized`), so they take no
-    // entry in the slot's vtable each: a hidden supertrait, implemented for every
-    // type of the slot, reaches all three through one entry.
+    // entry in the slot's vtable each: muster's hidden `Lifecycle` supertrait, which
+    // `#[plugin]` implements for the plugin type, reaches all three through one
+    // entry. One trait for every slot, so that probing an instance of any slot is
+    // compiled once (an instance is upcast to `Box<dyn Lifecycle>`).
     item.items.push(syn::parse_quote! {
         /// Whether this plugin version accepts the host described by `facts`.
         ///
@@ -73,42 +75,17 @@ pub(crate) fn generate(
     // Spanned like the trait's name, so the compiler's notes on the trait point at
     // it as written.
     let span = ident.span();
-    let hooks = format_ident!("__{}MusterHooks", ident, span = span);
     // First among the bounds: the trait's span ends with its last bound as written.
     item.colon_token.get_or_insert(syn::Token![:](span));
-    item.supertraits
-        .insert(0, syn::parse_quote_spanned!(span=> #hooks));
+    item.supertraits.insert(
+        0,
+        syn::parse_quote_spanned!(span=> #krate::__private::Lifecycle),
+    );
 
     let dyn_check = quote_spanned!(ident.span()=> dyn #ident);
 
     quote! {
         #item
-
-        // The three hooks of a plugin type, through one vtable entry.
-        #[doc(hidden)]
-        #vis trait #hooks {
-            #[doc(hidden)]
-            fn __muster_hook(
-                &mut self,
-                hook: #krate::__private::Hook<'_>,
-            ) -> ::core::result::Result<(), #krate::Rejection>;
-        }
-
-        impl<T: #ident> #hooks for T {
-            fn __muster_hook(
-                &mut self,
-                hook: #krate::__private::Hook<'_>,
-            ) -> ::core::result::Result<(), #krate::Rejection> {
-                match hook {
-                    #krate::__private::Hook::Accept(facts) => #ident::is_acceptable(self, facts),
-                    #krate::__private::Hook::Start => #ident::start(self),
-                    #krate::__private::Hook::Stop => {
-                        #ident::stop(self);
-                        ::core::result::Result::Ok(())
-                    }
-                }
-            }
-        }
 
         // The slot's own link-time slice of typed registrations. Reachable from the
         // trait's path: the `use` below names it like the trait, in the value and
@@ -170,7 +147,13 @@ pub(crate) fn generate(
                 instance: &mut Self,
                 hook: #krate::__private::Hook<'_>,
             ) -> ::core::result::Result<(), #krate::Rejection> {
-                <Self as #hooks>::__muster_hook(instance, hook)
+                #krate::__private::Lifecycle::__muster_hook(instance, hook)
+            }
+
+            fn __lifecycle(
+                instance: #krate::__private::Box<Self>,
+            ) -> #krate::__private::Box<dyn #krate::__private::Lifecycle> {
+                instance
             }
         }
 
