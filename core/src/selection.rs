@@ -227,7 +227,13 @@ impl<'a> Selector<'a> {
     ) -> Result<(), Refusal> {
         let facts = self.facts;
         self.instantiate(activate, then_stop, &mut |step| {
-            hook(step, registration, instance, facts)
+            hook(
+                step,
+                instance,
+                || registration.construct(),
+                S::__hook,
+                facts,
+            )
         })
     }
 
@@ -392,44 +398,34 @@ pub(crate) fn probe(
 ) -> Result<(), Refusal> {
     let facts = selector.facts;
     let mut instance: Option<Box<dyn crate::__private::Lifecycle>> = None;
-    selector.instantiate(
-        selector.start,
-        true,
-        &mut |step| match (step, instance.as_deref_mut()) {
-            (Step::Construct, _) => {
-                instance = Some(registration.instance());
-                Ok(())
-            }
-            (Step::Accept, Some(plugin)) => plugin.__muster_hook(Hook::Accept(facts)),
-            (Step::Start, Some(plugin)) => plugin.__muster_hook(Hook::Start),
-            (Step::Stop, Some(plugin)) => {
-                let _ = plugin.__muster_hook(Hook::Stop);
-                Ok(())
-            }
-            (Step::Drop, _) => {
-                instance = None;
-                Ok(())
-            }
-            (_, None) => Ok(()),
-        },
-    )
+    selector.instantiate(selector.start, true, &mut |step| {
+        hook(
+            step,
+            &mut instance,
+            || registration.instance(),
+            |plugin, hook| plugin.__muster_hook(hook),
+            facts,
+        )
+    })
 }
 
-/// Runs one step of [`Selector::instantiate`] on an instance of slot `S`: with
-/// [`probe`] and the closure that calls it, the code of a decision compiled once
-/// per slot.
-fn hook<S: Slot + ?Sized>(
+/// Runs one step of [`Selector::instantiate`] on `instance`: constructs it with
+/// `construct`, runs one of its hooks with `call`, or drops it. For a typed
+/// selection the instance is the slot's trait object; for a probe, any slot's
+/// instance seen as its `Lifecycle` (then this is compiled once).
+fn hook<I: ?Sized>(
     step: Step,
-    registration: &'static Registration<S>,
-    instance: &mut Option<Box<S>>,
+    instance: &mut Option<Box<I>>,
+    construct: impl FnOnce() -> Box<I>,
+    call: fn(&mut I, Hook<'_>) -> Result<(), Rejection>,
     facts: &Facts,
 ) -> Result<(), Rejection> {
     match (step, instance.as_deref_mut()) {
-        (Step::Construct, _) => *instance = Some(registration.construct()),
-        (Step::Accept, Some(plugin)) => return S::__hook(plugin, Hook::Accept(facts)),
-        (Step::Start, Some(plugin)) => return S::__hook(plugin, Hook::Start),
+        (Step::Construct, _) => *instance = Some(construct()),
+        (Step::Accept, Some(plugin)) => return call(plugin, Hook::Accept(facts)),
+        (Step::Start, Some(plugin)) => return call(plugin, Hook::Start),
         (Step::Stop, Some(plugin)) => {
-            let _ = S::__hook(plugin, Hook::Stop);
+            let _ = call(plugin, Hook::Stop);
         }
         (Step::Drop, _) => *instance = None,
         (_, None) => {}
