@@ -131,7 +131,7 @@ impl<'a> Selector<'a> {
         type_id: fn() -> TypeId,
         entries: &mut [IndexEntry],
     ) -> SlotReport {
-        self.decide_erased(slot, type_id, entries, &mut |e| e.registration.probe(self))
+        self.decide_erased(slot, type_id, entries, &mut |e| self.probe(e))
             .0
     }
 
@@ -268,6 +268,23 @@ impl<'a> Selector<'a> {
         (SlotReport::new(slot, selected, tried, not_tried), chosen)
     }
 
+    /// Explains one registration of any slot: constructs an instance and runs its
+    /// hooks (`start`, then `stop`, when the selector runs `start`), then drops it.
+    /// Compiled once: the instance is seen as its `Lifecycle`.
+    fn probe(&self, entry: &IndexEntry) -> Result<(), Refusal> {
+        let facts = self.facts;
+        let mut instance: Option<Box<dyn crate::__private::Lifecycle>> = None;
+        self.instantiate(self.start, true, &mut |step| {
+            hook(
+                step,
+                &mut instance,
+                || entry.registration.instance(),
+                |plugin, hook| plugin.__muster_hook(hook),
+                facts,
+            )
+        })
+    }
+
     /// Walks `entries` (a slot's registrations, any order) newest first, handing
     /// each version it tries to `tried` with its refusal (none for the one chosen);
     /// the first that passes policy, ambiguity, requirements and `try_instance` is
@@ -309,12 +326,7 @@ impl<'a> Selector<'a> {
         slot: &'static str,
         entries: &mut [IndexEntry],
     ) -> Option<usize> {
-        self.walk(
-            slot,
-            entries,
-            &mut |e| e.registration.probe(self),
-            |_, _| {},
-        )
+        self.walk(slot, entries, &mut |e| self.probe(e), |_, _| {})
     }
 
     /// Constructs an instance and runs its hooks (`start` too when `activate`)
@@ -388,25 +400,6 @@ impl<'a> Selector<'a> {
         }
         Ok(())
     }
-}
-
-/// Explaining one registration of any slot: constructs an instance and runs its
-/// hooks (`start`, then `stop`, when the selector runs `start`). Compiled once.
-pub(crate) fn probe(
-    registration: &'static dyn crate::slot::Erased,
-    selector: &Selector<'_>,
-) -> Result<(), Refusal> {
-    let facts = selector.facts;
-    let mut instance: Option<Box<dyn crate::__private::Lifecycle>> = None;
-    selector.instantiate(selector.start, true, &mut |step| {
-        hook(
-            step,
-            &mut instance,
-            || registration.instance(),
-            |plugin, hook| plugin.__muster_hook(hook),
-            facts,
-        )
-    })
 }
 
 /// Runs one step of [`Selector::instantiate`] on `instance`: constructs it with

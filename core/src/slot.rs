@@ -21,7 +21,6 @@ use std::sync::OnceLock;
 use semver::Version;
 
 use crate::__private::Hook;
-use crate::selection::Refusal;
 use crate::{Choice, PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
 
 /// Implemented by `#[muster::slot]` for `dyn Trait`; names the slot and reaches its
@@ -62,14 +61,6 @@ pub(crate) trait Erased: Any + Send + Sync {
 impl<S: Slot + ?Sized> Erased for Registration<S> {
     fn instance(&'static self) -> Box<dyn crate::__private::Lifecycle> {
         S::__lifecycle(self.construct())
-    }
-}
-
-impl dyn Erased {
-    /// Constructs an instance and runs its hooks as `selector` does (`start`, then
-    /// `stop`, when it runs `start`), then drops it.
-    pub(crate) fn probe(&'static self, selector: &Selector<'_>) -> Result<(), Refusal> {
-        crate::selection::probe(self, selector)
     }
 }
 
