@@ -98,6 +98,9 @@ pub struct SlotReport {
     pub selected: Option<Choice>,
     tried: Vec<Candidate>,
     not_tried: NotTried,
+    /// What the slot would select with `selected` set aside, when the decision
+    /// looked (see `Selector::with_fallbacks`).
+    pub(crate) fallback: Option<Option<&'static PluginMeta>>,
 }
 
 /// The versions of a slot older than the selected one: a position in the slot's
@@ -181,6 +184,7 @@ impl SlotReport {
             selected,
             tried,
             not_tried,
+            fallback: None,
         }
     }
 

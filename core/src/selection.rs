@@ -24,6 +24,9 @@ pub struct Selector<'a> {
     /// One version set aside as if quarantined (see [`Selector::fallbacks`]).
     aside: Option<(&'a str, &'a Version)>,
     start: bool,
+    /// Whether explaining also finds each slot's fallback (see
+    /// [`Selector::with_fallbacks`]).
+    find_fallbacks: bool,
 }
 
 /// Why a candidate was excluded or rejected: code, human reason and, for an unmet
@@ -61,6 +64,7 @@ impl<'a> Selector<'a> {
             quarantine: None,
             aside: None,
             start: false,
+            find_fallbacks: false,
         }
     }
 
@@ -75,6 +79,16 @@ impl<'a> Selector<'a> {
     /// [`select`](Self::select) does. Off by default: explaining starts nothing.
     pub fn with_start(mut self, start: bool) -> Selector<'a> {
         self.start = start;
+        self
+    }
+
+    /// Also find, while explaining, what each slot would select with its selected
+    /// version set aside (what [`fallbacks`](Self::fallbacks) answers): the walk
+    /// that chose a version goes on to the next acceptable one, so the versions it
+    /// turned down are not decided twice. Off by default: it probes one more
+    /// version per slot.
+    pub fn with_fallbacks(mut self, find: bool) -> Selector<'a> {
+        self.find_fallbacks = find;
         self
     }
 
@@ -131,8 +145,15 @@ impl<'a> Selector<'a> {
         type_id: fn() -> TypeId,
         entries: &mut [IndexEntry],
     ) -> SlotReport {
-        self.decide_erased(slot, type_id, entries, &mut |e| self.probe(e))
-            .0
+        let (mut report, chosen) =
+            self.decide_erased(slot, type_id, entries, &mut |e| self.probe(e));
+        if let (true, Some(i)) = (self.find_fallbacks, chosen) {
+            // Where the walk stopped, it goes on: the versions before `i` were
+            // turned down and would be again, `i` is the one set aside.
+            let next = self.walk(slot, entries, i + 1, &mut |e| self.probe(e), |_, _| {});
+            report.fallback = Some(next.map(|j| entries[j].meta));
+        }
+        report
     }
 
     /// The decision for every slot in the binary.
@@ -143,7 +164,9 @@ impl<'a> Selector<'a> {
     /// For each slot of `report` (a decision of this selector) that has a selected
     /// version: what the slot would select with that version set aside, as `run`
     /// sets aside a version whose `start` fails (`None`: nothing; the slot would
-    /// fail). In the report's order: `(slot, selected, fallback)`.
+    /// fail). In the report's order: `(slot, selected, fallback)`. A report made
+    /// [`with_fallbacks`](Self::with_fallbacks) already holds them; otherwise each
+    /// slot is decided again with its selected version set aside.
     pub fn fallbacks(&self, report: &Report) -> Vec<(&'static str, Choice, Option<Choice>)> {
         crate::slot::fallbacks(self, report)
     }
@@ -248,7 +271,7 @@ impl<'a> Selector<'a> {
         try_instance: &mut dyn FnMut(&IndexEntry) -> Result<(), Refusal>,
     ) -> (SlotReport, Option<usize>) {
         let mut tried = Vec::with_capacity(1);
-        let chosen = self.walk(slot, entries, try_instance, |meta, refusal| {
+        let chosen = self.walk(slot, entries, 0, try_instance, |meta, refusal| {
             tried.push(match refusal {
                 Some((outcome, refusal)) => Candidate::of(
                     meta,
@@ -285,7 +308,8 @@ impl<'a> Selector<'a> {
         })
     }
 
-    /// Walks `entries` (a slot's registrations, any order) newest first, handing
+    /// Walks `entries` (a slot's registrations, any order) newest first from the
+    /// `from`-th (the `from` first being in place already), handing
     /// each version it tries to `tried` with its refusal (none for the one chosen);
     /// the first that passes policy, ambiguity, requirements and `try_instance` is
     /// chosen. Older ones are not tried, and not sorted either: the newest is found
@@ -295,10 +319,11 @@ impl<'a> Selector<'a> {
         &self,
         slot: &'static str,
         entries: &mut [IndexEntry],
+        from: usize,
         try_instance: &mut dyn FnMut(&IndexEntry) -> Result<(), Refusal>,
         mut tried: impl FnMut(&'static PluginMeta, Option<(Outcome, Refusal)>),
     ) -> Option<usize> {
-        for i in 0..entries.len() {
+        for i in from..entries.len() {
             bring_next(entries, i);
             let entry = &entries[i];
             let refusal = match self.exclusion(slot, &entry.version()) {
@@ -326,7 +351,7 @@ impl<'a> Selector<'a> {
         slot: &'static str,
         entries: &mut [IndexEntry],
     ) -> Option<usize> {
-        self.walk(slot, entries, &mut |e| self.probe(e), |_, _| {})
+        self.walk(slot, entries, 0, &mut |e| self.probe(e), |_, _| {})
     }
 
     /// Constructs an instance and runs its hooks (`start` too when `activate`)

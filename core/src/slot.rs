@@ -486,6 +486,10 @@ pub(crate) fn fallbacks(
         let Some(selected) = slot.selected else {
             continue;
         };
+        if let Some(fallback) = slot.fallback {
+            out.push((slot.slot, selected, fallback.map(Choice::of)));
+            continue;
+        }
         // The first slot of that name, as the registry orders them.
         let at = infos.partition_point(|info| info.name < slot.slot);
         let Some(info) = infos.get(at).filter(|info| info.name == slot.slot) else {

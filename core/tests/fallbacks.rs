@@ -5,7 +5,7 @@
 // The slots and their plugins share this crate, so linkme's element macro is local.
 #![allow(unsafe_code)]
 
-use muster::{Facts, Policy, Quarantine, Selector};
+use muster::{Facts, Policy, Quarantine, Report, Selector};
 use semver::Version;
 
 /// Three versions.
@@ -15,6 +15,10 @@ pub trait Many: Send + Sync {}
 /// One version.
 #[muster::slot(name = "fallback_one")]
 pub trait One: Send + Sync {}
+
+/// The newest turned down by a requirement.
+#[muster::slot(name = "fallback_past")]
+pub trait Past: Send + Sync {}
 
 /// Nothing acceptable.
 #[muster::slot(name = "fallback_none")]
@@ -41,6 +45,21 @@ struct Only;
 impl One for Only {}
 
 #[derive(Default)]
+#[muster::plugin(slot = Past, version = "1.0.0")]
+struct Past1;
+impl Past for Past1 {}
+
+#[derive(Default)]
+#[muster::plugin(slot = Past, version = "2.0.0")]
+struct Past2;
+impl Past for Past2 {}
+
+#[derive(Default)]
+#[muster::plugin(slot = Past, version = "3.0.0", requires = [os = "windows"])]
+struct Past3;
+impl Past for Past3 {}
+
+#[derive(Default)]
 #[muster::plugin(slot = Never, version = "1.0.0", requires = [os = "windows"])]
 struct Unfit;
 impl Never for Unfit {}
@@ -53,11 +72,22 @@ fn facts() -> Facts {
     .unwrap()
 }
 
-/// `(slot, selected, fallback)` as version texts, for the slots of this test.
+/// `(slot, selected, fallback)` as version texts, for the slots of this test: the
+/// same whether the decision's walk found them (`with_fallbacks`) or each slot is
+/// decided again with its selected version set aside.
 fn fallbacks(selector: &Selector<'_>) -> Vec<(String, String, Option<String>)> {
-    let report = selector.explain_all();
+    let found = versions(selector, &selector.with_fallbacks(true).explain_all());
+    let decided_again = versions(selector, &selector.explain_all());
+    assert_eq!(
+        found, decided_again,
+        "the two ways of finding the fallbacks agree"
+    );
+    found
+}
+
+fn versions(selector: &Selector<'_>, report: &Report) -> Vec<(String, String, Option<String>)> {
     selector
-        .fallbacks(&report)
+        .fallbacks(report)
         .into_iter()
         .filter(|(slot, _, _)| slot.starts_with("fallback_"))
         .map(|(slot, selected, fallback)| {
@@ -78,6 +108,7 @@ fn each_selected_version_is_set_aside_in_turn_and_the_next_one_named() {
         [
             ("fallback_many".into(), "3.0.0".into(), Some("2.0.0".into())),
             ("fallback_one".into(), "1.0.0".into(), None),
+            ("fallback_past".into(), "2.0.0".into(), Some("1.0.0".into())),
         ],
         "a slot with nothing selected has no fallback; one with one version has none to offer"
     );
@@ -94,6 +125,7 @@ fn the_selectors_quarantine_stays_in_force() {
         [
             ("fallback_many".into(), "3.0.0".into(), Some("1.0.0".into())),
             ("fallback_one".into(), "1.0.0".into(), None),
+            ("fallback_past".into(), "2.0.0".into(), Some("1.0.0".into())),
         ]
     );
     // Setting a version aside does not change the selector's own decision.

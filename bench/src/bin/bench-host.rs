@@ -34,7 +34,8 @@ fn main() {
     let facts = Facts::probe();
     let probed = start.elapsed();
     let policy = Policy::new();
-    let selector = Selector::new(&facts, &policy);
+    let with_fallbacks = !std::env::args().any(|a| a == "--decide");
+    let selector = Selector::new(&facts, &policy).with_fallbacks(with_fallbacks);
     let report = selector.explain_all();
     let decided = start.elapsed();
     if std::env::args().any(|a| a == "--decide") {

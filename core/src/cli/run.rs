@@ -197,7 +197,11 @@ fn explain<H: Host>(args: &ExplainArgs<H::Explain>, host: &H) -> anyhow::Result<
     let policy: Policy = args.policy.layers()?.load()?;
     let extra = host.explain_extra(&args.extra)?;
     let quarantine = extra.quarantine.as_ref();
-    let mut selector = Selector::new(&facts, &policy).with_start(args.start);
+    // Without `start`, the report ends with each slot's fallback: found by the
+    // decision's own walk.
+    let mut selector = Selector::new(&facts, &policy)
+        .with_start(args.start)
+        .with_fallbacks(!args.start);
     if let Some(q) = quarantine {
         selector = selector.with_quarantine(q);
     }
