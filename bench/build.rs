@@ -5,6 +5,8 @@
 //! into `spread.rs`, in a module `n{N}`. `MUSTER_BENCH_WIDE` (comma-separated,
 //! default `10,100`) lists sizes N for which `wide.rs` gets one slot holding all N
 //! versions, and a table `WIDE` of functions deciding it (single-slot benchmark).
+//! For each size N, `bound.rs` gets N types of one trait and nothing else (no
+//! registry): the least any registry of N trait-object types costs to load.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -31,6 +33,7 @@ fn main() {
     let _ = writeln!(spread, "/// The sizes generated.");
     let _ = writeln!(spread, "pub const SIZES: &[usize] = &[{sizes_list}];");
     std::fs::write(out.join("spread.rs"), spread).expect("write spread.rs");
+    std::fs::write(out.join("bound.rs"), bound(&sizes)).expect("write bound.rs");
 
     let mut wide_src = String::new();
     let mut table = String::new();
@@ -99,4 +102,42 @@ fn slot(out: &mut String, ty: &str, name: &str, versions: usize, index: usize) {
             v + 1
         );
     }
+}
+
+/// For each size N, a module `b{N}` of N types implementing the one trait `Run`
+/// (their vtables are what a static-PIE binary must relocate for any registry of N
+/// trait-object types) and `construct(i)`, which boxes the `i`-th (a `match`, so
+/// no table of pointers); `BOUNDS` lists them.
+fn bound(sizes: &[usize]) -> String {
+    let mut out = String::from(
+        "/// What every bound type implements.\npub trait Run {\n    /// Does a little arithmetic.\n    fn run(&self, x: u64) -> u64;\n}\n",
+    );
+    let mut table = String::new();
+    for &n in sizes {
+        let _ = writeln!(out, "/// {n} types of `Run`.\npub mod b{n} {{");
+        for i in 0..n {
+            let _ = writeln!(
+                out,
+                "    pub struct T{i}(u64);\n    impl super::Run for T{i} {{ fn run(&self, x: u64) -> u64 {{ x.wrapping_mul({}) ^ self.0 }} }}",
+                2 * i + 3
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    /// The `i`-th type, boxed.\n    pub fn construct(i: usize) -> Option<Box<dyn super::Run>> {{\n        Some(match i {{"
+        );
+        for i in 0..n {
+            let _ = writeln!(out, "            {i} => Box::new(T{i}({i})),");
+        }
+        let _ = writeln!(
+            out,
+            "            _ => return None,\n        }})\n    }}\n}}"
+        );
+        let _ = writeln!(table, "    ({n}, b{n}::construct),");
+    }
+    let _ = writeln!(
+        out,
+        "/// Boxes the `i`-th type of a size, if there is one.\npub type Construct = fn(usize) -> Option<Box<dyn Run>>;\n/// Per size: N and the constructor of its types.\npub const BOUNDS: &[(usize, Construct)] = &[\n{table}];"
+    );
+    out
 }

@@ -41,11 +41,13 @@ fn host_triple() -> anyhow::Result<String> {
         .context("rustc -vV names no host triple")
 }
 
-/// The built hosts: `(backend, n, binary)`, the hello world and the shipped default
-/// set's `edge-agent`.
+/// The built hosts: `(backend, n, binary)`, the hello world, the bound (N types of
+/// one trait and no registry, at the largest N) and the shipped default set's
+/// `edge-agent`.
 pub(crate) struct Hosts {
     entries: Vec<(&'static str, usize, PathBuf)>,
     pub(crate) hello: PathBuf,
+    pub(crate) bound: Option<(usize, PathBuf)>,
     pub(crate) edge_agent: PathBuf,
 }
 
@@ -162,9 +164,21 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
             entries.push((backend, n, dest));
         }
     }
+    // The bound at the largest size: N trait-object types, nothing else.
+    let bound = match config.host_sizes.iter().max() {
+        Some(&n) if n > 0 => {
+            let dest = dir.join(format!("bound-{n}"));
+            if !fresh(&dest) {
+                build("bench-bound", &[], &n.to_string(), &dest)?;
+            }
+            Some((n, dest))
+        }
+        _ => None,
+    };
     Ok(Hosts {
         entries,
         hello,
+        bound,
         edge_agent,
     })
 }

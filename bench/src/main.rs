@@ -175,6 +175,16 @@ fn sizes(hosts: &builds::Hosts) -> anyhow::Result<Value> {
             "relocations": muster_bench::elf::relocations(path)?,
         }));
     }
+    if let Some((n, bound)) = &hosts.bound {
+        rows.push(json!({
+            "backend": "bound",
+            "n": n,
+            "bytes_stripped": std::fs::metadata(builds::stripped(bound)?)?.len(),
+            "init_array_entries": muster_bench::elf::init_array_entries(bound)?,
+            "linkme_section_bytes": 0,
+            "relocations": muster_bench::elf::relocations(bound)?,
+        }));
+    }
     let hello = &hosts.hello;
     rows.push(json!({
         "backend": "hello",
@@ -200,6 +210,11 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     programs.extend(all.iter().map(|(_, _, p)| (*p, &["--decide"][..])));
     // And stopping on entering `main`: the cost of loading each binary.
     programs.extend(all.iter().map(|(_, _, p)| (*p, &["--load-only"][..])));
+    // The bound under any registry of the largest N: deciding, then loading only.
+    if let Some((_, bound)) = &hosts.bound {
+        programs.push((bound.as_path(), &[]));
+        programs.push((bound.as_path(), &["--load-only"]));
+    }
     // The shipped default set's edge-agent, the everyday commands.
     programs.extend(
         SHIPPED_COMMANDS
@@ -210,8 +225,22 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     let floor = timed[0];
     let decide_only = &timed[1 + all.len()..1 + 2 * all.len()];
     let load_only = &timed[1 + 2 * all.len()..1 + 3 * all.len()];
-    let shipped = &timed[1 + 3 * all.len()..];
+    let bounds = 2 * usize::from(hosts.bound.is_some());
+    let bound = &timed[1 + 3 * all.len()..1 + 3 * all.len() + bounds];
+    let shipped = &timed[1 + 3 * all.len() + bounds..];
     let mut rows = vec![json!({"backend": "hello", "n": 0, "process": floor})];
+    if let (Some((n, _)), [decide, load]) = (&hosts.bound, bound) {
+        rows.push(json!({
+            "backend": "bound",
+            "n": n,
+            "process": decide,
+            "ratio_to_floor": decide.median_ns / floor.median_ns,
+            "decide_process": decide,
+            "decide_ratio_to_floor": decide.median_ns / floor.median_ns,
+            "load_process": load,
+            "load_ratio_to_floor": load.median_ns / floor.median_ns,
+        }));
+    }
     for (args, process) in SHIPPED_COMMANDS.iter().zip(shipped) {
         rows.push(json!({
             "backend": "edge-agent",

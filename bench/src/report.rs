@@ -217,10 +217,10 @@ fn process(md: &mut String, results: &Value) {
         let _ = writeln!(
             md,
             "| {} | {n} | {} | {} | {ratio:.2} | {} | {} | {} | {} | {} | {} | {verdict} |",
-            if backend == "hello" {
-                "hello world (floor)"
-            } else {
-                backend
+            match backend {
+                "hello" => "hello world (floor)",
+                "bound" => "bound: N types of one trait, no registry",
+                _ => backend,
             },
             us(median(p)),
             us(p["mean_ns"].as_f64().unwrap_or(f64::NAN)),
@@ -408,6 +408,21 @@ fn size(md: &mut String, results: &Value) {
             };
             let _ = writeln!(md, "| {backend} | {s:.0} | {r} | {} |", met(s <= 256.0));
         }
+    }
+    // The bound: N types of one trait, no registry, against the hello world.
+    let of = |backend: &str| sizes.iter().find(|r| r["backend"] == backend);
+    if let (Some(bound), Some(hello)) = (of("bound"), of("hello")) {
+        let per = |key: &str| {
+            (bound[key].as_f64().unwrap_or(f64::NAN) - hello[key].as_f64().unwrap_or(f64::NAN))
+                / bound["n"].as_f64().unwrap_or(f64::NAN)
+        };
+        let _ = writeln!(
+            md,
+            "| bound (N = {} types of one trait, no registry; against the hello world) | {:.0} | {:.1} | – |",
+            bound["n"],
+            per("bytes_stripped"),
+            per("relocations")
+        );
     }
     let _ = writeln!(md);
 }
