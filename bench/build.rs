@@ -5,8 +5,9 @@
 //! into `spread.rs`, in a module `n{N}`. `MUSTER_BENCH_WIDE` (comma-separated,
 //! default `10,100`) lists sizes N for which `wide.rs` gets one slot holding all N
 //! versions, and a table `WIDE` of functions deciding it (single-slot benchmark).
-//! For each size N, `bound.rs` gets N types of one trait and nothing else (no
-//! registry): the least any registry of N trait-object types costs to load.
+//! For each size N, `bound.rs` gets N types of one trait and a static table of
+//! them: the least any registry of N trait-object types costs (`bench-bound`), and
+//! the simplest registry of them (`bench-table`).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -106,8 +107,10 @@ fn slot(out: &mut String, ty: &str, name: &str, versions: usize, index: usize) {
 
 /// For each size N, a module `b{N}` of N types implementing the one trait `Run`
 /// (their vtables are what a static-PIE binary must relocate for any registry of N
-/// trait-object types) and `construct(i)`, which boxes the `i`-th (a `match`, so
-/// no table of pointers); `BOUNDS` lists them.
+/// trait-object types), `construct(i)`, which boxes the `i`-th (a `match`, so no
+/// table of pointers), and `TABLE`, the simplest registry of them (slot, version
+/// and constructor per type); `BOUNDS` lists them. `bench-bound` reads no table,
+/// so none is linked into it; `bench-table` decides over it.
 fn bound(sizes: &[usize]) -> String {
     let mut out = String::from(
         "/// What every bound type implements.\npub trait Run {\n    /// Does a little arithmetic.\n    fn run(&self, x: u64) -> u64;\n}\n",
@@ -129,15 +132,27 @@ fn bound(sizes: &[usize]) -> String {
         for i in 0..n {
             let _ = writeln!(out, "            {i} => Box::new(T{i}({i})),");
         }
+        let _ = writeln!(out, "            _ => return None,\n        }})\n    }}");
+        // The simplest registry: a static table of slot, version and constructor
+        // per version (three pointers), which only `bench-table` reads.
         let _ = writeln!(
             out,
-            "            _ => return None,\n        }})\n    }}\n}}"
+            "    /// `(slot, version, constructor)` per type, ten versions per slot.\n    pub static TABLE: super::Table = &["
         );
-        let _ = writeln!(table, "    ({n}, b{n}::construct),");
+        for i in 0..n {
+            let _ = writeln!(
+                out,
+                "        (\"b{n}_s{}\", \"0.{}.0\", || Box::new(T{i}({i}))),",
+                i / 10,
+                i % 10
+            );
+        }
+        let _ = writeln!(out, "    ];\n}}");
+        let _ = writeln!(table, "    ({n}, b{n}::construct, b{n}::TABLE),");
     }
     let _ = writeln!(
         out,
-        "/// Boxes the `i`-th type of a size, if there is one.\npub type Construct = fn(usize) -> Option<Box<dyn Run>>;\n/// Per size: N and the constructor of its types.\npub const BOUNDS: &[(usize, Construct)] = &[\n{table}];"
+        "/// Boxes the `i`-th type of a size, if there is one.\npub type Construct = fn(usize) -> Option<Box<dyn Run>>;\n/// A size's table: `(slot, version, constructor)` per type.\npub type Table = &'static [(&'static str, &'static str, fn() -> Box<dyn Run>)];\n/// Per size: N, the constructor of its types and its table.\npub const BOUNDS: &[(usize, Construct, Table)] = &[\n{table}];"
     );
     out
 }

@@ -41,13 +41,14 @@ fn host_triple() -> anyhow::Result<String> {
         .context("rustc -vV names no host triple")
 }
 
-/// The built hosts: `(backend, n, binary)`, the hello world, the bound (N types of
-/// one trait and no registry, at the largest N) and the shipped default set's
+/// The built hosts: `(backend, n, binary)`, the hello world, the bounds at the
+/// largest N (`(kind, n, binary)`: `bound`, N types of one trait and no registry;
+/// `table`, the simplest registry of them) and the shipped default set's
 /// `edge-agent`.
 pub(crate) struct Hosts {
     entries: Vec<(&'static str, usize, PathBuf)>,
     pub(crate) hello: PathBuf,
-    pub(crate) bound: Option<(usize, PathBuf)>,
+    pub(crate) bounds: Vec<(&'static str, usize, PathBuf)>,
     pub(crate) edge_agent: PathBuf,
 }
 
@@ -164,21 +165,22 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
             entries.push((backend, n, dest));
         }
     }
-    // The bound at the largest size: N trait-object types, nothing else.
-    let bound = match config.host_sizes.iter().max() {
-        Some(&n) if n > 0 => {
-            let dest = dir.join(format!("bound-{n}"));
+    // The bounds at the largest size: N trait-object types and nothing else, and
+    // the simplest registry of them.
+    let mut bounds = Vec::new();
+    if let Some(&n) = config.host_sizes.iter().max().filter(|&&n| n > 0) {
+        for (kind, bin) in [("bound", "bench-bound"), ("table", "bench-table")] {
+            let dest = dir.join(format!("{kind}-{n}"));
             if !fresh(&dest) {
-                build("bench-bound", &[], &n.to_string(), &dest)?;
+                build(bin, &[], &n.to_string(), &dest)?;
             }
-            Some((n, dest))
+            bounds.push((kind, n, dest));
         }
-        _ => None,
-    };
+    }
     Ok(Hosts {
         entries,
         hello,
-        bound,
+        bounds,
         edge_agent,
     })
 }

@@ -175,9 +175,9 @@ fn sizes(hosts: &builds::Hosts) -> anyhow::Result<Value> {
             "relocations": muster_bench::elf::relocations(path)?,
         }));
     }
-    if let Some((n, bound)) = &hosts.bound {
+    for (kind, n, bound) in &hosts.bounds {
         rows.push(json!({
-            "backend": "bound",
+            "backend": kind,
             "n": n,
             "bytes_stripped": std::fs::metadata(builds::stripped(bound)?)?.len(),
             "init_array_entries": muster_bench::elf::init_array_entries(bound)?,
@@ -210,8 +210,8 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     programs.extend(all.iter().map(|(_, _, p)| (*p, &["--decide"][..])));
     // And stopping on entering `main`: the cost of loading each binary.
     programs.extend(all.iter().map(|(_, _, p)| (*p, &["--load-only"][..])));
-    // The bound under any registry of the largest N: deciding, then loading only.
-    if let Some((_, bound)) = &hosts.bound {
+    // The bounds under any registry of the largest N: deciding, then loading only.
+    for (_, _, bound) in &hosts.bounds {
         programs.push((bound.as_path(), &[]));
         programs.push((bound.as_path(), &["--load-only"]));
     }
@@ -225,13 +225,13 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     let floor = timed[0];
     let decide_only = &timed[1 + all.len()..1 + 2 * all.len()];
     let load_only = &timed[1 + 2 * all.len()..1 + 3 * all.len()];
-    let bounds = 2 * usize::from(hosts.bound.is_some());
-    let bound = &timed[1 + 3 * all.len()..1 + 3 * all.len() + bounds];
-    let shipped = &timed[1 + 3 * all.len() + bounds..];
+    let bounds = &timed[1 + 3 * all.len()..1 + 3 * all.len() + 2 * hosts.bounds.len()];
+    let shipped = &timed[1 + 3 * all.len() + 2 * hosts.bounds.len()..];
     let mut rows = vec![json!({"backend": "hello", "n": 0, "process": floor})];
-    if let (Some((n, _)), [decide, load]) = (&hosts.bound, bound) {
+    for ((kind, n, _), timed) in hosts.bounds.iter().zip(bounds.chunks(2)) {
+        let [decide, load] = timed else { continue };
         rows.push(json!({
-            "backend": "bound",
+            "backend": kind,
             "n": n,
             "process": decide,
             "ratio_to_floor": decide.median_ns / floor.median_ns,
