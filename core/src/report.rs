@@ -37,6 +37,19 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// A report row's lead: two spaces, the outcome left-aligned in ten columns (as
+    /// `{:<10}` would align it) and a space, in one piece.
+    fn lead(self) -> &'static str {
+        match self {
+            Outcome::Selected => "  selected   ",
+            Outcome::Rejected => "  rejected   ",
+            Outcome::Excluded => "  excluded   ",
+            Outcome::NotTried => "  not_tried  ",
+        }
+    }
+}
+
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `pad`, so that `{:<10}` aligns it without an intermediate `String`.
@@ -281,10 +294,7 @@ impl fmt::Display for SlotReport {
             None => f.write_str(": no acceptable version\n")?,
         }
         for c in &self.tried {
-            // The outcome left-aligned in ten columns, as `{:<10}` would.
-            let outcome = c.outcome.as_str();
-            let padding = "          ".get(outcome.len()..).unwrap_or_default();
-            for piece in ["  ", outcome, padding, " ", c.version, " ", c.name] {
+            for piece in [c.outcome.lead(), c.version, " ", c.name] {
                 f.write_str(piece)?;
             }
             if let Some(reason) = &c.reason {
@@ -298,7 +308,11 @@ impl fmt::Display for SlotReport {
         match self.not_tried.count {
             0 => Ok(()),
             1 => f.write_str("  \u{2026} and 1 older version not tried\n"),
-            n => writeln!(f, "  \u{2026} and {n} older versions not tried"),
+            n => {
+                f.write_str("  \u{2026} and ")?;
+                f.write_str(itoa::Buffer::new().format(n))?;
+                f.write_str(" older versions not tried\n")
+            }
         }
     }
 }
@@ -344,6 +358,18 @@ mod tests {
 
     use super::{Candidate, Choice, NotTried, Outcome, SlotReport};
     use crate::ReasonCode;
+
+    #[test]
+    fn a_rows_lead_is_its_outcome_padded_to_ten_columns() {
+        for outcome in [
+            Outcome::Selected,
+            Outcome::Rejected,
+            Outcome::Excluded,
+            Outcome::NotTried,
+        ] {
+            assert_eq!(outcome.lead(), format!("  {outcome:<10} "));
+        }
+    }
 
     fn candidate(
         version: &'static str,

@@ -1,8 +1,7 @@
 //! What `edge-agent plugins explain` does, over the generated registrations: probe
-//! the host, decide every slot, write the report through a buffer as it is
-//! formatted, then decide again every slot with its selected version set aside and
-//! write what `run` would use if that version's `start` failed (as `edge-agent`
-//! does). With `--time`, prints to stderr `probe_ns` (facts),
+//! the host, decide every slot (and, for each, what `run` would use if the selected
+//! version's `start` failed), and write the kit's report through a buffer as it is
+//! formatted. With `--time`, prints to stderr `probe_ns` (facts),
 //! `decision_ns` (the first `explain_all`, lazy index construction included) and
 //! `main_ns` (entering `main` to the decision); with `--warm K`, also `warm_ns`,
 //! the median of K further `explain_all` calls. With `--decide`, stops after the
@@ -15,9 +14,10 @@
 // macro is local and its `link_section` needs this.
 #![allow(unsafe_code)]
 
-use std::io::Write as _;
 use std::time::Instant;
 
+use muster::cli::render;
+use muster::cli::start_check::StartCheck;
 use muster::{Facts, Policy, Selector};
 
 #[allow(dead_code, missing_docs, unreachable_pub)] // Generated; reached through the registry only.
@@ -42,25 +42,14 @@ fn main() {
         std::hint::black_box(&report);
         return;
     }
-    // Formatted as it is written, through a buffer, as `edge-agent` prints it.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let _ = writeln!(out, "host: {} ({})", facts.hostname, muster::BACKEND);
-    for slot in &report.slots {
-        let _ = write!(out, "\n{slot}");
-    }
-    // What `run` would use where a selected version's `start` failed, as the explain
-    // of `edge-agent` (which does not run `start` unless asked) appends.
-    let _ = writeln!(
-        out,
-        "\nstart: not run; if a selected version's start fails:"
-    );
-    for (slot, selected, fallback) in selector.fallbacks(&report) {
-        let _ = match fallback {
-            Some(c) => writeln!(out, "  {slot}: {} -> {}", selected.version, c.version),
-            None => writeln!(out, "  {slot}: {} -> nothing", selected.version),
-        };
-    }
-    let _ = out.flush();
+    // The kit's text, formatted as it is written through a buffer, as `edge-agent`
+    // prints it: the report, then what `run` would use where a selected version's
+    // `start` failed (`edge-agent` does not run `start` unless asked).
+    let start_check = StartCheck::NotRun(selector.fallbacks(&report));
+    let _ = muster::cli::print(format_args!(
+        "{}{start_check}",
+        render::explain_text(&facts, &policy, &report)
+    ));
     if let Some(k) = warm_repeats() {
         let mut samples: Vec<u128> = (0..k)
             .map(|_| {

@@ -233,7 +233,7 @@ fn explain<H: Host>(args: &ExplainArgs<H::Explain>, host: &H) -> anyhow::Result<
         print(format_args!(
             "{}{}{}",
             render::explain_text(&facts, &policy, &report),
-            start.to_text(),
+            start,
             extra.text
         ))?;
     }

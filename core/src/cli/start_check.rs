@@ -2,7 +2,7 @@
 //! version's `start` and `stop` (`--start`, so it decides exactly as `run`), or it did
 //! not, and then it says which version `run` would use if that `start` failed.
 
-use std::fmt::Write as _;
+use std::fmt;
 
 use crate::{Choice, Facts, Policy, Quarantine, Report, Selector};
 use serde_json::{Value, json};
@@ -33,27 +33,10 @@ impl StartCheck {
         StartCheck::NotRun(selector.fallbacks(report))
     }
 
-    /// The text `explain` appends.
+    /// The text `explain` appends (its [`Display`](fmt::Display) form, which writes it
+    /// piece by piece).
     pub fn to_text(&self) -> String {
-        let StartCheck::NotRun(slots) = self else {
-            return "\nstart: ran (and stopped) the selected versions, as `run` does\n".to_owned();
-        };
-        let mut out = String::from(
-            "\nstart: not run (`--start` runs it); if a selected version's start fails, `run` \
-             uses instead:\n",
-        );
-        for (slot, selected, fallback) in slots {
-            let instead = match fallback {
-                Some(c) => format!("{} {}", c.name, c.version),
-                None => "nothing: the slot fails".to_owned(),
-            };
-            let _ = writeln!(
-                out,
-                "  {slot}: {} {} -> {instead}",
-                selected.name, selected.version
-            );
-        }
-        out
+        self.to_string()
     }
 
     /// The `"start"` member of `explain --json`: `{"run": true}` or `{"run": false,
@@ -69,5 +52,41 @@ impl StartCheck {
                 json!({ "run": false, "if_start_fails": fallbacks })
             }
         }
+    }
+}
+
+impl fmt::Display for StartCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let StartCheck::NotRun(slots) = self else {
+            return f
+                .write_str("\nstart: ran (and stopped) the selected versions, as `run` does\n");
+        };
+        f.write_str(
+            "\nstart: not run (`--start` runs it); if a selected version's start fails, `run` \
+             uses instead:\n",
+        )?;
+        // Piece by piece: one line per slot, thousands in a large binary.
+        for (slot, selected, fallback) in slots {
+            for piece in [
+                "  ",
+                slot,
+                ": ",
+                selected.name,
+                " ",
+                selected.version,
+                " -> ",
+            ] {
+                f.write_str(piece)?;
+            }
+            match fallback {
+                Some(c) => {
+                    for piece in [c.name, " ", c.version, "\n"] {
+                        f.write_str(piece)?;
+                    }
+                }
+                None => f.write_str("nothing: the slot fails\n")?,
+            }
+        }
+        Ok(())
     }
 }
