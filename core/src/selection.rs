@@ -504,20 +504,13 @@ fn bring_next(entries: &mut [IndexEntry], i: usize) {
 /// one pass, and whether another has its version.
 fn newest(entries: &[IndexEntry]) -> (usize, bool) {
     let (mut newest, mut twin) = (0, false);
-    // The newest's integer key, computed once rather than at every comparison.
-    let mut newest_key = entries.first().and_then(|e| e.meta.key());
     for (i, e) in entries.iter().enumerate().skip(1) {
-        let key = e.meta.key();
-        let order = match (key, newest_key) {
-            (Some(a), Some(b)) if a != b => a.cmp(&b),
-            _ => e.meta.cmp_version(entries[newest].meta),
-        };
-        match order {
-            Ordering::Greater => (newest, twin, newest_key) = (i, false, key),
+        match e.cmp_version(&entries[newest]) {
+            Ordering::Greater => (newest, twin) = (i, false),
             Ordering::Equal => {
                 twin = true;
                 if newest_first(e, &entries[newest]).is_lt() {
-                    (newest, newest_key) = (i, key);
+                    newest = i;
                 }
             }
             Ordering::Less => {}

@@ -92,6 +92,7 @@ impl Collector {
         self.0.push(IndexEntry {
             meta,
             registration,
+            key: meta.key().unwrap_or(NO_KEY),
             ambiguous: false,
         });
     }
@@ -128,9 +129,17 @@ pub(crate) struct IndexEntry {
     pub(crate) meta: &'static PluginMeta,
     /// The registration: probed through its vtable, or recovered by downcasting.
     pub(crate) registration: AnyRegistration,
+    /// `major.minor.patch` as one number ordered like them (read once, when the
+    /// entry is made: a walk compares it many times), [`NO_KEY`] when a number is too
+    /// large for it.
+    key: u64,
     /// Another registration has the same slot and version (from another crate).
     pub(crate) ambiguous: bool,
 }
+
+/// The key of a version whose numbers do not fit one (the keys that fit are below
+/// 2^48: three 16-bit numbers).
+const NO_KEY: u64 = u64::MAX;
 
 impl<T: ?Sized + 'static> SlotIndex<T> {
     /// Builds an index of `registrations` (any order).
@@ -232,7 +241,17 @@ impl IndexEntry {
     /// Whether `other` has the same version (semver precedence: build metadata
     /// ignored).
     pub(crate) fn same_version(&self, other: &IndexEntry) -> bool {
-        self.meta.cmp_version(other.meta).is_eq()
+        self.cmp_version(other).is_eq()
+    }
+
+    /// Orders the two versions by semver precedence: by their keys where both fit
+    /// and differ, else in full (pre-releases, numbers too large for a key).
+    #[inline]
+    pub(crate) fn cmp_version(&self, other: &IndexEntry) -> std::cmp::Ordering {
+        if self.key != other.key && self.key != NO_KEY && other.key != NO_KEY {
+            return self.key.cmp(&other.key);
+        }
+        self.meta.cmp_version(other.meta)
     }
 }
 
@@ -249,9 +268,7 @@ impl Entries {
 /// never depends on link order, and a decision that walks unsorted entries meets
 /// them in the index's order).
 pub(crate) fn newest_first(a: &IndexEntry, b: &IndexEntry) -> std::cmp::Ordering {
-    b.meta
-        .cmp_version(a.meta)
-        .then_with(|| same_version_order(a, b))
+    b.cmp_version(a).then_with(|| same_version_order(a, b))
 }
 
 /// [`newest_first`] among equal versions (rare: kept out of the common path).

@@ -12,7 +12,7 @@ use muster::{
 use proptest::prelude::*;
 use semver::{Version, VersionReq};
 
-/// The slot the properties are checked on: 40 versions, each accepted only on a
+/// The slot the properties are checked on: 44 versions, each accepted only on a
 /// host with the label `v<i> = "1"`.
 #[muster::slot(name = "prop")]
 pub trait Prop: Send + Sync {
@@ -78,9 +78,15 @@ props! {
     P28 "2.1.10" v28;
     P32 "4.0.0" v32;
     P34 "10.0.0" v34;
+    // Numbers too large for the compact form (a 16-bit number each), beside ones
+    // that fit: ordered in full, against the keys of the others.
+    P40 "1.65534.0" v40;
+    P41 "1.70000.0" v41;
+    P42 "65536.0.0" v42;
+    P43 "2.0.65535" v43;
 }
 
-const COUNT: usize = 40;
+const COUNT: usize = 44;
 
 /// The label a registration needs (from its `requires`).
 fn label_of(registration: &Registration<dyn Prop>) -> &'static str {
