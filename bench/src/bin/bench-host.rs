@@ -34,8 +34,12 @@ fn main() {
     let facts = Facts::probe();
     let probed = start.elapsed();
     let policy = Policy::new();
-    let with_fallbacks = !std::env::args().any(|a| a == "--decide");
-    let selector = Selector::new(&facts, &policy).with_fallbacks(with_fallbacks);
+    // As `edge-agent plugins explain`, the decision also finds each slot's fallback;
+    // not when only the decision is run (`--decide`) or timed (`--time`: the
+    // in-process decision that the dlopen comparison uses), which then stays the
+    // decision alone (the fallbacks are then found after it, by deciding again).
+    let decision_only = time || std::env::args().any(|a| a == "--decide");
+    let selector = Selector::new(&facts, &policy).with_fallbacks(!decision_only);
     let report = selector.explain_all();
     let decided = start.elapsed();
     if std::env::args().any(|a| a == "--decide") {
