@@ -35,9 +35,7 @@ impl Outcome {
             Outcome::NotTried => "not_tried",
         }
     }
-}
 
-impl Outcome {
     /// A report row's lead: two spaces, the outcome left-aligned in ten columns (as
     /// `{:<10}` would align it) and a space, in one piece.
     fn lead(self) -> &'static str {
