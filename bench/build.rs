@@ -109,13 +109,13 @@ fn slot(out: &mut String, ty: &str, name: &str, versions: usize, index: usize) {
 /// (their vtables are what a static-PIE binary must relocate for any registry of N
 /// trait-object types), `construct(i)`, which boxes the `i`-th (a `match`, so no
 /// table of pointers), and `TABLE`, the simplest registry of them (slot, version
-/// and constructor per type); `BOUNDS` lists them. `bench-bound` reads no table,
-/// so none is linked into it; `bench-table` decides over it.
+/// and constructor per type); `BOUNDS` lists the constructors, `TABLES` the tables
+/// (apart, so that `bench-bound`, which reads no table, links none).
 fn bound(sizes: &[usize]) -> String {
     let mut out = String::from(
         "/// What every bound type implements.\npub trait Run {\n    /// Does a little arithmetic.\n    fn run(&self, x: u64) -> u64;\n}\n",
     );
-    let mut table = String::new();
+    let (mut bounds, mut tables) = (String::new(), String::new());
     for &n in sizes {
         let _ = writeln!(out, "/// {n} types of `Run`.\npub mod b{n} {{");
         for i in 0..n {
@@ -148,11 +148,12 @@ fn bound(sizes: &[usize]) -> String {
             );
         }
         let _ = writeln!(out, "    ];\n}}");
-        let _ = writeln!(table, "    ({n}, b{n}::construct, b{n}::TABLE),");
+        let _ = writeln!(bounds, "    ({n}, b{n}::construct),");
+        let _ = writeln!(tables, "    ({n}, b{n}::TABLE),");
     }
     let _ = writeln!(
         out,
-        "/// Boxes the `i`-th type of a size, if there is one.\npub type Construct = fn(usize) -> Option<Box<dyn Run>>;\n/// A size's table: `(slot, version, constructor)` per type.\npub type Table = &'static [(&'static str, &'static str, fn() -> Box<dyn Run>)];\n/// Per size: N, the constructor of its types and its table.\npub const BOUNDS: &[(usize, Construct, Table)] = &[\n{table}];"
+        "/// Boxes the `i`-th type of a size, if there is one.\npub type Construct = fn(usize) -> Option<Box<dyn Run>>;\n/// A size's table: `(slot, version, constructor)` per type.\npub type Table = &'static [(&'static str, &'static str, fn() -> Box<dyn Run>)];\n/// Per size: N and the constructor of its types (no table: what `bench-bound` reads).\npub const BOUNDS: &[(usize, Construct)] = &[\n{bounds}];\n/// Per size: N and its table (what `bench-table` reads).\npub const TABLES: &[(usize, Table)] = &[\n{tables}];\n/// The largest size of `sizes` (one is built when the benchmark builds a bound),\n/// unless the binary is to stop on entering `main` (`--load-only`: what loading it\n/// costs).\npub fn largest<T: Copy>(sizes: &[(usize, T)]) -> Option<(usize, T)> {{\n    if std::env::args().any(|a| a == \"--load-only\") {{\n        return None;\n    }}\n    sizes.iter().copied().max_by_key(|(n, _)| *n)\n}}"
     );
     out
 }

@@ -229,17 +229,10 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     let shipped = &timed[1 + 3 * all.len() + 2 * hosts.bounds.len()..];
     let mut rows = vec![json!({"backend": "hello", "n": 0, "process": floor})];
     for ((kind, n, _), timed) in hosts.bounds.iter().zip(bounds.chunks(2)) {
-        let [decide, load] = timed else { continue };
-        rows.push(json!({
-            "backend": kind,
-            "n": n,
-            "process": decide,
-            "ratio_to_floor": decide.median_ns / floor.median_ns,
-            "decide_process": decide,
-            "decide_ratio_to_floor": decide.median_ns / floor.median_ns,
-            "load_process": load,
-            "load_ratio_to_floor": load.median_ns / floor.median_ns,
-        }));
+        // A bound's run is its decision.
+        if let [decide, load] = timed {
+            rows.push(process_row(kind, *n, [decide, decide, load], &floor));
+        }
     }
     for (args, process) in SHIPPED_COMMANDS.iter().zip(shipped) {
         rows.push(json!({
@@ -252,22 +245,36 @@ fn process(config: &Config, hosts: &builds::Hosts) -> anyhow::Result<Value> {
     for ((((backend, n, path), process), decide), load) in
         all.iter().zip(&timed[1..]).zip(decide_only).zip(load_only)
     {
-        let cold = stats::decision_stats(path, &["--time"], config.reps.min(30))?;
-        let warm = warm_ns(path)?;
-        rows.push(json!({
-            "backend": backend,
-            "n": n,
-            "process": process,
-            "ratio_to_floor": process.median_ns / floor.median_ns,
-            "decide_process": decide,
-            "decide_ratio_to_floor": decide.median_ns / floor.median_ns,
-            "load_process": load,
-            "load_ratio_to_floor": load.median_ns / floor.median_ns,
-            "decision_cold": cold,
-            "decision_warm_ns": warm,
-        }));
+        let mut row = process_row(backend, *n, [process, decide, load], &floor);
+        row["decision_cold"] = json!(stats::decision_stats(
+            path,
+            &["--time"],
+            config.reps.min(30)
+        )?);
+        row["decision_warm_ns"] = json!(warm_ns(path)?);
+        rows.push(row);
     }
     Ok(Value::Array(rows))
+}
+
+/// A row of the process table: a binary's whole run, its run stopping after the
+/// decision and its run stopping on entering `main`, each also against the floor.
+fn process_row(
+    backend: &str,
+    n: usize,
+    [process, decide, load]: [&stats::Stats; 3],
+    floor: &stats::Stats,
+) -> Value {
+    json!({
+        "backend": backend,
+        "n": n,
+        "process": process,
+        "ratio_to_floor": process.median_ns / floor.median_ns,
+        "decide_process": decide,
+        "decide_ratio_to_floor": decide.median_ns / floor.median_ns,
+        "load_process": load,
+        "load_ratio_to_floor": load.median_ns / floor.median_ns,
+    })
 }
 
 /// The host's warm `explain_all` time (median of 51), if it supports `--warm`.

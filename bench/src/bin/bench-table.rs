@@ -5,21 +5,16 @@
 //! (ten, adjacent), takes the newest (semver precedence, the version parsed),
 //! constructs it and calls it.
 
-#[allow(dead_code, missing_docs, unreachable_pub)] // Generated; reached through `BOUNDS` only.
+#[allow(dead_code, missing_docs, unreachable_pub)] // Generated; reached through `TABLES` only.
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/bound.rs"));
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--load-only") {
-        return;
-    }
-    // The largest size built in (one is, when the benchmark builds this binary).
-    let Some(&(n, _, table)) = generated::BOUNDS.iter().max_by_key(|(n, _, _)| *n) else {
+    let Some((n, table)) = generated::largest(generated::TABLES) else {
         return;
     };
-    let mut sum = 0u64;
-    let mut slots = 0;
+    let (mut sum, mut slots) = (0u64, 0);
     for versions in table.chunk_by(|a, b| a.0 == b.0) {
         let newest = versions
             .iter()
