@@ -21,8 +21,6 @@ pub struct Selector<'a> {
     facts: &'a Facts,
     policy: &'a Policy,
     quarantine: Option<&'a Quarantine>,
-    /// One version set aside as if quarantined (see [`Selector::fallbacks`]).
-    aside: Option<(&'a str, &'a Version)>,
     start: bool,
     /// Whether explaining also finds each slot's fallback (see
     /// [`Selector::with_fallbacks`]).
@@ -62,7 +60,6 @@ impl<'a> Selector<'a> {
             facts,
             policy,
             quarantine: None,
-            aside: None,
             start: false,
             find_fallbacks: false,
         }
@@ -166,17 +163,9 @@ impl<'a> Selector<'a> {
     /// sets aside a version whose `start` fails (`None`: nothing; the slot would
     /// fail). In the report's order: `(slot, selected, fallback)`. A report made
     /// [`with_fallbacks`](Self::with_fallbacks) already holds them; otherwise each
-    /// slot is decided again with its selected version set aside.
+    /// slot is decided again, with its fallback.
     pub fn fallbacks(&self, report: &Report) -> Vec<(&'static str, Choice, Option<Choice>)> {
         crate::slot::fallbacks(self, report)
-    }
-
-    /// This selector with `version` of `slot` excluded as if it were quarantined.
-    pub(crate) fn setting_aside(self, slot: &'a str, version: &'a Version) -> Selector<'a> {
-        Selector {
-            aside: Some((slot, version)),
-            ..self
-        }
     }
 
     /// Why `version` of `slot` is excluded by policy or quarantine, if it is. The
@@ -218,12 +207,6 @@ impl<'a> Selector<'a> {
             return Some(Refusal::new(
                 ReasonCode::Prerelease,
                 "pre-release, not allowed by policy",
-            ));
-        }
-        if self.aside.is_some_and(|(s, v)| s == slot && v == version) {
-            return Some(Refusal::new(
-                ReasonCode::Quarantined,
-                "set aside: what `run` does when its `start` fails",
             ));
         }
         if let Some(entry) = self.quarantine.and_then(|q| q.get(slot, version)) {
@@ -342,16 +325,6 @@ impl<'a> Selector<'a> {
             }
         }
         None
-    }
-
-    /// What the slot of `entries` chooses (its position), without a report: the
-    /// [`walk`](Self::walk) of [`Selector::fallbacks`].
-    pub(crate) fn choose_erased(
-        &self,
-        slot: &'static str,
-        entries: &mut [IndexEntry],
-    ) -> Option<usize> {
-        self.walk(slot, entries, 0, &mut |e| self.probe(e), |_, _| {})
     }
 
     /// Constructs an instance and runs its hooks (`start` too when `activate`)

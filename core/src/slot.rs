@@ -489,38 +489,37 @@ pub fn registry_problems() -> Vec<String> {
     problems
 }
 
-/// [`Selector::fallbacks`]: the slots of `report` found by name in the registry's
-/// sorted list (not searched one by one), their registrations gathered into one
-/// reused buffer.
+/// [`Selector::fallbacks`]: each slot's fallback from the report, or from deciding
+/// the slot again (found by name in the registry's sorted list, its registrations
+/// gathered into one reused buffer).
 pub(crate) fn fallbacks(
     selector: &Selector<'_>,
     report: &Report,
 ) -> Vec<(&'static str, Choice, Option<Choice>)> {
     let infos = slot_infos();
+    let finding = selector.with_fallbacks(true);
     let mut scratch = Collector(Vec::with_capacity(16));
     let mut out = Vec::new();
     for slot in &report.slots {
         let Some(selected) = slot.selected else {
             continue;
         };
-        if let Some(fallback) = slot.fallback {
-            out.push((slot.slot, selected, fallback.map(Choice::of)));
-            continue;
-        }
-        // The first slot of that name, as the registry orders them.
-        let at = infos.partition_point(|info| info.name < slot.slot);
-        let Some(info) = infos.get(at).filter(|info| info.name == slot.slot) else {
-            continue;
+        let fallback = match slot.fallback {
+            Some(fallback) => fallback,
+            None => {
+                // Decided again, with its fallback: the first slot of that name, as
+                // the registry orders them.
+                let at = infos.partition_point(|info| info.name < slot.slot);
+                let Some(info) = infos.get(at).filter(|info| info.name == slot.slot) else {
+                    continue;
+                };
+                finding
+                    .explain_erased(info.name, info.type_id, scratch.gather(info.collect))
+                    .fallback
+                    .flatten()
+            }
         };
-        let Ok(version) = Version::parse(selected.version) else {
-            continue;
-        };
-        let aside = selector.setting_aside(slot.slot, &version);
-        let entries = scratch.gather(info.collect);
-        let fallback = aside
-            .choose_erased(info.name, entries)
-            .map(|i| Choice::of(entries[i].meta));
-        out.push((slot.slot, selected, fallback));
+        out.push((slot.slot, selected, fallback.map(Choice::of)));
     }
     out
 }

@@ -74,7 +74,7 @@ fn facts() -> Facts {
 
 /// `(slot, selected, fallback)` as version texts, for the slots of this test: the
 /// same whether the decision's walk found them (`with_fallbacks`) or each slot is
-/// decided again with its selected version set aside.
+/// decided again with its fallback.
 fn fallbacks(selector: &Selector<'_>) -> Vec<(String, String, Option<String>)> {
     let found = versions(selector, &selector.with_fallbacks(true).explain_all());
     let decided_again = versions(selector, &selector.explain_all());
