@@ -4,8 +4,9 @@
 # usage: fuzz/run.sh [--smoke | --seconds N] [TARGET...]
 #   --smoke       30 s per target (what CI runs)
 #   --seconds N   N seconds per target (default 600)
-# Needs the nightly toolchain (`rustup toolchain install nightly`); installs
-# cargo-fuzz from crates.io when missing. New corpus entries go to
+# Needs the nightly toolchain (`rustup toolchain install nightly`) and cargo-fuzz:
+# `cargo xtask fuzz` installs the pinned one into the tools cache and runs this script
+# with it on PATH (`cargo xtask doctor` shows where). New corpus entries go to
 # fuzz/corpus/<target>/ (only the seed-* files are committed); a crash leaves
 # its input in fuzz/artifacts/<target>/ and makes this script fail.
 set -euo pipefail
@@ -25,7 +26,8 @@ done
 
 cd "$(dirname "$0")"
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+    echo "run.sh: cargo-fuzz is not on PATH; run \`cargo xtask fuzz\` (it installs the pinned one)" >&2
+    exit 1
 fi
 if [ ${#targets[@]} -eq 0 ]; then
     mapfile -t targets < <(cargo +nightly fuzz list)

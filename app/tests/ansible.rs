@@ -3,8 +3,8 @@
 //! --json`, then preview the fleet from the cache. The fleet decision must be the
 //! decision the host makes itself.
 //!
-//! `ansible` is found on `PATH`, else in `$MUSTER_ANSIBLE_VENV/bin` or
-//! `$HOME/.cache/muster-ci/venv/bin` (where `.ci/run` installs it). A missing
+//! `ansible` is found on `PATH`: `cargo xtask test` installs the pinned ansible-core
+//! (the workspace's `test-tools`) into the tools cache and puts it there. A missing
 //! `ansible` fails this test: it never skips.
 
 mod common;
@@ -16,24 +16,17 @@ use common::{agent, bin, json, run, selected};
 
 /// The `ansible` executable; panics (loudly) when there is none.
 fn ansible() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
+    std::env::var_os("PATH")
         .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
-    let venvs = std::env::var_os("MUSTER_ANSIBLE_VENV")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/muster-ci/venv")))
-        .map(|v| v.join("bin"));
-    on_path
-        .chain(venvs)
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .map(|dir| dir.join("ansible"))
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
             panic!(
-                "ansible (ansible-core) is not installed: this test needs it and does not skip. \
-                 `.ci/run` installs it into $HOME/.cache/muster-ci/venv; locally: \
-                 python3 -m venv VENV && VENV/bin/pip install ansible-core, then put VENV/bin on PATH \
-                 or set MUSTER_ANSIBLE_VENV=VENV"
+                "ansible (ansible-core) is not on PATH: this test needs it and does not skip. \
+                 `cargo xtask test` installs the pinned ansible-core and puts it on the tests' \
+                 PATH; for a plain `cargo test`, `cargo xtask doctor --install` installs it and \
+                 `cargo xtask doctor` shows the directory to put on PATH"
             )
         })
 }

@@ -1351,15 +1351,17 @@ fn spool_unreadable_input() {
 fn spool_read_only_directory() {
     let fx = Fixture::new();
     if !is_root() {
-        println!("skipped: needs root for a read-only bind mount");
+        common::not_run(
+            "spool_read_only_directory",
+            "root, for a read-only bind mount",
+        );
         return;
     }
     let spool = fx.spool();
-    if !mount(&["--bind", &s(&spool), &s(&spool)]) || !mount(&["-o", "remount,bind,ro", &s(&spool)])
-    {
-        println!("skipped: `mount --bind` does not work here");
+    mount(&["--bind", &s(&spool), &s(&spool)]);
+    if let Err(err) = try_mount(&["-o", "remount,bind,ro", &s(&spool)]) {
         let _ = Command::new("umount").arg(&spool).status();
-        return;
+        panic!("{err}");
     }
     let before = fx.snapshot();
     let result = std::panic::catch_unwind(|| {
@@ -1388,15 +1390,12 @@ fn spool_read_only_directory() {
 fn spool_on_a_full_disk() {
     let fx = Fixture::new();
     if !is_root() {
-        println!("skipped: needs root to mount a tiny tmpfs");
+        common::not_run("spool_on_a_full_disk", "root, to mount a 64 KiB tmpfs");
         return;
     }
     let spool = fx.path("tiny");
     std::fs::create_dir(&spool).unwrap();
-    if !mount(&["-t", "tmpfs", "-o", "size=64k", "tmpfs", &s(&spool)]) {
-        println!("skipped: `mount -t tmpfs -o size=64k` does not work here");
-        return;
-    }
+    mount(&["-t", "tmpfs", "-o", "size=64k", "tmpfs", &s(&spool)]);
     let result = std::panic::catch_unwind(|| {
         for sub in ["incoming", "done", "state"] {
             std::fs::create_dir_all(spool.join(sub)).unwrap();
@@ -1446,12 +1445,30 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
-fn mount(args: &[&str]) -> bool {
-    Command::new("mount")
+/// `mount ARGS`; the error names the command and what mount said.
+fn try_mount(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("mount")
         .args(args)
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `mount {}`: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`mount {}` failed as root ({}): {}; this test needs it to work",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// `mount ARGS`, or the test fails saying why.
+fn mount(args: &[&str]) {
+    if let Err(err) = try_mount(args) {
+        panic!("{err}");
+    }
 }
 
 fn mkfifo(path: &Path) {

@@ -92,3 +92,25 @@ pub fn candidate(report: &serde_json::Value, slot: &str, version: &str) -> (Stri
         c["reason"].as_str().unwrap_or("").to_owned(),
     )
 }
+
+/// A test that cannot run on this machine (it needs `needs`): recorded in the file
+/// `cargo xtask test` names in `MUSTER_NOT_RUN` (its summary's `not run` line), else a
+/// failure saying what it needs. Never a silent pass.
+pub fn not_run(test: &str, needs: &str) {
+    use std::io::Write as _;
+    match std::env::var_os(muster_names::NOT_RUN_VAR) {
+        Some(file) => {
+            let mut out = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&file)
+                .unwrap_or_else(|e| panic!("cannot record {test} as not run: {e}"));
+            writeln!(out, "{test} (needs {needs})").unwrap();
+            eprintln!("not run: {test} needs {needs}");
+        }
+        None => panic!(
+            "{test} cannot run here: it needs {needs}. Run it where it can (CI runs as root), \
+             or through `cargo xtask test`, which names it in its `not run` line"
+        ),
+    }
+}

@@ -7,7 +7,8 @@ use clap::Args;
 
 use crate::project::{self, Project};
 
-/// Fuzz the parsers (needs the nightly toolchain; installs cargo-fuzz if missing).
+/// Fuzz the parsers (needs the nightly toolchain; installs the pinned cargo-fuzz into the
+/// tools cache on first use).
 #[derive(Debug, Args)]
 pub(crate) struct Fuzz {
     /// 30 seconds per target (what CI runs).
@@ -23,6 +24,7 @@ pub(crate) struct Fuzz {
 impl Fuzz {
     pub(crate) fn run(&self) -> Result<()> {
         let project = Project::current()?;
+        crate::tools::ensure(&crate::tools::table::CARGO_FUZZ)?;
         let mut cmd = project.command("bash");
         cmd.arg(project.root.join("fuzz/run.sh"));
         if self.smoke {

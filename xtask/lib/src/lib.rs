@@ -3,7 +3,8 @@
 //! the workspace root `Cargo.toml` (see `docs/adopting.md`).
 //!
 //! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `rebuild`, `matrix`, `bench`,
-//! `fuzz`, `new-plugin`, `test`.
+//! `fuzz`, `new-plugin`, `test`, `doctor`. The tools they need besides the Rust toolchain
+//! are pinned in one table and installed on first use (`doctor` lists them).
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 //!
 //! A library (with a thin binary) so that the fuzz targets can reach the team-file
@@ -18,6 +19,7 @@ mod build;
 mod cargo_build;
 mod check;
 mod config;
+mod doctor;
 mod elf;
 mod fuzz;
 mod link;
@@ -85,8 +87,12 @@ enum Command {
     /// Fuzz the parsers with cargo-fuzz (nightly): `--smoke` runs 30 s per target.
     Fuzz(fuzz::Fuzz),
     /// Run everything CI runs: fmt, checks, clippy, tests (both backends), docs, the matrix
-    /// subset, two verified set builds and the reproducibility check.
+    /// subset, two verified set builds and the reproducibility check; `--quick`: the
+    /// inner loop.
     Test(test::Test),
+    /// List the tools and programs the commands need, what is missing and how to install
+    /// it; `--install` installs the pinned tools.
+    Doctor(doctor::Doctor),
 }
 
 /// Runs the command line; what `cargo xtask` does.
@@ -104,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Bench(cmd) => cmd.run(),
         Command::Fuzz(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
+        Command::Doctor(cmd) => cmd.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -108,17 +108,21 @@ impl Project {
             .to_string()
     }
 
-    /// `cargo`, as the one running us (`CARGO`), in the workspace root.
+    /// `cargo`, as the one running us (`CARGO`), in the workspace root, with the tools
+    /// this process found or installed first on its `PATH`.
     pub(crate) fn cargo(&self) -> Command {
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         cmd.current_dir(&self.root);
+        with_tools(&mut cmd);
         cmd
     }
 
-    /// A command in the workspace root.
+    /// A command in the workspace root, with the tools on its `PATH` as for
+    /// [`Project::cargo`].
     pub(crate) fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
         cmd.current_dir(&self.root);
+        with_tools(&mut cmd);
         cmd
     }
 }
@@ -147,10 +151,23 @@ pub(crate) fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
 }
 
+/// Puts the tools of the tools cache this process uses first on `cmd`'s `PATH`.
+fn with_tools(cmd: &mut Command) {
+    if let Some(path) = crate::tools::path_env() {
+        cmd.env(PATH_VAR, path);
+    }
+}
+
+/// `PATH`: set by [`with_tools`], never echoed.
+const PATH_VAR: &str = "PATH";
+
 /// Shows `cmd` as a shell would (program, then arguments).
 pub(crate) fn describe(cmd: &Command) -> String {
     let mut text = String::new();
     for (key, value) in cmd.get_envs() {
+        if key == PATH_VAR {
+            continue;
+        }
         if let Some(value) = value {
             text.push_str(&format!(
                 "{}={} ",

@@ -20,6 +20,8 @@
 //! test-features = [["plugin-x"]]  # extra `cargo test -p <host> --features ...` runs (default none)
 //! bench = "my-bench"              # benchmark driver: `bench` runs it, `test` builds its benches
 //! publish = ["my-contract"]       # `test` runs `cargo package --all-features` (verified) on these (default none)
+//! test-tools = ["ansible-core"]   # pinned tools the workspace's own tests run: `test` installs them
+//!                                 # and puts them on the tests' PATH (`cargo xtask doctor` lists them)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +75,8 @@ struct RawMuster {
     bench: Option<Spanned<String>>,
     #[serde(default)]
     publish: Vec<Spanned<String>>,
+    #[serde(default)]
+    test_tools: Vec<Spanned<String>>,
 }
 
 /// A workspace package the settings name.
@@ -116,6 +120,9 @@ pub(crate) struct Settings {
     pub(crate) bench: Option<String>,
     /// Packages `cargo xtask test` packages with `cargo package --all-features` (verified).
     pub(crate) publish: Vec<String>,
+    /// Pinned tools the workspace's tests run (`cargo xtask test` installs them and puts
+    /// them on the tests' `PATH`).
+    pub(crate) test_tools: Vec<&'static crate::tools::table::Tool>,
 }
 
 impl Settings {
@@ -290,6 +297,24 @@ impl Settings {
                 .iter()
                 .map(|p| member("publish", p).map(|p| p.name))
                 .collect::<Result<Vec<_>>>()?,
+            test_tools: block
+                .test_tools
+                .iter()
+                .map(|t| {
+                    crate::tools::table::by_name(t.get_ref()).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "{}: no pinned tool `{}` (known: {})",
+                            key("test-tools", t.span()),
+                            t.get_ref(),
+                            crate::tools::table::TOOLS
+                                .iter()
+                                .map(|t| t.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
         })
     }
 
@@ -436,6 +461,7 @@ pub(crate) mod tests {
             test_features: vec![vec!["plugin-checksum-chaos".to_owned()]],
             bench: Some("muster-bench".to_owned()),
             publish: Vec::new(),
+            test_tools: Vec::new(),
         }
     }
 

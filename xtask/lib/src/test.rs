@@ -1,45 +1,140 @@
-//! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
+//! `cargo xtask test [--quick]`: everything CI checks, in order, stopping at the first
+//! failure; each step timed, the total at the end, and a `not run` line naming every
+//! check the machine could not provide (never a silent pass). The tools the steps need
+//! are found or installed first (`crate::tools`), so a fresh machine needs nothing else.
+//! A step that leaves a tracked file modified fails.
 
+use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::project::{self, Project};
+use crate::tools::{self, table};
 use crate::{check, sync};
 
 /// Run fmt, sync --check, check, clippy, tests on both registry backends, docs, the
-/// matrix subset, two verified set builds and the reproducibility check.
+/// matrix subset, two verified set builds, the scan, the reproducibility and rebuild
+/// checks, packaging and the benchmarks' type check; `--quick`: the inner loop.
 #[derive(Debug, Args)]
-pub(crate) struct Test {}
+pub(crate) struct Test {
+    /// The inner loop: fmt, sync --check, check, clippy, the workspace's tests on the
+    /// default backend (trybuild cases included) and the doc check; no release builds,
+    /// no matrix, no scan, no rebuild.
+    #[arg(long)]
+    pub(crate) quick: bool,
+}
+
+/// Whether this process runs as root (the tests that mount a filesystem need it).
+pub(crate) fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// The tree's tracked state: `git status` of tracked files and a hash of the diff
+/// against HEAD. `None` outside a git checkout.
+fn tracked_state(project: &Project) -> Option<(String, String)> {
+    let status = project::stdout(project.command("git").args([
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+    ]))
+    .ok()?;
+    let diff = project::output(project.command("git").args(["diff", "HEAD", "--binary"])).ok()?;
+    Some((status, crate::plan::hex(&Sha256::digest(&diff.stdout))))
+}
+
+/// The steps' runner: times each, checks the tree after each.
+struct Steps<'a> {
+    project: &'a Project,
+    tracked: Option<(String, String)>,
+}
+
+impl Steps<'_> {
+    fn step(&self, name: &str, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+        eprintln!("\n==> {name}");
+        let at = Instant::now();
+        f().with_context(|| format!("step `{name}` failed"))?;
+        if let Some(before) = &self.tracked {
+            let after = tracked_state(self.project);
+            if after.as_ref() != Some(before) {
+                let status = after.map(|(s, _)| s).unwrap_or_default();
+                bail!(
+                    "step `{name}` left tracked files modified (a build or test must not \
+                     change the checkout; commit what is meant to change):\n{}",
+                    status.trim_end()
+                );
+            }
+        }
+        eprintln!("<== {name}: ok ({:.1?})", at.elapsed());
+        Ok(())
+    }
+}
 
 impl Test {
     pub(crate) fn run(&self) -> Result<()> {
         let project = Project::current()?;
         let started = Instant::now();
-        let step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
-            eprintln!("\n==> {name}");
-            let at = Instant::now();
-            f().with_context(|| format!("step `{name}` failed"))?;
-            eprintln!("<== {name}: ok ({:.1?})", at.elapsed());
-            Ok(())
+        let settings = &project.settings;
+
+        // The tools every step below needs, found or installed before the first step.
+        eprintln!("==> tools");
+        let at = Instant::now();
+        components()?;
+        let mut needed = vec![&table::CYCLONEDX];
+        if !self.quick {
+            needed.extend([&table::CARGO_AUDITABLE, &table::CARGO_AUDIT]);
+        }
+        needed.extend(settings.test_tools.iter().copied());
+        for tool in needed {
+            tools::ensure(tool)?;
+        }
+        eprintln!("<== tools: ok ({:.1?})", at.elapsed());
+
+        // Tests that cannot run on this machine (not root) record themselves here.
+        let not_run_file = crate::build::target_dir(&project)?
+            .join("xtask-test")
+            .join("not-run.txt");
+        std::fs::create_dir_all(not_run_file.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(&not_run_file, "")
+            .with_context(|| format!("cannot write {}", not_run_file.display()))?;
+        let root = is_root();
+        let mut not_run: Vec<String> = Vec::new();
+
+        let tracked = tracked_state(&project);
+        if tracked.is_none() {
+            not_run.push(
+                "the check that no step modifies tracked files (not a git checkout)".to_owned(),
+            );
+        }
+        let steps = Steps {
+            project: &project,
+            tracked,
         };
         let cargo = |args: &[&str]| {
             let mut cmd = project.cargo();
             cmd.args(args);
+            if !root {
+                cmd.env(muster_names::NOT_RUN_VAR, &not_run_file);
+            }
             cmd
         };
 
-        step("cargo fmt --all --check", &mut || {
+        steps.step("cargo fmt --all --check", &mut || {
             project::run(&mut cargo(&["fmt", "--all", "--check"]))
         })?;
         let config = Config::load(&project)?;
-        step("cargo xtask sync --check", &mut || {
+        steps.step("cargo xtask sync --check", &mut || {
             sync::check(&project, &config)
         })?;
-        step("cargo xtask check", &mut || check::all(&project, &config))?;
-        step("cargo clippy", &mut || {
+        steps.step("cargo xtask check", &mut || check::all(&project, &config))?;
+        steps.step("cargo clippy", &mut || {
             project::run(&mut cargo(&[
                 "clippy",
                 "--workspace",
@@ -49,9 +144,46 @@ impl Test {
                 "warnings",
             ]))
         })?;
-        step("cargo test (linkme backend)", &mut || {
+        steps.step("cargo test (linkme backend)", &mut || {
             project::run(&mut cargo(&["test", "--workspace"]))
         })?;
+        steps.step("cargo doc", &mut || {
+            let mut cmd = cargo(&["doc", "--workspace", "--no-deps"]);
+            cmd.env("RUSTDOCFLAGS", "-Dwarnings");
+            project::run(&mut cmd)
+        })?;
+        if !self.quick {
+            full(&project, &steps, &cargo)?;
+        }
+
+        not_run.extend(
+            std::fs::read_to_string(&not_run_file)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_owned),
+        );
+        eprintln!(
+            "\ncargo xtask test{}: all steps passed in {:.0?}",
+            if self.quick { " --quick" } else { "" },
+            started.elapsed()
+        );
+        if !not_run.is_empty() {
+            eprintln!(
+                "not run ({}; this machine cannot provide what they need): {}",
+                not_run.len(),
+                not_run.join("; ")
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What the full run adds to the quick one.
+fn full(project: &Project, steps: &Steps<'_>, cargo: &dyn Fn(&[&str]) -> Command) -> Result<()> {
+    let step = |name: &str, f: &mut dyn FnMut() -> Result<()>| steps.step(name, f);
+    {
+        let settings = &project.settings;
         step("cargo test (inventory backend)", &mut || {
             project::run(&mut cargo(&[
                 "test",
@@ -60,7 +192,6 @@ impl Test {
                 "muster/inventory",
             ]))
         })?;
-        let settings = &project.settings;
         for features in &settings.test_features {
             let joined = features.join(",");
             step(
@@ -76,11 +207,6 @@ impl Test {
                 },
             )?;
         }
-        step("cargo doc", &mut || {
-            let mut cmd = cargo(&["doc", "--workspace", "--no-deps"]);
-            cmd.env("RUSTDOCFLAGS", "-Dwarnings");
-            project::run(&mut cmd)
-        })?;
         step("cargo xtask matrix (CI subset)", &mut || {
             crate::matrix::Matrix {
                 set: None,
@@ -100,7 +226,7 @@ impl Test {
                     "scan {}/: SBOMs against the CycloneDX schema, cargo audit bin on the binaries",
                     project.display(&settings.dist)
                 ),
-                &mut || crate::scan::check(&project, with, without),
+                &mut || crate::scan::check(project, with, without),
             )?;
         }
         let repro = &settings.repro_set;
@@ -119,12 +245,12 @@ impl Test {
             ),
             &mut || {
                 // A rebuild compares with a clean checkout of HEAD: with uncommitted
-                // changes it cannot match. CI always runs on a clean clone.
-                if crate::build::git_state(&project).1 {
-                    eprintln!(
-                        "skipped: the tree has uncommitted changes; commit them to run this step"
+                // changes it cannot match, and saying so is the result.
+                if crate::build::git_state(project).1 {
+                    bail!(
+                        "the tree has uncommitted changes: a clean checkout of HEAD cannot \
+                         rebuild this binary; commit them (CI runs on a clean clone)"
                     );
-                    return Ok(());
                 }
                 crate::rebuild::Rebuild::of(&manifest).run()
             },
@@ -145,14 +271,41 @@ impl Test {
         }
         if let Some(package) = &settings.bench {
             step(
-                &format!("cargo bench -p {package} --no-run (benches build, not run)"),
-                &mut || project::run(&mut cargo(&["bench", "-p", package, "--no-run"])),
+                &format!("cargo check -p {package} --benches (benches type-checked)"),
+                &mut || project::run(&mut cargo(&["check", "-p", package, "--benches"])),
             )?;
         }
-        eprintln!(
-            "\ncargo xtask test: all steps passed in {:.0?}",
-            started.elapsed()
-        );
         Ok(())
     }
+}
+
+/// rustfmt and clippy: added with rustup when missing (one line each).
+fn components() -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    for (component, subcommand) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+        let present = Command::new(&cargo)
+            .args([subcommand, "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if present {
+            continue;
+        }
+        let at = Instant::now();
+        eprint!("tools: adding the rustup component {component} (cargo {subcommand}) ... ");
+        let out = Command::new("rustup")
+            .args(["component", "add", component])
+            .output()
+            .with_context(|| {
+                format!("`cargo {subcommand}` is missing and rustup cannot be started to add {component}")
+            })?;
+        if !out.status.success() {
+            eprintln!("failed");
+            bail!(
+                "`rustup component add {component}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            );
+        }
+        eprintln!("done in {:.0?}", at.elapsed());
+    }
+    Ok(())
 }

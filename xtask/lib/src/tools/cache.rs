@@ -1,0 +1,422 @@
+//! The tools cache: one directory per pinned tool version (`<name>-<version>/`), outside
+//! the target directory so that `cargo clean` keeps it, never in `~/.cargo/bin` or the
+//! system Python. A tool is installed into `.staging/` and renamed into place when it is
+//! complete, so a directory named for a version is always a whole install; what an
+//! interrupted install leaves in `.staging/` is never used and is removed by the next.
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::tools::table::{Installer, Tool};
+
+/// Overrides where the tools live.
+pub(crate) const TOOLS_DIR_VAR: &str = "MUSTER_TOOLS_DIR";
+
+/// The tools cache: `$MUSTER_TOOLS_DIR`, else `$XDG_CACHE_HOME/muster/tools`, else
+/// `$HOME/.cache/muster/tools`.
+pub(crate) fn root() -> Result<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var(TOOLS_DIR_VAR) {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(cache) = var("XDG_CACHE_HOME") {
+        return Ok(Path::new(&cache).join("muster/tools"));
+    }
+    match var("HOME") {
+        Some(home) => Ok(Path::new(&home).join(".cache/muster/tools")),
+        None => bail!(
+            "neither {TOOLS_DIR_VAR}, XDG_CACHE_HOME nor HOME is set: nowhere to keep the tools"
+        ),
+    }
+}
+
+/// Where a tool was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// In the tools cache, at the pinned version by construction.
+    Cache,
+    /// On `PATH` (or in `$CARGO_HOME/bin`), reporting the pinned version.
+    Path,
+}
+
+/// A usable tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The executable.
+    pub(crate) exe: PathBuf,
+    pub(crate) source: Source,
+}
+
+/// What looking for a tool saw: the tool if usable, and what a person should know
+/// (a wrong version on `PATH`, a half-finished install).
+#[derive(Debug, Default)]
+pub(crate) struct Lookup {
+    pub(crate) found: Option<Found>,
+    pub(crate) notes: Vec<String>,
+}
+
+/// Looks for `tool`: its directory in the cache at `root`, else an executable on `path`
+/// that reports the pinned version.
+pub(crate) fn lookup(tool: &Tool, root: &Path, path: Option<&OsString>) -> Lookup {
+    let mut lookup = Lookup::default();
+    for leftover in staging_leftovers(tool, root) {
+        lookup.notes.push(format!(
+            "a half-finished install is in {} (interrupted): never used; the next install removes it",
+            leftover.display()
+        ));
+    }
+    let dir = root.join(tool.dir_name());
+    let exe = dir.join("bin").join(tool.bin());
+    if is_executable(&exe) {
+        lookup.found = Some(Found {
+            exe,
+            source: Source::Cache,
+        });
+        return lookup;
+    }
+    if dir.exists() {
+        lookup.notes.push(format!(
+            "{} has no bin/{}: not used; the next install replaces it",
+            dir.display(),
+            tool.bin()
+        ));
+    }
+    let (program, args) = tool.probe;
+    let mut dirs: Vec<PathBuf> = path
+        .map(std::env::split_paths)
+        .into_iter()
+        .flatten()
+        .collect();
+    if matches!(tool.installer, Installer::Cargo { .. })
+        && let Some(home) = crate::project::cargo_home()
+    {
+        dirs.push(home.join("bin"));
+    }
+    for candidate in dirs.iter().map(|d| d.join(program)) {
+        if !is_executable(&candidate) {
+            continue;
+        }
+        match probe(&candidate, args) {
+            Some(out) if reports_version(&out, tool.version) => {
+                lookup.found = Some(Found {
+                    exe: candidate,
+                    source: Source::Path,
+                });
+                return lookup;
+            }
+            Some(out) => lookup.notes.push(format!(
+                "{} reports `{}`, not the pinned {}: not used",
+                candidate.display(),
+                out.lines().next().unwrap_or("").trim(),
+                tool.version
+            )),
+            None => lookup.notes.push(format!(
+                "{} does not run as {} (`{program} {}` failed): not used",
+                candidate.display(),
+                tool.name,
+                args.join(" ")
+            )),
+        }
+        break;
+    }
+    lookup
+}
+
+/// Whether `output` names `version` as a whole word.
+fn reports_version(output: &str, version: &str) -> bool {
+    output
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .any(|word| word == version || word.strip_prefix('v') == Some(version))
+}
+
+/// The output (stdout, else stderr) of `exe args`, if it succeeds.
+pub(crate) fn probe(exe: &Path, args: &[&str]) -> Option<String> {
+    let output = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = if output.stdout.is_empty() {
+        output.stderr
+    } else {
+        output.stdout
+    };
+    Some(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The bin directories of the tools this process found, first on the `PATH` its
+/// commands get.
+static ON_PATH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The tool's executable: found in the cache or on `PATH`, else installed into the
+/// cache now (one line while it installs). Its directory goes first on the `PATH` of
+/// every command the project runs afterwards ([`path_env`]).
+pub(crate) fn ensure(tool: &Tool) -> Result<PathBuf> {
+    // One install at a time in this process (the staging directory is per process).
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _one = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
+    let root = root()?;
+    let path = std::env::var_os("PATH");
+    let found = match lookup(tool, &root, path.as_ref()).found {
+        Some(found) => found.exe,
+        None => install(tool, &root)?,
+    };
+    if let Some(dir) = found.parent() {
+        let mut dirs = ON_PATH.lock().unwrap_or_else(|e| e.into_inner());
+        if !dirs.iter().any(|d| d == dir) {
+            dirs.push(dir.to_path_buf());
+        }
+    }
+    Ok(found)
+}
+
+/// `PATH` with the found tools' directories first; `None` while there are none.
+pub(crate) fn path_env() -> Option<OsString> {
+    let dirs = ON_PATH.lock().unwrap_or_else(|e| e.into_inner());
+    if dirs.is_empty() {
+        return None;
+    }
+    let rest = std::env::var_os("PATH");
+    let all = dirs
+        .iter()
+        .cloned()
+        .chain(rest.iter().flat_map(std::env::split_paths));
+    std::env::join_paths(all).ok()
+}
+
+/// `.staging/<name>-<version>.<pid>` entries of processes that no longer run.
+fn staging_leftovers(tool: &Tool, root: &Path) -> Vec<PathBuf> {
+    let prefix = format!("{}.", tool.dir_name());
+    let Ok(entries) = std::fs::read_dir(root.join(".staging")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let pid = name.strip_prefix(&prefix)?.split('.').next()?.to_owned();
+            let alive = pid.parse::<u32>().is_ok_and(|pid| {
+                pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+            });
+            (!alive).then(|| e.path())
+        })
+        .collect()
+}
+
+/// Installs `tool` into `root/<name>-<version>` through `root/.staging/`; prints one
+/// line: what, why, how long. On failure nothing is left but the log.
+pub(crate) fn install(tool: &Tool, root: &Path) -> Result<PathBuf> {
+    let staging_root = root.join(".staging");
+    std::fs::create_dir_all(&staging_root)
+        .and_then(|()| std::fs::create_dir_all(root.join(".logs")))
+        .with_context(|| {
+            format!(
+                "cannot create the tools directory {} to install {} {}: set {TOOLS_DIR_VAR} to a \
+                 writable directory",
+                root.display(),
+                tool.name,
+                tool.version
+            )
+        })?;
+    for leftover in staging_leftovers(tool, root) {
+        let _ = std::fs::remove_dir_all(&leftover);
+    }
+    let final_dir = root.join(tool.dir_name());
+    let staging = staging_root.join(format!("{}.{}", tool.dir_name(), std::process::id()));
+    let build_dir = staging_root.join(format!("{}.{}.build", tool.dir_name(), std::process::id()));
+    let log = root.join(".logs").join(format!("{}.log", tool.dir_name()));
+    let _ = std::fs::remove_dir_all(&staging);
+    eprint!(
+        "tools: installing {} {} for {} ({}) into {} ... ",
+        tool.name,
+        tool.version,
+        tool.needed_by,
+        tool.why,
+        final_dir.display()
+    );
+    let _ = std::io::stderr().flush();
+    let started = Instant::now();
+    let result = install_into(tool, &staging, &build_dir, &final_dir, &log);
+    let _ = std::fs::remove_dir_all(&build_dir);
+    if let Err(err) = result {
+        eprintln!("failed");
+        let _ = std::fs::remove_dir_all(&staging);
+        bail!(
+            "installing {} {} failed: {err:#}\n{}\nNothing was installed. Retry with \
+             `cargo xtask doctor --install` once the cause is fixed (no network? {} must be \
+             reachable); the whole log is {}",
+            tool.name,
+            tool.version,
+            last_lines(&log, 15),
+            match tool.installer {
+                Installer::Cargo { .. } => "crates.io",
+                Installer::Pip { .. } => "PyPI",
+            },
+            log.display()
+        );
+    }
+    if final_dir.exists() {
+        // A broken directory (checked by the caller's lookup) or another process that
+        // finished first: keep a whole install either way.
+        if is_executable(&final_dir.join("bin").join(tool.bin())) {
+            let _ = std::fs::remove_dir_all(&staging);
+        } else {
+            std::fs::remove_dir_all(&final_dir)
+                .with_context(|| format!("cannot remove {}", final_dir.display()))?;
+        }
+    }
+    if staging.exists() {
+        std::fs::rename(&staging, &final_dir).with_context(|| {
+            format!(
+                "cannot move {} to {}",
+                staging.display(),
+                final_dir.display()
+            )
+        })?;
+    }
+    eprintln!("done in {:.0?}", started.elapsed());
+    Ok(final_dir.join("bin").join(tool.bin()))
+}
+
+fn install_into(
+    tool: &Tool,
+    staging: &Path,
+    build_dir: &Path,
+    final_dir: &Path,
+    log: &Path,
+) -> Result<()> {
+    std::fs::write(log, "").with_context(|| format!("cannot write {}", log.display()))?;
+    match tool.installer {
+        Installer::Cargo { bin } => {
+            let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+            cmd.args(["install", "--locked", "--root"])
+                .arg(staging)
+                .arg("--target-dir")
+                .arg(build_dir)
+                .args([tool.name, "--version", tool.version])
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_BUILD_RUSTFLAGS")
+                .env_remove("CARGO_ENCODED_RUSTFLAGS");
+            run_logged(&mut cmd, log)?;
+            if !is_executable(&staging.join("bin").join(bin)) {
+                bail!("`cargo install` succeeded but left no bin/{bin}");
+            }
+        }
+        Installer::Pip { requirement, bin } => {
+            let python = which("python3").context(
+                "python3 is not on PATH: install it with `apt-get install python3 python3-venv`",
+            )?;
+            run_logged(Command::new(&python).args(["-m", "venv"]).arg(staging), log)
+                .context("`python3 -m venv` failed (Debian: `apt-get install python3-venv`)")?;
+            run_logged(
+                Command::new(staging.join("bin/python"))
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--disable-pip-version-check",
+                        "--no-input",
+                    ])
+                    .arg(format!("{requirement}=={}", tool.version)),
+                log,
+            )?;
+            relocate_scripts(staging, final_dir)?;
+            if !is_executable(&staging.join("bin").join(bin)) {
+                bail!("`pip install` succeeded but left no bin/{bin}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `cmd` with its output appended to `log`; fails unless it succeeds.
+fn run_logged(cmd: &mut Command, log: &Path) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open {}", log.display()))?;
+    let shown = crate::project::describe(cmd);
+    let mut header = file.try_clone()?;
+    writeln!(header, "$ {shown}")?;
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .status()
+        .with_context(|| format!("cannot start `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// A venv's scripts name its interpreter by absolute path: rewrite the staging path
+/// to the final one before the rename, so the moved venv runs.
+fn relocate_scripts(staging: &Path, final_dir: &Path) -> Result<()> {
+    let from = staging.as_os_str().as_encoded_bytes();
+    let to = final_dir.as_os_str().as_encoded_bytes();
+    let bin = staging.join("bin");
+    for entry in
+        std::fs::read_dir(&bin).with_context(|| format!("cannot read {}", bin.display()))?
+    {
+        let path = entry?.path();
+        if path.is_symlink() || !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        if bytes.windows(from.len()).any(|w| w == from) {
+            let mut out = Vec::with_capacity(bytes.len());
+            let mut rest = &bytes[..];
+            while let Some(at) = rest.windows(from.len()).position(|w| w == from) {
+                out.extend_from_slice(&rest[..at]);
+                out.extend_from_slice(to);
+                rest = &rest[at + from.len()..];
+            }
+            out.extend_from_slice(rest);
+            std::fs::write(&path, out)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The last `n` lines of `log`, indented.
+fn last_lines(log: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `name` on `PATH`.
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+#[cfg(unix)]
+pub(crate) fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+pub(crate) fn is_executable(path: &Path) -> bool {
+    path.with_extension("exe").is_file() || path.is_file()
+}

@@ -1,0 +1,229 @@
+//! The one table of what the commands need besides the Rust toolchain: each tool with
+//! its pinned version, the steps that need it and how it is installed, and the system
+//! programs the project uses but does not install (the machine's package manager does).
+//! `cargo xtask doctor` prints this table; every command looks its tools up here.
+
+/// How a pinned tool is installed into its own directory of the tools cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Installer {
+    /// `cargo install --locked --root DIR PACKAGE --version VERSION`; the executable is
+    /// `DIR/bin/<bin>`.
+    Cargo {
+        /// The executable the package installs.
+        bin: &'static str,
+    },
+    /// A Python virtual environment at DIR with `pip install "<requirement>==VERSION"`;
+    /// the executable is `DIR/bin/<bin>`.
+    Pip {
+        /// The requirement without its version (extras included).
+        requirement: &'static str,
+        /// The executable the commands run (`python` for a library).
+        bin: &'static str,
+    },
+}
+
+/// A tool at a pinned version.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Tool {
+    /// The package's name on its registry (crates.io, PyPI).
+    pub(crate) name: &'static str,
+    /// The pinned version.
+    pub(crate) version: &'static str,
+    /// The commands and steps that need it.
+    pub(crate) needed_by: &'static str,
+    /// What it is for, in a few words.
+    pub(crate) why: &'static str,
+    /// How it is installed.
+    pub(crate) installer: Installer,
+    /// Arguments that make the executable print its version: `(executable on PATH,
+    /// arguments)`. The pinned version must appear in the output.
+    pub(crate) probe: (&'static str, &'static [&'static str]),
+}
+
+impl Tool {
+    /// Its directory in the tools cache: `<name>-<version>`.
+    pub(crate) fn dir_name(&self) -> String {
+        format!("{}-{}", self.name, self.version)
+    }
+
+    /// The executable inside its install directory.
+    pub(crate) fn bin(&self) -> &'static str {
+        match self.installer {
+            Installer::Cargo { bin } | Installer::Pip { bin, .. } => bin,
+        }
+    }
+
+    /// The command that installs it, as a person would type it, into `dir`.
+    pub(crate) fn install_command(&self, dir: &str) -> String {
+        match self.installer {
+            Installer::Cargo { .. } => format!(
+                "cargo install --locked --root {dir} {} --version {}",
+                self.name, self.version
+            ),
+            Installer::Pip { requirement, .. } => format!(
+                "python3 -m venv {dir} && {dir}/bin/pip install '{requirement}=={}'",
+                self.version
+            ),
+        }
+    }
+}
+
+/// `cargo auditable build`: binaries carry their dependency list.
+pub(crate) const CARGO_AUDITABLE: Tool = Tool {
+    name: "cargo-auditable",
+    version: "0.7.7",
+    needed_by: "build, repro, rebuild, test",
+    why: "embeds the dependency list that scanners read",
+    installer: Installer::Cargo {
+        bin: "cargo-auditable",
+    },
+    probe: ("cargo-auditable", &["auditable", "--version"]),
+};
+
+/// `cargo audit bin`: the scan reads what `cargo auditable` embedded.
+pub(crate) const CARGO_AUDIT: Tool = Tool {
+    name: "cargo-audit",
+    version: "0.22.2",
+    needed_by: "test (scan)",
+    why: "`cargo audit bin` on the built binaries",
+    installer: Installer::Cargo { bin: "cargo-audit" },
+    probe: ("cargo-audit", &["audit", "--version"]),
+};
+
+/// The CycloneDX schema validator (strict JSON schema, offline).
+pub(crate) const CYCLONEDX: Tool = Tool {
+    name: "cyclonedx-python-lib",
+    version: "11.12.0",
+    needed_by: "test (scan, the xtask's SBOM tests)",
+    why: "validates the SBOMs against the CycloneDX schema",
+    installer: Installer::Pip {
+        requirement: "cyclonedx-python-lib[json-validation]",
+        bin: "python",
+    },
+    probe: (
+        "python3",
+        &[
+            "-c",
+            "import importlib.metadata as m, cyclonedx.validation.json, jsonschema; \
+             print(m.version('cyclonedx-python-lib'))",
+        ],
+    ),
+};
+
+/// ansible-core: a workspace's tests that read Ansible's fact cache (`test-tools`).
+pub(crate) const ANSIBLE: Tool = Tool {
+    name: "ansible-core",
+    version: "2.19.14",
+    needed_by: "test (the workspace's tests, when `test-tools` names it)",
+    why: "writes the fact cache `plugins fleet --ansible` reads",
+    installer: Installer::Pip {
+        requirement: "ansible-core",
+        bin: "ansible",
+    },
+    probe: ("ansible", &["--version"]),
+};
+
+/// cargo-fuzz: `cargo xtask fuzz` (with the nightly toolchain).
+pub(crate) const CARGO_FUZZ: Tool = Tool {
+    name: "cargo-fuzz",
+    version: "0.13.2",
+    needed_by: "fuzz",
+    why: "runs the parsers' libFuzzer targets",
+    installer: Installer::Cargo { bin: "cargo-fuzz" },
+    probe: ("cargo-fuzz", &["--version"]),
+};
+
+/// Every pinned tool, in the order `doctor` lists them.
+pub(crate) const TOOLS: &[&Tool] = &[
+    &CARGO_AUDITABLE,
+    &CARGO_AUDIT,
+    &CYCLONEDX,
+    &ANSIBLE,
+    &CARGO_FUZZ,
+];
+
+/// The pinned tool named `name` (what a workspace's `test-tools` names).
+pub(crate) fn by_name(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().copied().find(|t| t.name == name)
+}
+
+/// A program the project uses and the machine's package manager provides.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Program {
+    /// The executable.
+    pub(crate) name: &'static str,
+    /// The commands and steps that need it.
+    pub(crate) needed_by: &'static str,
+    /// The Debian package that has it.
+    pub(crate) apt: &'static str,
+    /// Arguments that print its version (first line shown).
+    pub(crate) version_args: &'static [&'static str],
+}
+
+/// The system programs, in the order `doctor` lists them.
+pub(crate) const PROGRAMS: &[Program] = &[
+    Program {
+        name: "git",
+        needed_by: "build (the manifest's revision), rebuild, test",
+        apt: "git",
+        version_args: &["--version"],
+    },
+    Program {
+        name: "strace",
+        needed_by: "build, test (no shared object opened at run time)",
+        apt: "strace",
+        version_args: &["-V"],
+    },
+    Program {
+        name: "prlimit",
+        needed_by: "test (the crash drills' address-space limit)",
+        apt: "util-linux",
+        version_args: &["--version"],
+    },
+    Program {
+        name: "systemd-analyze",
+        needed_by: "test (the systemd unit is verified)",
+        apt: "systemd",
+        version_args: &["--version"],
+    },
+    Program {
+        name: "python3",
+        needed_by: "test (the venv of the Python tools)",
+        apt: "python3 python3-venv",
+        version_args: &["--version"],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use crate::tools::table::{ANSIBLE, PROGRAMS, TOOLS, by_name};
+
+    #[test]
+    fn every_tool_is_pinned_to_an_exact_version_once() {
+        let mut names = std::collections::BTreeSet::new();
+        for tool in TOOLS {
+            assert!(names.insert(tool.name), "{} listed twice", tool.name);
+            let parts: Vec<&str> = tool.version.split('.').collect();
+            assert!(
+                parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
+                "{} {}: pin an exact version",
+                tool.name,
+                tool.version
+            );
+            assert!(!tool.needed_by.is_empty() && !tool.why.is_empty());
+        }
+        let mut programs = std::collections::BTreeSet::new();
+        for program in PROGRAMS {
+            assert!(programs.insert(program.name), "{}", program.name);
+        }
+    }
+
+    #[test]
+    fn tools_are_found_by_their_registry_name() {
+        assert_eq!(by_name("ansible-core").unwrap().version, ANSIBLE.version);
+        assert!(by_name("ansible").is_none());
+        for tool in TOOLS {
+            assert_eq!(by_name(tool.name), Some(*tool));
+        }
+    }
+}
