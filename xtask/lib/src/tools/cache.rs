@@ -420,3 +420,187 @@ pub(crate) fn is_executable(path: &Path) -> bool {
 pub(crate) fn is_executable(path: &Path) -> bool {
     path.with_extension("exe").is_file() || path.is_file()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use crate::tools::cache::{Source, install, lookup, relocate_scripts, reports_version};
+    use crate::tools::table::{Installer, Tool};
+
+    const FAKE: Tool = Tool {
+        name: "muster-no-such-tool",
+        version: "0.0.1",
+        needed_by: "nothing (a test)",
+        why: "a tool that does not exist",
+        installer: Installer::Cargo {
+            bin: "muster-no-such-tool",
+        },
+        probe: ("muster-no-such-tool", &["--version"]),
+    };
+
+    fn script(path: &Path, body: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn path_of(dir: &Path) -> OsString {
+        std::env::join_paths([dir]).unwrap()
+    }
+
+    #[test]
+    fn the_version_must_be_a_whole_word() {
+        assert!(reports_version("cargo-audit 0.22.2\n", "0.22.2"));
+        assert!(reports_version(
+            "ansible [core 2.19.14]\n  config file",
+            "2.19.14"
+        ));
+        assert!(reports_version("tool v1.2.3", "1.2.3"));
+        assert!(!reports_version("cargo-audit 0.22.21", "0.22.2"));
+        assert!(!reports_version("cargo-audit 10.22.2", "0.22.2"));
+    }
+
+    #[test]
+    fn a_whole_install_in_the_cache_is_used_and_a_half_finished_one_never() {
+        let root = tempfile::tempdir().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        // Killed mid-way: a staging directory of a process that is gone, even with the
+        // executable already in it.
+        let leftover = root
+            .path()
+            .join(".staging/muster-no-such-tool-0.0.1.4000000000");
+        script(&leftover.join("bin/muster-no-such-tool"), "echo 0.0.1");
+        let seen = lookup(&FAKE, root.path(), Some(&path_of(empty.path())));
+        assert_eq!(seen.found, None);
+        assert!(
+            seen.notes.iter().any(|n| n.contains("half-finished")),
+            "{:?}",
+            seen.notes
+        );
+        // A directory named for the version without its executable is not used either.
+        std::fs::create_dir_all(root.path().join("muster-no-such-tool-0.0.1/lib")).unwrap();
+        let seen = lookup(&FAKE, root.path(), Some(&path_of(empty.path())));
+        assert_eq!(seen.found, None);
+        assert!(
+            seen.notes.iter().any(|n| n.contains("has no bin/")),
+            "{:?}",
+            seen.notes
+        );
+        // The whole install is.
+        let exe = root
+            .path()
+            .join("muster-no-such-tool-0.0.1/bin/muster-no-such-tool");
+        script(&exe, "echo 0.0.1");
+        let seen = lookup(&FAKE, root.path(), Some(&path_of(empty.path())));
+        assert_eq!(seen.found.unwrap().exe, exe);
+    }
+
+    #[test]
+    fn a_tool_on_path_is_used_only_at_the_pinned_version() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = tempfile::tempdir().unwrap();
+        let exe = bin.path().join("muster-no-such-tool");
+        script(&exe, "echo muster-no-such-tool 0.0.2");
+        let seen = lookup(&FAKE, root.path(), Some(&path_of(bin.path())));
+        assert_eq!(seen.found, None);
+        assert!(
+            seen.notes
+                .iter()
+                .any(|n| n.contains("muster-no-such-tool 0.0.2")
+                    && n.contains("not the pinned 0.0.1")),
+            "{:?}",
+            seen.notes
+        );
+        script(&exe, "echo muster-no-such-tool 0.0.1");
+        let found = lookup(&FAKE, root.path(), Some(&path_of(bin.path())))
+            .found
+            .unwrap();
+        assert_eq!((found.exe, found.source), (exe, Source::Path));
+    }
+
+    #[test]
+    fn a_failed_install_names_the_tool_and_the_cause_and_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let leftover = root
+            .path()
+            .join(".staging/muster-no-such-tool-0.0.1.4000000000");
+        std::fs::create_dir_all(&leftover).unwrap();
+        let err = format!("{:#}", install(&FAKE, root.path()).unwrap_err());
+        assert!(
+            err.contains("installing muster-no-such-tool 0.0.1 failed")
+                && err.contains("cargo install --locked")
+                && err.contains("Nothing was installed")
+                && err.contains("cargo xtask doctor --install")
+                && err.contains(".logs/muster-no-such-tool-0.0.1.log"),
+            "{err}"
+        );
+        // The installer's own last lines are quoted (here: no such crate, or no network).
+        let log = std::fs::read_to_string(root.path().join(".logs/muster-no-such-tool-0.0.1.log"))
+            .unwrap();
+        let last = log.lines().rfind(|l| !l.trim().is_empty()).unwrap();
+        assert!(err.contains(last.trim()), "{err}\n---\n{log}");
+        assert!(!root.path().join("muster-no-such-tool-0.0.1").exists());
+        let staged: Vec<_> = std::fs::read_dir(root.path().join(".staging"))
+            .unwrap()
+            .collect();
+        assert!(staged.is_empty(), "{staged:?}");
+    }
+
+    #[test]
+    fn a_read_only_tools_directory_is_an_error_naming_it_and_the_way_out() {
+        if crate::test::is_root() {
+            // Root writes anywhere: the read-only case is a permission a root process
+            // does not have; the case is the same error path as any failed create.
+            let err = format!(
+                "{:#}",
+                install(&FAKE, Path::new("/proc/muster-tools")).unwrap_err()
+            );
+            assert!(
+                err.contains("/proc/muster-tools") && err.contains("MUSTER_TOOLS_DIR"),
+                "{err}"
+            );
+            return;
+        }
+        let root = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        let tools = root.path().join("tools");
+        let err = format!("{:#}", install(&FAKE, &tools).unwrap_err());
+        assert!(
+            err.contains(&tools.display().to_string()) && err.contains("MUSTER_TOOLS_DIR"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_venv_moved_into_place_names_its_final_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = dir.path().join(".staging/x-1.0.0.7");
+        let final_dir = dir.path().join("x-1.0.0");
+        script(
+            &staging.join("bin/tool"),
+            &format!("exec {}/bin/python -m tool", staging.display()),
+        );
+        std::fs::write(
+            staging.join("bin/activate"),
+            format!("VIRTUAL_ENV={}\n", staging.display()),
+        )
+        .unwrap();
+        relocate_scripts(&staging, &final_dir).unwrap();
+        let tool = std::fs::read_to_string(staging.join("bin/tool")).unwrap();
+        assert!(
+            tool.contains(&format!("exec {}/bin/python", final_dir.display())),
+            "{tool}"
+        );
+        assert!(!tool.contains(".staging"), "{tool}");
+        let activate = std::fs::read_to_string(staging.join("bin/activate")).unwrap();
+        assert_eq!(activate, format!("VIRTUAL_ENV={}\n", final_dir.display()));
+        let mode = std::fs::metadata(staging.join("bin/tool"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111, "still executable");
+    }
+}
