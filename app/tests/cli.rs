@@ -703,6 +703,110 @@ fn a_closed_stdout_is_not_an_error() {
     }
 }
 
+/// The options `edge-agent <args> --help` lists, long names only.
+fn options(args: &[&str]) -> Vec<String> {
+    let (code, out, err) = run(agent().args(args).arg("--help"));
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out.split("Options:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{args:?}: an Options: section:\n{out}"))
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l
+                .strip_prefix("-h, ")
+                .or(l.strip_prefix("-V, "))
+                .unwrap_or(l);
+            l.starts_with("--")
+                .then(|| l.split_whitespace().next().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// Each command's help lists the options that act there and no other: `--log-format`
+/// is `run`'s (the one command that logs), not a global option every command shows.
+#[test]
+fn each_command_lists_only_the_options_that_act_there() {
+    const POLICY: [&str; 5] = [
+        "--pin",
+        "--deny",
+        "--allow-prerelease",
+        "--rollout",
+        "--policy",
+    ];
+    let with_policy =
+        |before: &[&'static str], after: &[&'static str]| [before, &POLICY[..], after].concat();
+    let cases: [(&[&str], Vec<&str>); 11] = [
+        (&[], vec!["--help", "--version"]),
+        (&["plugins"], vec!["--help"]),
+        (&["plugins", "list"], vec!["--json", "--help"]),
+        (
+            &["plugins", "explain"],
+            with_policy(
+                &["--slot", "--facts", "--start", "--state"],
+                &["--json", "--help"],
+            ),
+        ),
+        (
+            &["plugins", "fleet"],
+            with_policy(&["--ansible", "--diff-policy"], &["--json", "--help"]),
+        ),
+        (&["facts"], vec!["--json", "--help"]),
+        (&["build-info"], vec!["--json", "--help"]),
+        (
+            &["run"],
+            with_policy(
+                &[
+                    "--spool",
+                    "--once",
+                    "--interval",
+                    "--uplink-target",
+                    "--upgrade-exit-code",
+                    "--no-watch-exe",
+                    "--plugin-timeout",
+                    "--log-format",
+                ],
+                &["--help"],
+            ),
+        ),
+        (&["quarantine"], vec!["--help"]),
+        (&["quarantine", "list"], vec!["--state", "--json", "--help"]),
+        (
+            &["quarantine", "clear"],
+            vec!["--state", "--json", "--slot", "--version", "--help"],
+        ),
+    ];
+    // Every command is in the table.
+    let mut commands = vec![String::new()];
+    for top in subcommands(&[]).into_iter().filter(|c| c != "help") {
+        let (_, help, _) = run(agent().args([&top, "--help"]));
+        let below = if help.contains("Commands:\n") {
+            subcommands(&[&top])
+        } else {
+            Vec::new()
+        };
+        commands.extend(
+            below
+                .into_iter()
+                .filter(|c| c != "help")
+                .map(|c| format!("{top} {c}")),
+        );
+        commands.push(top);
+    }
+    commands.sort();
+    let mut listed: Vec<String> = cases.iter().map(|(args, _)| args.join(" ")).collect();
+    listed.sort();
+    assert_eq!(listed, commands, "a command missing from the table");
+    for (args, expected) in cases {
+        assert_eq!(options(args), expected, "edge-agent {args:?} --help");
+    }
+    let (code, _, err) = run(agent()
+        .args(["plugins", "fleet", "--log-format", "json"])
+        .arg(fleet_dir()));
+    assert_eq!(code, 2, "not an option of fleet: {err}");
+    assert!(err.contains("--log-format"), "{err}");
+}
+
 /// Subcommands whose arguments are built only when named (clap's `defer`) keep
 /// their own help: each variant's summary, not that of a struct flattened into it.
 #[test]
