@@ -118,15 +118,21 @@ impl Build {
     }
 
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current()?;
+        self.run_at(&project::current_root()?)
+    }
+
+    /// The command in the workspace at `root`.
+    pub(crate) fn run_at(&self, root: &Path) -> Result<()> {
+        let project = Project::at(root)?;
         let prepared = self.prepare(&project)?;
         prepared.build_and_verify(&project)
     }
 
-    /// Plans the set and refuses stale generated files or failing checks.
+    /// Plans the set and refuses stale generated files or failing checks. The
+    /// configuration is read first: its mistakes are reported before a missing tool.
     pub(crate) fn prepare(&self, project: &Project) -> Result<Prepared> {
-        let mode = Mode::choose(self.no_auditable)?;
         let config = Config::load(project)?;
+        let mode = Mode::choose(self.no_auditable)?;
         let plan = Resolved::new(&config, project.set_or_default(self.set.as_deref()))?;
         eprint!("{}", plan.table());
         sync::check(project, &config).context("refusing to build from stale generated files")?;

@@ -22,12 +22,7 @@ impl Project {
     /// with `[workspace]`, looking up from the xtask package (`CARGO_MANIFEST_DIR`,
     /// set by `cargo run`) or else from the current directory.
     pub(crate) fn current() -> Result<Project> {
-        let start = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(PathBuf::from)
-            .map_or_else(std::env::current_dir, Ok)
-            .context("cannot find the current directory")?;
-        let root = workspace_root(&start)?;
-        Project::at(&root)
+        Project::at(&current_root()?)
     }
 
     /// The workspace rooted at `root`.
@@ -121,6 +116,16 @@ impl Project {
         cmd.current_dir(&self.root);
         cmd
     }
+}
+
+/// The root of the workspace `cargo xtask` runs in (see [`Project::current`]), before
+/// its settings are read.
+pub(crate) fn current_root() -> Result<PathBuf> {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .map_or_else(std::env::current_dir, Ok)
+        .context("cannot find the current directory")?;
+    workspace_root(&start)
 }
 
 /// The nearest ancestor of `start` (itself included) whose `Cargo.toml` has `[workspace]`.
