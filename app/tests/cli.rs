@@ -703,6 +703,70 @@ fn a_closed_stdout_is_not_an_error() {
     }
 }
 
+/// docs/security.md gives the size of the bad-input catalogue: one `#[test]` per case
+/// in app/tests/bad_input.rs.
+#[test]
+fn the_security_doc_counts_the_bad_input_cases() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let catalogue = std::fs::read_to_string(root.join("app/tests/bad_input.rs")).unwrap();
+    let cases = catalogue.lines().filter(|l| l.trim() == "#[test]").count();
+    let doc = std::fs::read_to_string(root.join("docs/security.md")).unwrap();
+    let claim = "`app/tests/bad_input.rs`: ";
+    let at = doc
+        .find(claim)
+        .expect("docs/security.md names the catalogue")
+        + claim.len();
+    let stated: String = doc[at..].chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(
+        stated,
+        cases.to_string(),
+        "docs/security.md: \"{claim}N cases\""
+    );
+}
+
+/// Exit status 4's meaning, in `--help`, docs/operator.md and the README, names every
+/// policy flag refused with it (its help says "(exit 4)").
+#[test]
+fn exit_status_4_names_every_flag_refused_with_it() {
+    use clap::Args as _;
+    let cmd = muster::cli::PolicyArgs::augment_args(clap::Command::new("edge-agent"));
+    let flags: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| {
+            a.get_help()
+                .is_some_and(|h| h.to_string().contains("(exit 4)"))
+        })
+        .map(|a| format!("--{}", a.get_long().unwrap()))
+        .collect();
+    assert_eq!(flags, ["--pin", "--deny", "--rollout"]);
+    let meaning = ExitStatus::BadInput.meaning();
+    assert!(meaning.contains(&flags.join("/")), "--help: {meaning}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let operator = std::fs::read_to_string(root.join("docs/operator.md")).unwrap();
+    let row = operator
+        .lines()
+        .find(|l| l.starts_with("| 4 "))
+        .expect("docs/operator.md: the exit status table's row 4");
+    let readme = flat(&std::fs::read_to_string(root.join("README.md")).unwrap());
+    let paragraph = readme
+        .split("Exit codes (also in `edge-agent --help`):")
+        .nth(1)
+        .and_then(|rest| rest.split("; 5 ").next())
+        .expect("README.md: the exit codes paragraph");
+    let quoted = flags
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join("/");
+    for (doc, text) in [("docs/operator.md", row), ("README.md", paragraph)] {
+        assert!(
+            text.contains(&quoted),
+            "{doc} does not name {quoted}: {text}"
+        );
+    }
+}
+
 /// The options `edge-agent <args> --help` lists, long names only.
 fn options(args: &[&str]) -> Vec<String> {
     let (code, out, err) = run(agent().args(args).arg("--help"));
