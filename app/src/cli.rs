@@ -12,9 +12,6 @@ use muster::cli::PolicyArgs;
 #[derive(Debug, Parser)]
 #[command(name = "edge-agent", version, after_help = ExitStatus::help())]
 pub(crate) struct Cli {
-    /// Log format of `run`'s events on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    pub(crate) log_format: LogFormat,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -106,6 +103,10 @@ pub(crate) struct RunArgs {
     /// deadline (under systemd, `WatchdogSec=` covers hangs).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) plugin_timeout: Option<Duration>,
+    /// Log format of the events on stderr (filter with RUST_LOG, e.g. RUST_LOG=debug).
+    /// Text is coloured only on a terminal, and not when NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
 }

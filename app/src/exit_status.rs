@@ -65,7 +65,7 @@ impl ExitStatus {
             // The kit's meaning, plus what only `run` and `quarantine` read.
             ExitStatus::BadInput => {
                 "bad input file or value (policy, facts, state, environment, spool layout, \
-                 a --pin/--deny naming what is not compiled in)"
+                 a --pin/--deny/--rollout naming what is not compiled in)"
             }
             ExitStatus::InputsLeft => {
                 "run --once: inputs were left unprocessed in incoming/ (kept for the next run)"

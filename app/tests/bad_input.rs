@@ -383,7 +383,7 @@ fn cli_bad_log_format() {
     let fx = Fixture::new();
     refused(
         &fx,
-        explain().args(["--log-format", "xml"]),
+        run_once(&fx).args(["--log-format", "xml"]),
         2,
         &["--log-format", "xml"],
     );

@@ -703,6 +703,174 @@ fn a_closed_stdout_is_not_an_error() {
     }
 }
 
+/// docs/security.md gives the size of the bad-input catalogue: one `#[test]` per case
+/// in app/tests/bad_input.rs.
+#[test]
+fn the_security_doc_counts_the_bad_input_cases() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let catalogue = std::fs::read_to_string(root.join("app/tests/bad_input.rs")).unwrap();
+    let cases = catalogue.lines().filter(|l| l.trim() == "#[test]").count();
+    let doc = std::fs::read_to_string(root.join("docs/security.md")).unwrap();
+    let claim = "`app/tests/bad_input.rs`: ";
+    let at = doc
+        .find(claim)
+        .expect("docs/security.md names the catalogue")
+        + claim.len();
+    let stated: String = doc[at..].chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(
+        stated,
+        cases.to_string(),
+        "docs/security.md: \"{claim}N cases\""
+    );
+}
+
+/// Exit status 4's meaning, in `--help`, docs/operator.md and the README, names every
+/// policy flag refused with it (its help says "(exit 4)").
+#[test]
+fn exit_status_4_names_every_flag_refused_with_it() {
+    use clap::Args as _;
+    let cmd = muster::cli::PolicyArgs::augment_args(clap::Command::new("edge-agent"));
+    let flags: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| {
+            a.get_help()
+                .is_some_and(|h| h.to_string().contains("(exit 4)"))
+        })
+        .map(|a| format!("--{}", a.get_long().unwrap()))
+        .collect();
+    assert_eq!(flags, ["--pin", "--deny", "--rollout"]);
+    let meaning = ExitStatus::BadInput.meaning();
+    assert!(meaning.contains(&flags.join("/")), "--help: {meaning}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let operator = std::fs::read_to_string(root.join("docs/operator.md")).unwrap();
+    let row = operator
+        .lines()
+        .find(|l| l.starts_with("| 4 "))
+        .expect("docs/operator.md: the exit status table's row 4");
+    let readme = flat(&std::fs::read_to_string(root.join("README.md")).unwrap());
+    let paragraph = readme
+        .split("Exit codes (also in `edge-agent --help`):")
+        .nth(1)
+        .and_then(|rest| rest.split("; 5 ").next())
+        .expect("README.md: the exit codes paragraph");
+    let quoted = flags
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join("/");
+    for (doc, text) in [("docs/operator.md", row), ("README.md", paragraph)] {
+        assert!(
+            text.contains(&quoted),
+            "{doc} does not name {quoted}: {text}"
+        );
+    }
+}
+
+/// The options `edge-agent <args> --help` lists, long names only.
+fn options(args: &[&str]) -> Vec<String> {
+    let (code, out, err) = run(agent().args(args).arg("--help"));
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out.split("Options:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{args:?}: an Options: section:\n{out}"))
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l
+                .strip_prefix("-h, ")
+                .or(l.strip_prefix("-V, "))
+                .unwrap_or(l);
+            l.starts_with("--")
+                .then(|| l.split_whitespace().next().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// Each command's help lists the options that act there and no other: `--log-format`
+/// is `run`'s (the one command that logs), not a global option every command shows.
+#[test]
+fn each_command_lists_only_the_options_that_act_there() {
+    const POLICY: [&str; 5] = [
+        "--pin",
+        "--deny",
+        "--allow-prerelease",
+        "--rollout",
+        "--policy",
+    ];
+    let with_policy =
+        |before: &[&'static str], after: &[&'static str]| [before, &POLICY[..], after].concat();
+    let cases: [(&[&str], Vec<&str>); 11] = [
+        (&[], vec!["--help", "--version"]),
+        (&["plugins"], vec!["--help"]),
+        (&["plugins", "list"], vec!["--json", "--help"]),
+        (
+            &["plugins", "explain"],
+            with_policy(
+                &["--slot", "--facts", "--start", "--state"],
+                &["--json", "--help"],
+            ),
+        ),
+        (
+            &["plugins", "fleet"],
+            with_policy(&["--ansible", "--diff-policy"], &["--json", "--help"]),
+        ),
+        (&["facts"], vec!["--json", "--help"]),
+        (&["build-info"], vec!["--json", "--help"]),
+        (
+            &["run"],
+            with_policy(
+                &[
+                    "--spool",
+                    "--once",
+                    "--interval",
+                    "--uplink-target",
+                    "--upgrade-exit-code",
+                    "--no-watch-exe",
+                    "--plugin-timeout",
+                    "--log-format",
+                ],
+                &["--help"],
+            ),
+        ),
+        (&["quarantine"], vec!["--help"]),
+        (&["quarantine", "list"], vec!["--state", "--json", "--help"]),
+        (
+            &["quarantine", "clear"],
+            vec!["--state", "--json", "--slot", "--version", "--help"],
+        ),
+    ];
+    // Every command is in the table.
+    let mut commands = vec![String::new()];
+    for top in subcommands(&[]).into_iter().filter(|c| c != "help") {
+        let (_, help, _) = run(agent().args([&top, "--help"]));
+        let below = if help.contains("Commands:\n") {
+            subcommands(&[&top])
+        } else {
+            Vec::new()
+        };
+        commands.extend(
+            below
+                .into_iter()
+                .filter(|c| c != "help")
+                .map(|c| format!("{top} {c}")),
+        );
+        commands.push(top);
+    }
+    commands.sort();
+    let mut listed: Vec<String> = cases.iter().map(|(args, _)| args.join(" ")).collect();
+    listed.sort();
+    assert_eq!(listed, commands, "a command missing from the table");
+    for (args, expected) in cases {
+        assert_eq!(options(args), expected, "edge-agent {args:?} --help");
+    }
+    let (code, _, err) = run(agent()
+        .args(["plugins", "fleet", "--log-format", "json"])
+        .arg(fleet_dir()));
+    assert_eq!(code, 2, "not an option of fleet: {err}");
+    assert!(err.contains("--log-format"), "{err}");
+}
+
 /// Subcommands whose arguments are built only when named (clap's `defer`) keep
 /// their own help: each variant's summary, not that of a struct flattened into it.
 #[test]

@@ -114,6 +114,40 @@ fn once_processes_every_input_and_spools_reports_offline() {
     );
 }
 
+/// A log that is not a terminal (a pipe, a file) gets no colour: no escape sequence
+/// in stderr, in either format, even with `NO_COLOR` unset.
+#[test]
+fn logs_not_on_a_terminal_are_not_coloured() {
+    for format in ["text", "json"] {
+        let spool = spool_with(&[("a.txt", b"123456789")]);
+        let output = agent()
+            .args([
+                "run",
+                "--once",
+                "--no-watch-exe",
+                "--log-format",
+                format,
+                "--spool",
+            ])
+            .arg(spool.path())
+            .env_remove("NO_COLOR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{format}: {err}");
+        assert!(
+            err.contains("selection"),
+            "{format}: events are logged: {err}"
+        );
+        assert!(
+            !output.stderr.contains(&0x1b),
+            "{format}: an escape sequence in a piped log: {err:?}"
+        );
+    }
+}
+
 /// `run --once` over one input with `RUST_LOG` set to `filter` (unset: `None`):
 /// exit 0; returns stderr.
 fn logged_with(filter: Option<&str>) -> String {

@@ -34,7 +34,9 @@ pub struct ListedPlugin {
     /// A one-line description, if declared.
     #[serde(default)]
     pub description: Option<String>,
-    /// Its requirements on the host, as written (`cpu = "sse4.2"`).
+    /// Its requirements on the host, in the short form `plugins list` shows
+    /// (`cpu=sse4.2`, `cores>=2`, `label:network=online`), not the attribute's
+    /// `cpu = "sse4.2"`.
     #[serde(default)]
     pub requires: Vec<String>,
 }
@@ -67,7 +69,25 @@ impl PluginListing {
 
 #[cfg(test)]
 mod tests {
+    use crate::Requirement;
     use crate::listing::PluginListing;
+
+    /// `requires` holds each requirement as `ListedPlugin::requires` documents it.
+    #[test]
+    fn requirements_are_listed_in_the_documented_short_form() {
+        let listed: Vec<String> = [
+            Requirement::CpuFeature("sse4.2"),
+            Requirement::MinCores(2),
+            Requirement::Label {
+                key: "network",
+                value: "online",
+            },
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(listed, ["cpu=sse4.2", "cores>=2", "label:network=online"]);
+    }
 
     /// The minimal shape (what a host that lists only slot, name, version and crate
     /// prints) reads back, with the optional fields defaulted.

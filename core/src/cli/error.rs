@@ -1,32 +1,31 @@
 //! The error kinds of the operator commands: a host maps them to its documented exit
 //! codes (bad input: 4, no acceptable version: 3).
 
-use std::fmt;
-
 /// A file or value the operator supplied is invalid (exit code 4).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct BadInput(pub String);
 
-impl fmt::Display for BadInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
-
 /// A slot has no acceptable version (exit code 3).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("no acceptable version for slot(s): {}", .0.join(", "))]
 pub struct NoAcceptableVersion(pub Vec<String>);
 
-impl fmt::Display for NoAcceptableVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "no acceptable version for slot(s): {}",
-            self.0.join(", ")
-        )
+#[cfg(test)]
+mod tests {
+    use crate::cli::error::{BadInput, NoAcceptableVersion};
+
+    /// The messages operators see (and scripts may match): the text exactly, no source.
+    #[test]
+    fn messages_are_exact() {
+        let bad = BadInput("--pin x=^1: no such slot".to_owned());
+        assert_eq!(bad.to_string(), "--pin x=^1: no such slot");
+        assert!(std::error::Error::source(&bad).is_none());
+        let none = NoAcceptableVersion(vec!["checksum".to_owned(), "uplink".to_owned()]);
+        assert_eq!(
+            none.to_string(),
+            "no acceptable version for slot(s): checksum, uplink"
+        );
+        assert!(std::error::Error::source(&none).is_none());
     }
 }
-
-impl std::error::Error for NoAcceptableVersion {}

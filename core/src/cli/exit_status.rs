@@ -50,8 +50,8 @@ impl ExitStatus {
             ExitStatus::Usage => "usage error (bad command line)",
             ExitStatus::NoAcceptableVersion => "a slot has no acceptable version",
             ExitStatus::BadInput => {
-                "bad input file or value (policy, facts, environment, a --pin/--deny naming \
-                 what is not compiled in)"
+                "bad input file or value (policy, facts, environment, a --pin/--deny/--rollout \
+                 naming what is not compiled in)"
             }
         }
     }
@@ -104,6 +104,29 @@ mod tests {
             }
             assert!(help.contains(&format!("  {:<3} {}", a.code(), a.meaning())));
         }
+    }
+
+    /// The policy flags whose help says they are refused with exit 4: `--pin`, `--deny`
+    /// and `--rollout`.
+    fn flags_refused_with_exit_4() -> Vec<String> {
+        use clap::Args as _;
+        let cmd = crate::cli::PolicyArgs::augment_args(clap::Command::new("host"));
+        cmd.get_arguments()
+            .filter(|a| {
+                a.get_help()
+                    .is_some_and(|h| h.to_string().contains("(exit 4)"))
+            })
+            .map(|a| format!("--{}", a.get_long().unwrap()))
+            .collect()
+    }
+
+    /// Exit status 4's meaning names every flag refused with it.
+    #[test]
+    fn bad_input_names_every_flag_refused_with_it() {
+        let flags = flags_refused_with_exit_4();
+        assert_eq!(flags, ["--pin", "--deny", "--rollout"]);
+        let meaning = ExitStatus::BadInput.meaning();
+        assert!(meaning.contains(&flags.join("/")), "{meaning}");
     }
 
     #[test]

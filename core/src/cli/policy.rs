@@ -23,9 +23,9 @@ use crate::cli::error::BadInput;
 pub struct PolicyLayers {
     /// `--policy FILE`, if given.
     pub file: Option<PathBuf>,
-    /// From `MUSTER_PIN`, `MUSTER_DENY`, `MUSTER_ALLOW_PRERELEASE`.
+    /// From `MUSTER_PIN`, `MUSTER_DENY`, `MUSTER_ROLLOUT`, `MUSTER_ALLOW_PRERELEASE`.
     pub env: Policy,
-    /// From `--pin`, `--deny`, `--allow-prerelease`.
+    /// From `--pin`, `--deny`, `--rollout`, `--allow-prerelease`.
     pub flags: Policy,
 }
 
@@ -188,4 +188,54 @@ pub fn flag_policy(
         policy.allow_prerelease(true, Source::Flag);
     }
     Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Args as _;
+
+    use crate::cli::command::PolicyArgs;
+    use crate::{DENY_ENV, PIN_ENV, PRERELEASE_ENV, ROLLOUT_ENV};
+
+    /// The doc comment just above `field` in this file.
+    fn field_doc(field: &str) -> String {
+        let source = include_str!("policy.rs");
+        let at = source.find(field).expect("the field");
+        let doc: Vec<&str> = source[..at]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .take_while(|l| l.starts_with("///"))
+            .collect();
+        doc.join(" ")
+    }
+
+    /// The layers' documentation (and `--policy`'s help) names every variable the
+    /// environment layer reads and every flag of the flag layer.
+    #[test]
+    fn the_layer_docs_name_every_variable_and_flag() {
+        let env = field_doc("    pub env: Policy,");
+        let flags = field_doc("    pub flags: Policy,");
+        let cmd = PolicyArgs::augment_args(clap::Command::new("host"));
+        let policy_help = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "policy")
+            .and_then(|a| a.get_help())
+            .unwrap()
+            .to_string();
+        for var in [PIN_ENV, DENY_ENV, ROLLOUT_ENV, PRERELEASE_ENV] {
+            assert!(env.contains(&format!("`{var}`")), "{var}: {env}");
+            assert!(policy_help.contains(var), "{var}: {policy_help}");
+        }
+        let layered: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .filter(|long| *long != "policy")
+            .map(|long| format!("`--{long}`"))
+            .collect();
+        assert_eq!(layered.len(), 4, "{layered:?}");
+        for flag in layered {
+            assert!(flags.contains(&flag), "{flag}: {flags}");
+        }
+    }
 }

@@ -118,15 +118,21 @@ impl Build {
     }
 
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current()?;
+        self.run_at(&project::current_root()?)
+    }
+
+    /// The command in the workspace at `root`.
+    pub(crate) fn run_at(&self, root: &Path) -> Result<()> {
+        let project = Project::at(root)?;
         let prepared = self.prepare(&project)?;
         prepared.build_and_verify(&project)
     }
 
-    /// Plans the set and refuses stale generated files or failing checks.
+    /// Plans the set and refuses stale generated files or failing checks. The
+    /// configuration is read first: its mistakes are reported before a missing tool.
     pub(crate) fn prepare(&self, project: &Project) -> Result<Prepared> {
-        let mode = Mode::choose(self.no_auditable)?;
         let config = Config::load(project)?;
+        let mode = Mode::choose(self.no_auditable)?;
         let plan = Resolved::new(&config, project.set_or_default(self.set.as_deref()))?;
         eprint!("{}", plan.table());
         sync::check(project, &config).context("refusing to build from stale generated files")?;
@@ -273,6 +279,16 @@ impl Prepared {
         let plan = &self.plan;
         let manifest = self.manifest();
         let default_target_dir = self::target_dir(project)?;
+        // The manifest the build embeds, also in a file: the echoed command reads it
+        // from there instead of showing it (and can be re-run as shown).
+        let manifest_json = serde_json::to_string(&manifest)?;
+        let manifest_file = embedded_manifest_file(&default_target_dir, &plan.set);
+        if let Some(dir) = manifest_file.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&manifest_file, &manifest_json)
+            .with_context(|| format!("cannot write {}", manifest_file.display()))?;
         let mut build = CargoBuild::new(project.host(), &self.profile)
             .target(&self.target)
             // Static C runtime; with an explicit `--target`, proc macros still build for the host.
@@ -283,7 +299,7 @@ impl Prepared {
             .target_dir(target_dir)
             .env("MUSTER_BUILD_SET", &plan.set)
             .env("MUSTER_BUILD_PLAN", &manifest.plan_hash)
-            .env("MUSTER_BUILD_MANIFEST", &serde_json::to_string(&manifest)?);
+            .env_from_file("MUSTER_BUILD_MANIFEST", &manifest_json, &manifest_file);
         for flag in remap_flags(project, &default_target_dir, plan) {
             build = build.rustflag(&flag);
         }
@@ -293,7 +309,7 @@ impl Prepared {
         {
             build = build.env("SOURCE_DATE_EPOCH", epoch.trim());
         }
-        project::run(&mut build.command(project)?)?;
+        build.run(project)?;
         let built = build.binary(&default_target_dir);
         if !built.is_file() {
             bail!(
@@ -303,6 +319,14 @@ impl Prepared {
         }
         Ok(built)
     }
+}
+
+/// `<target-dir>/muster/<set>.manifest.json`: the manifest a build of `set` embeds
+/// (`MUSTER_BUILD_MANIFEST`), written before cargo runs, for the echoed command to read.
+pub(crate) fn embedded_manifest_file(target_dir: &Path, set: &str) -> PathBuf {
+    target_dir
+        .join("muster")
+        .join(format!("{set}.manifest.json"))
 }
 
 /// The target directory `cargo xtask repro` builds its second copy in.

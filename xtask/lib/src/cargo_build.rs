@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{Result, bail};
 
 use crate::link::{CRT_STATIC_FLAG, PACK_RELOCS_FLAG};
-use crate::project::Project;
+use crate::project::{self, Project};
 
 /// A cargo build of one package: what to build and how; [`CargoBuild::command`] makes
 /// the command and [`CargoBuild::binary`] says where the binary lands.
@@ -28,6 +28,9 @@ pub(crate) struct CargoBuild {
     config: Vec<String>,
     rustflags: Vec<String>,
     env: Vec<(String, String)>,
+    /// Variables whose value is in a file: the echo reads it back from there
+    /// (`KEY="$(cat FILE)"`) instead of showing kilobytes of JSON.
+    env_files: Vec<(String, PathBuf)>,
 }
 
 impl CargoBuild {
@@ -45,6 +48,7 @@ impl CargoBuild {
             config: Vec::new(),
             rustflags: Vec::new(),
             env: Vec::new(),
+            env_files: Vec::new(),
         }
     }
 
@@ -103,6 +107,38 @@ impl CargoBuild {
     pub(crate) fn env(mut self, key: &str, value: &str) -> CargoBuild {
         self.env.push((key.to_owned(), value.to_owned()));
         self
+    }
+
+    /// An environment variable whose value the caller has also written to `file` (as it
+    /// is, without a final newline): the echo shows `KEY="$(cat FILE)"`.
+    pub(crate) fn env_from_file(mut self, key: &str, value: &str, file: &Path) -> CargoBuild {
+        self.env_files.push((key.to_owned(), file.to_path_buf()));
+        self.env(key, value)
+    }
+
+    /// Echoes and runs the command; fails unless it succeeds.
+    pub(crate) fn run(&self, project: &Project) -> Result<()> {
+        let mut cmd = self.command(project)?;
+        let shown = self.describe(project, &cmd);
+        project::run_shown(&mut cmd, &shown)
+    }
+
+    /// `cmd` (made by [`CargoBuild::command`]) as a line to read and re-run from the
+    /// workspace root: the values kept in files are read back from them.
+    pub(crate) fn describe(&self, project: &Project, cmd: &Command) -> String {
+        let from_files: Vec<(&str, String)> = self
+            .env_files
+            .iter()
+            .map(|(key, file)| {
+                let file = project::shell_word(&project.display(file));
+                (key.as_str(), format!("\"$(cat {file})\""))
+            })
+            .collect();
+        let shown: Vec<(&str, &str)> = from_files
+            .iter()
+            .map(|(key, text)| (*key, text.as_str()))
+            .collect();
+        project::describe_with(cmd, &shown)
     }
 
     /// The cargo command, in the workspace root. `RUSTFLAGS` is the caller's plus ours,
@@ -209,6 +245,86 @@ mod tests {
         cmd.get_envs()
             .find(|(k, _)| *k == "RUSTFLAGS")
             .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// `cargo xtask build` echoes a line to read and re-run: the manifest (kilobytes of
+    /// JSON) is read back from its file, not shown; run by a shell in the workspace
+    /// root, the line gives cargo the same arguments and the same manifest.
+    #[cfg(unix)]
+    #[test]
+    fn the_echo_is_short_and_runs_as_shown() {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        let root = tempfile::tempdir().unwrap();
+        let project = Project::fixture(root.path());
+        let manifest = format!(
+            "{{\"set\":\"default\",\"plugins\":[{}]}}",
+            vec!["{\"package\":\"it's-a-plugin\"}"; 40].join(",")
+        );
+        let file = root.path().join("target/muster/default.manifest.json");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, &manifest).unwrap();
+        let build = CargoBuild::new("edge-agent", "release")
+            .subcommand(&["auditable", "build"])
+            .features(&["a".to_owned(), "b".to_owned()])
+            .config("profile.release.lto=\"thin\"")
+            .env("MUSTER_BUILD_SET", "default")
+            .env_from_file("MUSTER_BUILD_MANIFEST", &manifest, &file);
+        let cmd = build.command(&project).unwrap();
+        let shown = build.describe(&project, &cmd);
+        assert!(
+            shown.starts_with(
+                "MUSTER_BUILD_MANIFEST=\"$(cat target/muster/default.manifest.json)\" \
+                 MUSTER_BUILD_SET=default "
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with(
+                "cargo auditable build --package edge-agent --profile release \
+                 --no-default-features --features a,b --config 'profile.release.lto=\"thin\"'"
+            ),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("plugin") && shown.len() < 400,
+            "{} bytes: {shown}",
+            shown.len()
+        );
+
+        // Re-run as shown, with a `cargo` that prints what it was given.
+        let bin = root.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let fake = bin.join("cargo");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\nprintf '%s\\n' \"$MUSTER_BUILD_MANIFEST\" \"$MUSTER_BUILD_SET\" \"$@\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::join_paths(
+            std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+        )
+        .unwrap();
+        let out = std::process::Command::new("sh")
+            .args(["-c", &shown])
+            .current_dir(root.path())
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let mut expected = vec![manifest.clone(), "default".to_owned()];
+        expected.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+        assert_eq!(lines, expected);
     }
 
     #[test]

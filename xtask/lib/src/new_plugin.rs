@@ -43,7 +43,12 @@ pub(crate) struct NewPlugin {
 
 impl NewPlugin {
     pub(crate) fn run(&self) -> Result<()> {
-        let project = Project::current()?;
+        self.run_at(&project::current_root()?)
+    }
+
+    /// The command in the workspace at `root`.
+    pub(crate) fn run_at(&self, root: &Path) -> Result<()> {
+        let project = Project::at(root)?;
         let dir = scaffold(&project, self)?;
         if self.no_test {
             eprintln!(

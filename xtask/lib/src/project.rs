@@ -22,12 +22,7 @@ impl Project {
     /// with `[workspace]`, looking up from the xtask package (`CARGO_MANIFEST_DIR`,
     /// set by `cargo run`) or else from the current directory.
     pub(crate) fn current() -> Result<Project> {
-        let start = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(PathBuf::from)
-            .map_or_else(std::env::current_dir, Ok)
-            .context("cannot find the current directory")?;
-        let root = workspace_root(&start)?;
-        Project::at(&root)
+        Project::at(&current_root()?)
     }
 
     /// The workspace rooted at `root`.
@@ -127,6 +122,16 @@ impl Project {
     }
 }
 
+/// The root of the workspace `cargo xtask` runs in (see [`Project::current`]), before
+/// its settings are read.
+pub(crate) fn current_root() -> Result<PathBuf> {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .map_or_else(std::env::current_dir, Ok)
+        .context("cannot find the current directory")?;
+    workspace_root(&start)
+}
+
 /// The nearest ancestor of `start` (itself included) whose `Cargo.toml` has `[workspace]`.
 fn workspace_root(start: &Path) -> Result<PathBuf> {
     for dir in start.ancestors() {
@@ -161,19 +166,26 @@ fn with_tools(cmd: &mut Command) {
 /// `PATH`: set by [`with_tools`], never echoed.
 const PATH_VAR: &str = "PATH";
 
-/// Shows `cmd` as a shell would (program, then arguments).
+/// Shows `cmd` as a line a shell runs as it is: environment, program, arguments, each
+/// quoted where the shell would split or expand it.
 pub(crate) fn describe(cmd: &Command) -> String {
+    describe_with(cmd, &[])
+}
+
+/// [`describe`], with the value of each environment variable in `shown` written as
+/// the shell text given there (such as `"$(cat FILE)"` for a value too long to read),
+/// unquoted.
+pub(crate) fn describe_with(cmd: &Command, shown: &[(&str, &str)]) -> String {
     let mut text = String::new();
     for (key, value) in cmd.get_envs() {
+        let Some(value) = value else { continue };
         if key == PATH_VAR {
             continue;
         }
-        if let Some(value) = value {
-            text.push_str(&format!(
-                "{}={} ",
-                key.to_string_lossy(),
-                value.to_string_lossy()
-            ));
+        let key = key.to_string_lossy();
+        match shown.iter().find(|(name, _)| *name == key) {
+            Some((_, as_text)) => text.push_str(&format!("{key}={as_text} ")),
+            None => text.push_str(&format!("{key}={} ", shell_word(&value.to_string_lossy()))),
         }
     }
     let program = Path::new(cmd.get_program());
@@ -185,17 +197,33 @@ pub(crate) fn describe(cmd: &Command) -> String {
     } else {
         program.as_os_str().to_string_lossy()
     };
-    text.push_str(&program);
+    text.push_str(&shell_word(&program));
     for arg in cmd.get_args() {
         text.push(' ');
-        text.push_str(&arg.to_string_lossy());
+        text.push_str(&shell_word(&arg.to_string_lossy()));
     }
     text
+}
+
+/// `word` as one shell word: as it is when the shell would neither split nor expand
+/// it, else in single quotes.
+pub(crate) fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 /// Runs `cmd` with inherited output, echoing it first; fails unless it succeeds.
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let shown = describe(cmd);
+    run_shown(cmd, &shown)
+}
+
+/// [`run`], echoing `shown` (what [`describe_with`] made of `cmd`).
+pub(crate) fn run_shown(cmd: &mut Command, shown: &str) -> Result<()> {
     eprintln!("$ {shown}");
     let status = cmd
         .status()
@@ -242,7 +270,49 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
-    use crate::project::line_col;
+    use std::process::Command;
+
+    use crate::project::{describe, describe_with, line_col, shell_word};
+
+    #[test]
+    fn words_are_quoted_where_the_shell_would_split_or_expand_them() {
+        assert_eq!(shell_word("--features"), "--features");
+        assert_eq!(shell_word("a,b"), "a,b");
+        assert_eq!(
+            shell_word("--remap-path-prefix=/src/x=/muster"),
+            "--remap-path-prefix=/src/x=/muster"
+        );
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(
+            shell_word("-C target-feature=+crt-static"),
+            "'-C target-feature=+crt-static'"
+        );
+        assert_eq!(shell_word("lto=\"thin\""), "'lto=\"thin\"'");
+        assert_eq!(shell_word("it's $HOME"), r"'it'\''s $HOME'");
+    }
+
+    /// The echo is a line a shell runs as it is: values with spaces and quotes are
+    /// quoted, and a value given as shell text is written as that text.
+    #[test]
+    fn commands_are_shown_as_a_shell_line() {
+        let mut cmd = Command::new("/usr/bin/cargo");
+        cmd.args(["build", "--config", "profile.release.lto=\"thin\""])
+            .env("RUSTFLAGS", "-C target-feature=+crt-static")
+            .env("MUSTER_BUILD_SET", "default");
+        assert_eq!(
+            describe(&cmd),
+            "MUSTER_BUILD_SET=default RUSTFLAGS='-C target-feature=+crt-static' \
+             cargo build --config 'profile.release.lto=\"thin\"'"
+        );
+        let long = format!("{{\"plugins\": [{}]}}", "\"x\",".repeat(1000));
+        cmd.env("MUSTER_BUILD_MANIFEST", &long);
+        let shown = describe_with(&cmd, &[("MUSTER_BUILD_MANIFEST", "\"$(cat m.json)\"")]);
+        assert!(
+            shown.starts_with("MUSTER_BUILD_MANIFEST=\"$(cat m.json)\" MUSTER_BUILD_SET=default "),
+            "{shown}"
+        );
+        assert!(!shown.contains("plugins"), "{shown}");
+    }
 
     #[test]
     fn line_col_is_one_based() {

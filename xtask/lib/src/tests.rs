@@ -289,6 +289,131 @@ fn sources_without_the_named_crate_are_errors() {
     );
 }
 
+/// A contract that declares no `#[muster::slot]` trait (a plain trait, or a slot behind
+/// another attribute) is refused when the configuration loads, naming the `contracts`
+/// key, the contract and where it was looked for (docs/adopting.md's table).
+#[test]
+fn a_contract_without_slot_traits_is_an_error_naming_the_key() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "app/contract/src/lib.rs",
+        "//! Contract.\npub trait Showcase {}\n#[other::slot]\npub trait Checksum {}\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.contains(
+            "`contracts`: contract `edge-contract` declares no `#[muster::slot]` trait in \
+             app/contract/src"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("Cargo.toml:"),
+        "names where the key is: {err}"
+    );
+}
+
+/// Every file under `root`, with its bytes.
+fn files(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                found.insert(path.strip_prefix(root).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    found
+}
+
+/// "Before any command writes anything" (docs/adopting.md): on a bad configuration,
+/// `sync`, `build` and `new-plugin` fail naming the mistake, and leave every file as
+/// it was: `dist/`, the host's registry file and its Cargo.toml features included.
+#[test]
+fn a_bad_config_fails_every_writing_command_with_nothing_written() {
+    type Mistake = (&'static str, fn(&Fixture), &'static str);
+    let cases: [Mistake; 3] = [
+        (
+            "a contract with no slot trait",
+            |f| {
+                f.write(
+                    "app/contract/src/lib.rs",
+                    "//! Contract.\npub trait Showcase {}\n",
+                )
+            },
+            "declares no `#[muster::slot]` trait",
+        ),
+        (
+            "an unknown key in the block",
+            |f| {
+                let manifest = std::fs::read_to_string(f.root().join("Cargo.toml")).unwrap();
+                f.write("Cargo.toml", &format!("{manifest}hsot = \"edge-agent\"\n"));
+            },
+            "unknown field `hsot`",
+        ),
+        (
+            "a team file naming an unknown slot",
+            |f| {
+                f.write(
+                    "teams/storage.toml",
+                    &entry("a", "1.0.0", "path = \"plugins/storage/a\"")
+                        .replace("slot = \"checksum\"", "slot = \"nosuch\""),
+                );
+            },
+            "nosuch",
+        ),
+    ];
+    for (mistake, make, named) in cases {
+        let fixture = Fixture::new();
+        plugin_crate(&fixture.root().join("plugins/storage/a"), "a");
+        fixture.write(
+            "teams/storage.toml",
+            &entry("a", "1.0.0", "path = \"plugins/storage/a\""),
+        );
+        let project = fixture.project();
+        sync::write(&project, &fixture.load().unwrap()).unwrap();
+        fixture.write("dist/default/edge-agent", "a binary built before");
+        let manifest = std::fs::read_to_string(project.app_manifest()).unwrap();
+        assert!(manifest.contains("plugin-a = [\"dep:a\"]"), "{manifest}");
+        assert!(
+            std::fs::read_to_string(project.app_plugins_rs())
+                .unwrap()
+                .contains("use a as _;")
+        );
+
+        make(&fixture);
+        let before = files(fixture.root());
+        let root = fixture.root();
+        let runs: [(&str, anyhow::Result<()>); 3] = [
+            ("sync", sync::Sync { check: false }.run_at(root)),
+            (
+                "build",
+                crate::build::Build::release("default").run_at(root),
+            ),
+            (
+                "new-plugin",
+                new_plugin("storage", "checksum", "1.1.0", "b").run_at(root),
+            ),
+        ];
+        for (command, result) in runs {
+            let err = format!(
+                "{:#}",
+                result.expect_err(&format!("{command} with {mistake}"))
+            );
+            assert!(err.contains(named), "{command} with {mistake}: {err}");
+            assert!(
+                files(root) == before,
+                "{command} with {mistake} wrote or removed files"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_crate_name_other_than_the_package_needs_saying() {
     let fixture = Fixture::new();
