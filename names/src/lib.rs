@@ -180,6 +180,12 @@ pub const ARCHES: &[&str] = &[
     "wasm32",
 ];
 
+/// The environment variable `cargo xtask test` sets, on a machine that cannot provide
+/// what some tests need (not root, say), to the file where such a test records itself
+/// (one line: the test and what it needs) instead of passing unrun; the run's summary
+/// names each in its `not run` line. Unset, such a test fails, saying what it needs.
+pub const NOT_RUN_VAR: &str = "MUSTER_NOT_RUN";
+
 #[cfg(test)]
 mod tests {
     use crate::{CPU_FEATURES, CPU_FEATURES_AARCH64, CPU_FEATURES_X86, slot_name};
@@ -207,9 +213,3 @@ mod tests {
         assert!(CPU_FEATURES.contains(&"sse4.2") && CPU_FEATURES.contains(&"neon"));
     }
 }
-
-/// The environment variable `cargo xtask test` sets, on a machine that cannot provide
-/// what some tests need (not root, say), to the file where such a test records itself
-/// (one line: the test and what it needs) instead of passing unrun; the run's summary
-/// names each in its `not run` line. Unset, such a test fails, saying what it needs.
-pub const NOT_RUN_VAR: &str = "MUSTER_NOT_RUN";
