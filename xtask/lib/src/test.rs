@@ -144,8 +144,14 @@ impl Test {
                 "warnings",
             ]))
         })?;
-        steps.step("cargo test (linkme backend)", &mut || {
-            project::run(&mut cargo(&["test", "--workspace"]))
+        // The full run includes the tests marked `#[ignore]` as too slow for the inner
+        // loop (release builds of whole fixture workspaces).
+        let mut args = vec!["test", "--workspace"];
+        if !self.quick {
+            args.extend(["--", "--include-ignored"]);
+        }
+        steps.step(&format!("cargo {}", args.join(" ")), &mut || {
+            project::run(&mut cargo(&args))
         })?;
         steps.step("cargo doc", &mut || {
             let mut cmd = cargo(&["doc", "--workspace", "--no-deps"]);
@@ -153,7 +159,7 @@ impl Test {
             project::run(&mut cmd)
         })?;
         if !self.quick {
-            full(&project, &steps, &cargo)?;
+            full(&project, &steps, &cargo, &mut not_run)?;
         }
 
         not_run.extend(
@@ -180,18 +186,32 @@ impl Test {
 }
 
 /// What the full run adds to the quick one.
-fn full(project: &Project, steps: &Steps<'_>, cargo: &dyn Fn(&[&str]) -> Command) -> Result<()> {
+fn full(
+    project: &Project,
+    steps: &Steps<'_>,
+    cargo: &dyn Fn(&[&str]) -> Command,
+    not_run: &mut Vec<String>,
+) -> Result<()> {
     let step = |name: &str, f: &mut dyn FnMut() -> Result<()>| steps.step(name, f);
     {
         let settings = &project.settings;
-        step("cargo test (inventory backend)", &mut || {
-            project::run(&mut cargo(&[
-                "test",
-                "--workspace",
-                "--features",
-                "muster/inventory",
-            ]))
-        })?;
+        // The backend changes what links the registry: the runtime and the members that
+        // depend on it. The others (an xtask, say) would run their tests twice for
+        // nothing, and the benchmark driver is type-checked below.
+        let members = registry_members(project)?;
+        let mut args = vec!["test", "--features", "muster/inventory"];
+        for member in &members {
+            if settings.bench.as_ref() != Some(member) {
+                args.extend(["-p", member.as_str()]);
+            }
+        }
+        step(
+            &format!(
+                "cargo test --features muster/inventory ({} packages that link the registry)",
+                members.len()
+            ),
+            &mut || project::run(&mut cargo(&args)),
+        )?;
         for features in &settings.test_features {
             let joined = features.join(",");
             step(
@@ -229,32 +249,33 @@ fn full(project: &Project, steps: &Steps<'_>, cargo: &dyn Fn(&[&str]) -> Command
                 &mut || crate::scan::check(project, with, without),
             )?;
         }
+        // The rebuild (a clean checkout of HEAD elsewhere, its own target directory, the
+        // same sha256) proves what `repro` proves (two target directories) and more: with
+        // a committed tree it runs instead. Uncommitted changes cannot be rebuilt from
+        // HEAD: then `repro` runs and the rebuild is named as not run.
         let repro = &settings.repro_set;
-        step(&format!("cargo xtask repro --set {repro}"), &mut || {
-            crate::repro::Repro {
-                set: Some(repro.clone()),
-                clean: false,
-            }
-            .run()
-        })?;
         let manifest = project.dist_dir(repro).join(project.manifest_file());
-        step(
-            &format!(
-                "cargo xtask rebuild {} (clean checkout, same sha256)",
-                project.display(&manifest)
-            ),
-            &mut || {
-                // A rebuild compares with a clean checkout of HEAD: with uncommitted
-                // changes it cannot match, and saying so is the result.
-                if crate::build::git_state(project).1 {
-                    bail!(
-                        "the tree has uncommitted changes: a clean checkout of HEAD cannot \
-                         rebuild this binary; commit them (CI runs on a clean clone)"
-                    );
+        if crate::build::git_state(project).1 {
+            step(&format!("cargo xtask repro --set {repro}"), &mut || {
+                crate::repro::Repro {
+                    set: Some(repro.clone()),
+                    clean: false,
                 }
-                crate::rebuild::Rebuild::of(&manifest).run()
-            },
-        )?;
+                .run()
+            })?;
+            not_run.push(format!(
+                "cargo xtask rebuild {} (needs a committed tree: commit, or run in CI)",
+                project.display(&manifest)
+            ));
+        } else {
+            step(
+                &format!(
+                    "cargo xtask rebuild {} (clean checkout elsewhere, own target directory, same sha256)",
+                    project.display(&manifest)
+                ),
+                &mut || crate::rebuild::Rebuild::of(&manifest).run(),
+            )?;
+        }
         if !settings.publish.is_empty() {
             // Every feature: an optional module (muster's `cli`) must verify too.
             let mut args = vec!["package", "--allow-dirty", "--all-features"];
@@ -277,6 +298,62 @@ fn full(project: &Project, steps: &Steps<'_>, cargo: &dyn Fn(&[&str]) -> Command
         }
         Ok(())
     }
+}
+
+/// The workspace members that are the runtime crate or depend on it, directly or not
+/// (from `cargo metadata`'s resolved graph).
+fn registry_members(project: &Project) -> Result<Vec<String>> {
+    let json = project::stdout(project.cargo().args(["metadata", "--format-version", "1"]))?;
+    let metadata: serde_json::Value =
+        serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
+    let name_of = |id: &str| -> Option<String> {
+        metadata["packages"]
+            .as_array()?
+            .iter()
+            .find(|p| p["id"] == id)
+            .and_then(|p| p["name"].as_str().map(str::to_owned))
+    };
+    let nodes = metadata["resolve"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let deps_of = |id: &str| -> Vec<String> {
+        nodes
+            .iter()
+            .find(|n| n["id"] == id)
+            .and_then(|n| n["dependencies"].as_array())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut members = Vec::new();
+    for id in metadata["workspace_members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let Some(id) = id.as_str() else { continue };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![id.to_owned()];
+        let mut links = false;
+        while let Some(next) = stack.pop() {
+            if !seen.insert(next.clone()) {
+                continue;
+            }
+            if name_of(&next).as_deref() == Some(crate::settings::RUNTIME_PACKAGE) {
+                links = true;
+                break;
+            }
+            stack.extend(deps_of(&next));
+        }
+        if links && let Some(name) = name_of(id) {
+            members.push(name);
+        }
+    }
+    Ok(members)
 }
 
 /// rustfmt and clippy: added with rustup when missing (one line each).
