@@ -29,6 +29,12 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "run.sh: cargo-fuzz is not on PATH; run \`cargo xtask fuzz\` (it installs the pinned one)" >&2
     exit 1
 fi
+# The committed lock file is the one the targets build with: cargo-fuzz has no
+# --locked, so check it here (a stale fuzz/Cargo.lock would be rewritten by the build).
+if ! cargo +nightly metadata --locked --format-version 1 >/dev/null; then
+    echo "run.sh: fuzz/Cargo.lock is out of date; run \`cargo +nightly metadata --manifest-path fuzz/Cargo.toml\` and commit it" >&2
+    exit 1
+fi
 if [ ${#targets[@]} -eq 0 ]; then
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
