@@ -204,3 +204,17 @@ fn writable(dir: &Path) -> bool {
     let _ = std::fs::remove_file(&probe);
     ok
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::doctor::writable;
+
+    #[test]
+    fn a_directory_no_file_can_be_created_in_is_not_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(writable(&dir.path().join("target")));
+        assert!(dir.path().join("target").is_dir());
+        // Not even root creates files under /proc.
+        assert!(!writable(std::path::Path::new("/proc/muster-target")));
+    }
+}
