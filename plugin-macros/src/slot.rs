@@ -1,17 +1,17 @@
-//! `#[slot]`: parse the arguments (`args`), validate the trait (`valid`), expand the
-//! registry plumbing (`expand`); errors are combined and emitted once, here.
+//! `#[slot]`: parse the arguments (`muster_names::SlotArgs`, the grammar the xtask
+//! reads contracts with too), validate the trait (`valid`), expand the registry
+//! plumbing (`expand`); errors are combined and emitted once, here.
 
-mod args;
 mod expand;
 mod valid;
 
+use muster_names::SlotArgs;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{Error, Expr, ExprLit, ItemTrait, Lit, LitStr, Meta};
 
 use crate::errors::push;
 use crate::krate;
-use crate::slot::args::SlotArgs;
 use crate::slot::expand::generate;
 use crate::slot::valid::{check_slot_name, validate};
 
@@ -30,7 +30,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             return quote!(#input #err);
         }
     };
-    let args = SlotArgs::parse(args).unwrap_or_else(|e| {
+    let args = syn::parse2::<SlotArgs>(args).unwrap_or_else(|e| {
         push(&mut errors, e);
         SlotArgs::default()
     });
