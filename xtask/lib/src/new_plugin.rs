@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
+use crate::cargo_meta::package_name;
 use crate::config::parse::SourceFile;
 use crate::config::{self, Config, SlotTrait, is_package_name};
 use crate::project::{self, Project};
@@ -133,10 +134,7 @@ fn workspace_packages(root: &Path) -> Vec<String> {
         let manifest = dir.join("Cargo.toml");
         if let Ok(text) = std::fs::read_to_string(&manifest)
             && let Ok(table) = toml::from_str::<toml::Table>(&text)
-            && let Some(name) = table
-                .get("package")
-                .and_then(|p| p.get("name"))
-                .and_then(|n| n.as_str())
+            && let Some(name) = package_name(&table)
         {
             names.push(name.to_owned());
         }

@@ -32,6 +32,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::cargo_meta::package_name;
 use crate::config::parse::SourceFile;
 
 /// The runtime crate every host and contract depends on.
@@ -405,11 +406,7 @@ fn members(
         };
         let table: toml::Table = toml::from_str(&text)
             .with_context(|| format!("{} is not valid TOML", display(root, &manifest)))?;
-        if let Some(name) = table
-            .get("package")
-            .and_then(|p| p.get("name"))
-            .and_then(|n| n.as_str())
-        {
+        if let Some(name) = package_name(&table) {
             members.insert(name.to_owned(), dir);
         }
     }
