@@ -1,7 +1,10 @@
 //! What the xtask asks cargo and rustc about a workspace, in one place: the host
 //! triple (`rustc -vV`), the compiler's version line, the target directory and the
 //! package graph (`cargo metadata`, one serde shape for every reader), and a
-//! manifest's `[package] name`.
+//! manifest's `[package] name` and the package-name rule ([`manifest`], which needs no
+//! process and no project, so the settings reader can use it).
+
+pub(crate) mod manifest;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,15 +59,6 @@ pub(crate) fn target_dir(project: &Project) -> Result<PathBuf> {
                 .args(["metadata", "--no-deps", "--format-version", "1"]),
         )?;
     Ok(metadata.target_directory)
-}
-
-/// The `[package] name` of a parsed `Cargo.toml`, if it has one (a virtual
-/// workspace's root has none).
-pub(crate) fn package_name(manifest: &toml::Table) -> Option<&str> {
-    manifest
-        .get("package")
-        .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str())
 }
 
 /// `cargo metadata --format-version 1` output: the fields the xtask reads. What a
@@ -146,17 +140,7 @@ impl Metadata {
 
 #[cfg(test)]
 mod tests {
-    use crate::cargo_meta::{Metadata, package_name};
-
-    #[test]
-    fn package_names_come_from_the_package_table() {
-        let table = |text: &str| toml::from_str::<toml::Table>(text).unwrap();
-        assert_eq!(
-            package_name(&table("[package]\nname = \"api\"\n")),
-            Some("api")
-        );
-        assert_eq!(package_name(&table("[workspace]\nmembers = []\n")), None);
-    }
+    use crate::cargo_meta::Metadata;
 
     #[test]
     fn metadata_without_resolve_or_paths_reads() {

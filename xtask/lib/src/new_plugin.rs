@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::cargo_meta::package_name;
-use crate::config::parse::SourceFile;
-use crate::config::{self, Config, SlotTrait, is_package_name};
+use crate::cargo_meta::manifest::{is_package_name, package_name};
+use crate::config::source::SourceFile;
+use crate::config::{self, Config, SlotTrait};
 use crate::project::{self, Project};
 use crate::sync;
 

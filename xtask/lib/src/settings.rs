@@ -32,8 +32,8 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cargo_meta::package_name;
-use crate::config::parse::SourceFile;
+use crate::cargo_meta::manifest::{is_package_name, package_name};
+use crate::config::source::SourceFile;
 
 /// The runtime crate every host and contract depends on.
 pub(crate) const RUNTIME_PACKAGE: &str = "muster";
@@ -250,7 +250,7 @@ impl Settings {
             }
         };
         let set_name = |k: &str, v: &Spanned<String>| -> Result<String> {
-            if crate::config::is_package_name(v.get_ref()) {
+            if is_package_name(v.get_ref()) {
                 Ok(v.get_ref().clone())
             } else {
                 bail!(

@@ -2,14 +2,14 @@
 //! `file:line:column`), and turning each `[[plugin]]` entry into a validated [`Plugin`].
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::cargo_meta::manifest::is_package_name;
+use crate::config::model::{GitRef, Plugin, PluginSource};
 use crate::config::problems::Problems;
-use crate::config::{GitRef, Plugin, PluginSource};
-use crate::project::line_col;
+use crate::config::source::SourceFile;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,37 +57,6 @@ pub(crate) struct RawSet {
     pub(crate) plugins: Vec<Spanned<String>>,
     #[serde(default)]
     pub(crate) exclude: Vec<Spanned<String>>,
-}
-
-/// A file being read, to turn byte spans into `file:line:column`.
-pub(crate) struct SourceFile {
-    pub(crate) name: String,
-    pub(crate) text: String,
-}
-
-impl SourceFile {
-    pub(crate) fn at(&self, span: Range<usize>) -> String {
-        let (line, column) = line_col(&self.text, span.start);
-        format!("{}:{line}:{column}", self.name)
-    }
-
-    pub(crate) fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        toml::from_str(&self.text).map_err(|err| {
-            let at = match err.span() {
-                Some(span) => self.at(span),
-                None => self.name.clone(),
-            };
-            format!("{at}: {}", err.message().trim_end())
-        })
-    }
-}
-
-pub(crate) fn is_package_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit() || c == '-')
 }
 
 fn is_ident(name: &str) -> bool {
