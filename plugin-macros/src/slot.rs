@@ -37,10 +37,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     for e in validate(&item) {
         push(&mut errors, e);
     }
-    let name = args
-        .name
-        .as_ref()
-        .map_or_else(|| snake_case(&item.ident.to_string()), LitStr::value);
+    let name = args.name.as_ref().map_or_else(
+        || muster_names::slot_name(&item.ident.to_string()),
+        LitStr::value,
+    );
     if let Some(lit) = &args.name
         && let Err(msg) = check_slot_name(&name)
     {
@@ -71,12 +71,6 @@ pub(crate) fn item_keyword_span(input: &TokenStream) -> Span {
         .map_or_else(Span::call_site, |tt| tt.span())
 }
 
-/// `UplinkV2` -> `uplink_v2`, `HTTPClient` -> `http_client`: the rule the xtask uses
-/// too (one home: `muster_names::slot_name`).
-pub(crate) fn snake_case(ident: &str) -> String {
-    muster_names::slot_name(ident)
-}
-
 /// The first paragraph of the trait's doc comment, used when no `description` is given.
 fn doc_summary(attrs: &[syn::Attribute]) -> String {
     let mut lines = Vec::new();
@@ -100,18 +94,4 @@ fn doc_summary(attrs: &[syn::Attribute]) -> String {
         }
     }
     lines.join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::slot::snake_case;
-
-    #[test]
-    fn snake_case_names() {
-        assert_eq!(snake_case("Showcase"), "showcase");
-        assert_eq!(snake_case("UplinkV2"), "uplink_v2");
-        assert_eq!(snake_case("HTTPClient"), "http_client");
-        assert_eq!(snake_case("Checksum"), "checksum");
-        assert_eq!(snake_case("ABC"), "abc");
-    }
 }
