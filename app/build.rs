@@ -27,8 +27,8 @@ fn main() {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .unwrap_or_default();
     println!("cargo:rustc-env=MUSTER_HOST_RUSTC={}", version.trim());
-    println!("cargo:rerun-if-env-changed=MUSTER_BUILD_SET");
-    println!("cargo:rerun-if-env-changed=MUSTER_BUILD_PLAN");
-    println!("cargo:rerun-if-env-changed=MUSTER_BUILD_MANIFEST");
+    for var in muster_names::BUILD_VARS {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
     println!("cargo:rerun-if-changed=build.rs");
 }

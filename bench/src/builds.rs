@@ -31,16 +31,6 @@ fn shipped_rustflags() -> String {
     muster_xtask::shipped_rustflags().join(" ")
 }
 
-/// The host's target triple (`rustc -vV`).
-fn host_triple() -> anyhow::Result<String> {
-    let out = Command::new("rustc").arg("-vV").output()?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(str::to_owned)
-        .context("rustc -vV names no host triple")
-}
-
 /// The built hosts: `(backend, n, binary)`, the hello world, the bounds at the
 /// largest N (`(kind, n, binary)`: `bound`, N types of one trait and no registry;
 /// `table`, the simplest registry of them) and the shipped default set's
@@ -101,7 +91,7 @@ pub(crate) fn hosts(config: &Config) -> anyhow::Result<Hosts> {
     let dir = config.work.join("hosts");
     std::fs::create_dir_all(&dir)?;
     let target = config.work.join("hosts-target");
-    let triple = host_triple()?;
+    let triple = muster_xtask::host_triple(&config.root)?;
     let rustflags = shipped_rustflags();
     let build_package = |package: &str, bin: &str, features: &[&str], sizes: &str, dest: &Path| {
         let started = Instant::now();

@@ -13,8 +13,6 @@ use std::cell::Cell;
 use std::panic::{UnwindSafe, catch_unwind};
 use std::sync::Once;
 
-use crate::selection::panic_message;
-
 thread_local! {
     /// How many [`catch_plugin_panic`] calls are running on this thread.
     static CATCHING: Cell<usize> = const { Cell::new(0) };
@@ -66,6 +64,17 @@ pub fn silence_caught_panics() {
             }
         }));
     });
+}
+
+/// The message of a caught panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
 }
 
 #[cfg(test)]

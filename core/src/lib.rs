@@ -126,7 +126,9 @@ mod strikes;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use crate::caught::{catch_plugin_panic, is_catching_plugin_panic, silence_caught_panics};
+pub use crate::caught::{
+    catch_plugin_panic, is_catching_plugin_panic, panic_message, silence_caught_panics,
+};
 pub use crate::facts::{
     Facts, FactsError, HOST_ID_ENV, LABEL_ENV_PREFIX, MAX_HOST_ID_BYTES, check_host_id, labels_from,
 };
@@ -145,7 +147,7 @@ pub use crate::requirement::Requirement;
 pub use crate::rollout::{
     BUCKETS, Bucket, NotAdmitted, ROLLOUT_ENV, Rollout, Share, Target, bucket, parse_rollout,
 };
-pub use crate::selection::{Selected, Selector, panic_message};
+pub use crate::selection::{Selected, Selector};
 pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
 pub use crate::strikes::{StrikeEntry, Strikes};
 

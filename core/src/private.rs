@@ -3,9 +3,11 @@
 pub use std::boxed::Box;
 
 pub use linkme;
+/// The `MUSTER_BUILD_*` names, for `host_build!`'s `option_env!`s.
+pub use muster_names::build_var;
 
 pub use crate::registration::{Details, Origin};
-pub use crate::slot::Collector;
+pub use crate::slot::entries::Collector;
 use crate::{Facts, PluginMeta, Registration, Requirement};
 
 /// A lifecycle hook of a plugin, called through the slot's one vtable entry for

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::PluginMeta;
 use crate::reason::ReasonCode;
-use crate::slot::IndexEntry;
+use crate::slot::entries::IndexEntry;
 
 /// What happened to one candidate version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,7 +131,7 @@ impl NotTried {
     fn rows(&self, slot: &'static str, from: usize) -> impl Iterator<Item = Candidate> {
         let entries = match self.count {
             0 => &[],
-            _ => crate::slot::sorted_entries(slot, self.type_id),
+            _ => crate::slot::registry::sorted_entries(slot, self.type_id),
         };
         let end = entries.len().min(from + self.count);
         entries

@@ -16,8 +16,10 @@ use semver::{Version, VersionReq};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::policy::Source;
-use crate::{Facts, PolicyError};
+use crate::Facts;
+use crate::policy::error::PolicyError;
+use crate::policy::parse::check_slot;
+use crate::policy::source::Source;
 
 /// Environment variable with comma-separated rollouts (`showcase@0.10.0=10%`).
 pub const ROLLOUT_ENV: &str = "MUSTER_ROLLOUT";
@@ -294,7 +296,7 @@ pub fn parse_rollout(input: &str) -> Result<(String, Target, Share), PolicyError
         .ok_or_else(|| err(usage.to_owned()))?;
     let (slot, target) = rule.split_once('@').ok_or_else(|| err(usage.to_owned()))?;
     let slot = slot.trim();
-    crate::policy::check_slot(slot).map_err(err)?;
+    check_slot(slot).map_err(err)?;
     // `>=1.2` holds a `=`: only the last `=` separates the share.
     let target = Target::parse(target).map_err(err)?;
     let share = Share::parse(share).map_err(err)?;

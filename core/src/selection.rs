@@ -12,8 +12,8 @@ use crate::__private::Hook;
 use crate::caught::catch_plugin_panic;
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotReport};
-use crate::slot::{Collector, IndexEntry, newest_first, sort, typed};
-use crate::{Facts, PluginMeta, Policy, Quarantine, Registration, Rejection, Report, Slot};
+use crate::slot::entries::{Collector, IndexEntry, newest_first, sort, typed};
+use crate::{Facts, PluginMeta, Policy, Quarantine, Registration, Rejection, Slot};
 
 /// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
@@ -151,21 +151,6 @@ impl<'a> Selector<'a> {
             report.fallback = Some(next.map(|j| entries[j].meta));
         }
         report
-    }
-
-    /// The decision for every slot in the binary.
-    pub fn explain_all(&self) -> Report {
-        crate::slot::explain_all(self)
-    }
-
-    /// For each slot of `report` (a decision of this selector) that has a selected
-    /// version: what the slot would select with that version set aside, as `run`
-    /// sets aside a version whose `start` fails (`None`: nothing; the slot would
-    /// fail). In the report's order: `(slot, selected, fallback)`. A report made
-    /// [`with_fallbacks`](Self::with_fallbacks) already holds them; otherwise each
-    /// slot is decided again, with its fallback.
-    pub fn fallbacks(&self, report: &Report) -> Vec<(&'static str, Choice, Option<Choice>)> {
-        crate::slot::fallbacks(self, report)
     }
 
     /// Why `version` of `slot` is excluded by policy or quarantine, if it is. The
@@ -518,17 +503,6 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
         })?;
     }
     Ok(())
-}
-
-/// The message of a caught panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
 }
 
 impl<S: ?Sized + Slot> Selected<S> {

@@ -1,215 +1,36 @@
-//! The naming rules and name lists that muster's macro crate, its runtime and its
-//! xtask share, so that the three cannot disagree: one home per rule.
+//! The naming rules, name lists and shapes that muster's macro crate, its runtime and
+//! its xtask share, so that the three cannot disagree: one home per rule.
 //!
 //! - [`slot_name`]: the slot a `#[muster::slot]` trait declares when it gives no
-//!   `name = "..."` (`HTTPClient` → `http_client`).
+//!   `name = "..."` (`HTTPClient` → `http_client`); [`check_slot_name`]: the rule every
+//!   slot name follows, in the macro and in policies alike.
+//! - [`SlotArgs`] (feature `syn`): the grammar of `#[slot(...)]`'s arguments, parsed by
+//!   the macro and by the xtask reading a contract.
 //! - [`CPU_FEATURES`], [`OSES`], [`ARCHES`]: the values `requires = [cpu = ...,
 //!   os = ..., arch = ...]` accepts, which are also the names `Facts::probe` reports.
+//! - [`PluginListing`] (feature `listing`): the JSON a host's `plugins list --json`
+//!   prints and `cargo xtask build` reads back.
+//! - [`BUILD_SET`], [`BUILD_PLAN`], [`BUILD_MANIFEST`]: the variables `cargo xtask
+//!   build` sets and a host embeds; [`NOT_RUN_VAR`].
 //!
 //! ```
 //! assert_eq!(muster_names::slot_name("HTTPClient"), "http_client");
+//! assert!(muster_names::check_slot_name("1x").is_err());
 //! assert!(muster_names::CPU_FEATURES.contains(&"sse4.2"));
 //! ```
 
-/// The slot name of a trait named `ident`: snake case, an acronym kept as one word
-/// (`UplinkV2` → `uplink_v2`, `HTTPClient` → `http_client`, `ABC` → `abc`).
-pub fn slot_name(ident: &str) -> String {
-    let chars: Vec<char> = ident.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev_lower =
-                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if i > 0
-                && (prev_lower || (next_lower && chars[i - 1].is_uppercase()))
-                && !out.ends_with('_')
-            {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+mod env;
+#[cfg(feature = "listing")]
+pub mod listing;
+mod requires;
+mod slot;
+#[cfg(feature = "syn")]
+mod slot_args;
 
-/// Calls `$callback!` with the CPU features probed on x86 and x86_64, as string
-/// literals spelled as `is_x86_feature_detected!` takes them: the one written list,
-/// for code that needs the literals (that macro accepts nothing else); everyone else
-/// reads [`CPU_FEATURES_X86`].
-///
-/// ```
-/// macro_rules! count { ($($name:tt),*) => { [$($name),*].len() } }
-/// assert_eq!(muster_names::cpu_features_x86!(count), muster_names::CPU_FEATURES_X86.len());
-/// ```
-#[macro_export]
-macro_rules! cpu_features_x86 {
-    ($callback:ident) => {
-        $callback! {
-            "aes",
-            "avx",
-            "avx2",
-            "avx512bw",
-            "avx512f",
-            "bmi1",
-            "bmi2",
-            "f16c",
-            "fma",
-            "lzcnt",
-            "pclmulqdq",
-            "popcnt",
-            "rdrand",
-            "sha",
-            "sse",
-            "sse2",
-            "sse3",
-            "sse4.1",
-            "sse4.2",
-            "ssse3"
-        }
-    };
-}
-
-/// Calls `$callback!` with the CPU features probed on aarch64, as string literals
-/// spelled as `is_aarch64_feature_detected!` takes them (see [`cpu_features_x86!`]).
-#[macro_export]
-macro_rules! cpu_features_aarch64 {
-    ($callback:ident) => {
-        $callback! { "neon", "aes", "crc", "sha2", "sve", "lse" }
-    };
-}
-
-/// The literals a `cpu_features_*!` list passes, as a slice.
-macro_rules! str_slice {
-    ($($name:tt),*) => {
-        &[$($name),*]
-    };
-}
-
-/// CPU features probed on x86 and x86_64, as `is_x86_feature_detected!` spells them.
-pub const CPU_FEATURES_X86: &[&str] = cpu_features_x86!(str_slice);
-
-/// CPU features probed on aarch64, as `is_aarch64_feature_detected!` spells them.
-pub const CPU_FEATURES_AARCH64: &[&str] = cpu_features_aarch64!(str_slice);
-
-/// Every CPU feature `requires = [cpu = "..."]` accepts: those of
-/// [`CPU_FEATURES_X86`] and then those of [`CPU_FEATURES_AARCH64`] not already listed.
-pub const CPU_FEATURES: &[&str] = &union::<{ union_len(CPU_FEATURES_X86, CPU_FEATURES_AARCH64) }>(
-    CPU_FEATURES_X86,
-    CPU_FEATURES_AARCH64,
-);
-
-/// Whether `list` holds `name` (usable in constants).
-const fn contains(list: &[&str], name: &str) -> bool {
-    let mut i = 0;
-    while i < list.len() {
-        let (a, b) = (list[i].as_bytes(), name.as_bytes());
-        if a.len() == b.len() {
-            let mut j = 0;
-            while j < a.len() && a[j] == b[j] {
-                j += 1;
-            }
-            if j == a.len() {
-                return true;
-            }
-        }
-        i += 1;
-    }
-    false
-}
-
-/// How many names `a` followed by those of `b` not in `a` are.
-const fn union_len(a: &[&str], b: &[&str]) -> usize {
-    let mut n = a.len();
-    let mut i = 0;
-    while i < b.len() {
-        if !contains(a, b[i]) {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-}
-
-/// `a`, then the names of `b` not in `a`; `N` is [`union_len`]`(a, b)`.
-const fn union<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
-    let mut out = [""; N];
-    let mut n = 0;
-    while n < a.len() {
-        out[n] = a[n];
-        n += 1;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if !contains(a, b[i]) {
-            out[n] = b[i];
-            n += 1;
-        }
-        i += 1;
-    }
-    out
-}
-
-/// Operating systems `requires = [os = "..."]` accepts (`std::env::consts::OS` values).
-pub const OSES: &[&str] = &[
-    "linux",
-    "macos",
-    "windows",
-    "freebsd",
-    "netbsd",
-    "openbsd",
-    "dragonfly",
-    "illumos",
-    "solaris",
-    "android",
-    "ios",
-];
-
-/// Architectures `requires = [arch = "..."]` accepts (`std::env::consts::ARCH` values).
-pub const ARCHES: &[&str] = &[
-    "x86",
-    "x86_64",
-    "arm",
-    "aarch64",
-    "riscv64",
-    "powerpc64",
-    "s390x",
-    "loongarch64",
-    "wasm32",
-];
-
-/// The environment variable `cargo xtask test` sets, on a machine that cannot provide
-/// what some tests need (not root, say), to the file where such a test records itself
-/// (one line: the test and what it needs) instead of passing unrun; the run's summary
-/// names each in its `not run` line. Unset, such a test fails, saying what it needs.
-pub const NOT_RUN_VAR: &str = "MUSTER_NOT_RUN";
-
-#[cfg(test)]
-mod tests {
-    use crate::{CPU_FEATURES, CPU_FEATURES_AARCH64, CPU_FEATURES_X86, slot_name};
-
-    #[test]
-    fn slot_names() {
-        assert_eq!(slot_name("Showcase"), "showcase");
-        assert_eq!(slot_name("UplinkV2"), "uplink_v2");
-        assert_eq!(slot_name("HTTPClient"), "http_client");
-        assert_eq!(slot_name("Checksum"), "checksum");
-        assert_eq!(slot_name("StatusLine"), "status_line");
-        assert_eq!(slot_name("ABC"), "abc");
-    }
-
-    #[test]
-    fn cpu_features_are_the_two_probe_lists_without_repeats() {
-        let mut union: Vec<&str> = CPU_FEATURES_X86.to_vec();
-        for f in CPU_FEATURES_AARCH64 {
-            if !union.contains(f) {
-                union.push(f);
-            }
-        }
-        assert_eq!(union, CPU_FEATURES);
-        assert_eq!(CPU_FEATURES.len(), 25);
-        assert!(CPU_FEATURES.contains(&"sse4.2") && CPU_FEATURES.contains(&"neon"));
-    }
-}
+pub use crate::env::{BUILD_MANIFEST, BUILD_PLAN, BUILD_SET, BUILD_VARS, NOT_RUN_VAR};
+#[cfg(feature = "listing")]
+pub use crate::listing::{ListedPlugin, PluginListing};
+pub use crate::requires::{ARCHES, CPU_FEATURES, CPU_FEATURES_AARCH64, CPU_FEATURES_X86, OSES};
+pub use crate::slot::{BadSlotName, check_slot_name, slot_name};
+#[cfg(feature = "syn")]
+pub use crate::slot_args::SlotArgs;

@@ -1,17 +1,17 @@
-//! `#[slot]`: parse the arguments (`args`), validate the trait (`valid`), expand the
-//! registry plumbing (`expand`); errors are combined and emitted once, here.
+//! `#[slot]`: parse the arguments (`muster_names::SlotArgs`, the grammar the xtask
+//! reads contracts with too), validate the trait (`valid`), expand the registry
+//! plumbing (`expand`); errors are combined and emitted once, here.
 
-mod args;
 mod expand;
 mod valid;
 
+use muster_names::SlotArgs;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{Error, Expr, ExprLit, ItemTrait, Lit, LitStr, Meta};
 
 use crate::errors::push;
 use crate::krate;
-use crate::slot::args::SlotArgs;
 use crate::slot::expand::generate;
 use crate::slot::valid::{check_slot_name, validate};
 
@@ -30,17 +30,17 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             return quote!(#input #err);
         }
     };
-    let args = SlotArgs::parse(args).unwrap_or_else(|e| {
+    let args = syn::parse2::<SlotArgs>(args).unwrap_or_else(|e| {
         push(&mut errors, e);
         SlotArgs::default()
     });
     for e in validate(&item) {
         push(&mut errors, e);
     }
-    let name = args
-        .name
-        .as_ref()
-        .map_or_else(|| snake_case(&item.ident.to_string()), LitStr::value);
+    let name = args.name.as_ref().map_or_else(
+        || muster_names::slot_name(&item.ident.to_string()),
+        LitStr::value,
+    );
     if let Some(lit) = &args.name
         && let Err(msg) = check_slot_name(&name)
     {
@@ -71,12 +71,6 @@ pub(crate) fn item_keyword_span(input: &TokenStream) -> Span {
         .map_or_else(Span::call_site, |tt| tt.span())
 }
 
-/// `UplinkV2` -> `uplink_v2`, `HTTPClient` -> `http_client`: the rule the xtask uses
-/// too (one home: `muster_names::slot_name`).
-pub(crate) fn snake_case(ident: &str) -> String {
-    muster_names::slot_name(ident)
-}
-
 /// The first paragraph of the trait's doc comment, used when no `description` is given.
 fn doc_summary(attrs: &[syn::Attribute]) -> String {
     let mut lines = Vec::new();
@@ -100,18 +94,4 @@ fn doc_summary(attrs: &[syn::Attribute]) -> String {
         }
     }
     lines.join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::slot::snake_case;
-
-    #[test]
-    fn snake_case_names() {
-        assert_eq!(snake_case("Showcase"), "showcase");
-        assert_eq!(snake_case("UplinkV2"), "uplink_v2");
-        assert_eq!(snake_case("HTTPClient"), "http_client");
-        assert_eq!(snake_case("Checksum"), "checksum");
-        assert_eq!(snake_case("ABC"), "abc");
-    }
 }

@@ -45,9 +45,9 @@ macro_rules! __host_build {
             target: ::core::option_env!("MUSTER_HOST_TARGET"),
             opt_level: ::core::option_env!("MUSTER_HOST_OPT_LEVEL"),
             rustc: ::core::option_env!("MUSTER_HOST_RUSTC"),
-            set: ::core::option_env!("MUSTER_BUILD_SET"),
-            plan: ::core::option_env!("MUSTER_BUILD_PLAN"),
-            manifest: ::core::option_env!("MUSTER_BUILD_MANIFEST"),
+            set: ::core::option_env!($crate::__private::build_var!(set)),
+            plan: ::core::option_env!($crate::__private::build_var!(plan)),
+            manifest: ::core::option_env!($crate::__private::build_var!(manifest)),
         }
     };
 }

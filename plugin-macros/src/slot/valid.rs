@@ -106,16 +106,12 @@ fn is_self(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self"))
 }
 
+/// The one slot-name rule (`muster_names::check_slot_name`, the policy parser's too),
+/// with the macro's message.
 pub(crate) fn check_slot_name(name: &str) -> Result<(), String> {
-    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    muster_names::check_slot_name(name).map_err(|_| {
+        format!(
             "invalid slot name `{name}`: use lowercase letters, digits, `_` and `-`, starting with a letter"
-        ))
-    }
+        )
+    })
 }

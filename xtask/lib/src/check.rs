@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Deserialize;
 
+use crate::cargo_meta::Metadata;
 use crate::config::{Config, GitRef, Plugin, PluginSource, Problems};
 use crate::project::{self, Project};
 
@@ -262,30 +263,19 @@ pub(crate) fn app_features(project: &Project, config: &Config) -> Result<()> {
     problems.into_result("app features")
 }
 
-#[derive(Deserialize)]
-struct Metadata {
-    packages: Vec<MetadataPackage>,
-}
-
-#[derive(Deserialize)]
-struct MetadataPackage {
-    name: String,
-    version: String,
-    id: String,
-}
-
 /// At most one copy of the runtime and of each contract in the full graph.
 pub(crate) fn graph(project: &Project) -> Result<()> {
-    let mut cmd = project.cargo();
-    cmd.args(["metadata", "--format-version", "1", "--all-features"]);
-    let json = project::stdout(&mut cmd)?;
-    duplicates(&json, &project.settings.singletons())
+    let metadata = Metadata::read(project.cargo().args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--all-features",
+    ]))?;
+    duplicates(&metadata, &project.settings.singletons())
 }
 
 /// The duplicate check on `cargo metadata` output.
-pub(crate) fn duplicates(metadata_json: &str, singletons: &[&str]) -> Result<()> {
-    let metadata: Metadata =
-        serde_json::from_str(metadata_json).context("cannot parse `cargo metadata` output")?;
+pub(crate) fn duplicates(metadata: &Metadata, singletons: &[&str]) -> Result<()> {
     let mut copies: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for package in &metadata.packages {
         if singletons.contains(&package.name.as_str()) {
@@ -311,16 +301,17 @@ pub(crate) fn duplicates(metadata_json: &str, singletons: &[&str]) -> Result<()>
 
 #[cfg(test)]
 mod tests {
+    use crate::cargo_meta::Metadata;
     use crate::check::duplicates;
 
     #[test]
     fn two_copies_of_muster_are_an_error() {
         let one = r#"{"packages":[{"name":"muster","version":"0.1.0","id":"path+file:///w/core#0.1.0"},
             {"name":"edge-contract","version":"0.1.0","id":"path+file:///w/app/contract#0.1.0"}]}"#;
-        duplicates(one, &["muster", "edge-contract"]).unwrap();
+        duplicates(&Metadata::parse(one).unwrap(), &["muster", "edge-contract"]).unwrap();
         let two = r#"{"packages":[{"name":"muster","version":"0.1.0","id":"path+file:///w/core#0.1.0"},
             {"name":"muster","version":"0.2.0","id":"registry+https://github.com/rust-lang/crates.io-index#muster@0.2.0"}]}"#;
-        let err = duplicates(two, &["muster", "edge-contract"])
+        let err = duplicates(&Metadata::parse(two).unwrap(), &["muster", "edge-contract"])
             .unwrap_err()
             .to_string();
         assert!(err.contains("2 copies of `muster`"), "{err}");

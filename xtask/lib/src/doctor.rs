@@ -157,7 +157,7 @@ impl Doctor {
             );
         }
         println!("\nthis machine:");
-        let target = crate::build::target_dir(&project)?;
+        let target = crate::cargo_meta::target_dir(&project)?;
         let writable = writable(&target);
         if !writable {
             missing += 1;

@@ -17,6 +17,7 @@ mod auditable;
 mod bench;
 mod build;
 mod cargo_build;
+mod cargo_meta;
 mod check;
 mod config;
 mod doctor;
@@ -39,6 +40,7 @@ mod test;
 mod tests;
 mod tools;
 
+pub use crate::cargo_meta::host_triple;
 pub use crate::config::parse_team;
 pub use crate::link::shipped_rustflags;
 

@@ -12,7 +12,10 @@
 //! records the choice in the manifest (`packed_relocations`), and `build` verifies that
 //! the binary has them.
 
+use std::path::Path;
 use std::process::Command;
+
+use crate::cargo_meta::host_triple;
 
 /// The rustc flag that links the C runtime statically.
 pub(crate) const CRT_STATIC_FLAG: &str = "-C target-feature=+crt-static";
@@ -39,23 +42,13 @@ pub(crate) fn packs_relocations(target: &str, host: &str) -> bool {
 /// The rustc flags of the shipped static link for this machine (what `cargo xtask build`
 /// adds for a Linux build of the host): for benchmarks that build as the xtask ships.
 pub fn shipped_rustflags() -> Vec<&'static str> {
-    let host = host_triple();
+    // Empty if rustc cannot be run: then nothing is packed.
+    let host = host_triple(Path::new(".")).unwrap_or_default();
     let mut flags = vec![CRT_STATIC_FLAG];
     if packs_relocations(&host, &host) {
         flags.push(PACK_RELOCS_FLAG);
     }
     flags
-}
-
-/// `rustc -vV`'s host triple (empty if rustc cannot be run).
-fn host_triple() -> String {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    output(&rustc, &["-vV"])
-        .lines()
-        .find_map(|line| line.strip_prefix("host: "))
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
 }
 
 /// From `getconf GNU_LIBC_VERSION` (`glibc 2.36`) and `ld -v` (`GNU ld (GNU Binutils

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
-use muster::PluginListing;
+use muster_names::PluginListing;
 
 use crate::plan::Resolved;
 
@@ -17,7 +17,8 @@ fn show((slot, name, version, krate): &Key) -> String {
 /// Fails, naming every missing, unexpected or duplicated plugin, unless `json` lists
 /// exactly the planned plugins.
 pub(crate) fn compare(plan: &Resolved, json: &str) -> Result<()> {
-    // The type the host prints with (`muster::PluginListing`): one shape, both sides.
+    // The type the host prints with (`muster_names::PluginListing`, which `muster`
+    // re-exports): one shape, both sides.
     let listing: PluginListing =
         serde_json::from_str(json).context("cannot parse `plugins list --json` output")?;
     let planned: BTreeSet<Key> = plan

@@ -9,8 +9,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::build::{host_triple, target_dir};
 use crate::cargo_build::CargoBuild;
+use crate::cargo_meta::{project_host_triple, target_dir};
 use crate::config::Config;
 use crate::listing;
 use crate::plan::Resolved;
@@ -99,7 +99,7 @@ impl Matrix {
         let project = Project::current()?;
         let config = Config::load(&project)?;
         let plan = Resolved::new(&config, project.set_or_default(self.set.as_deref()))?;
-        let host = host_triple(&project)?;
+        let host = project_host_triple(&project)?;
         let base = target_dir(&project)?.join("matrix");
         let mut rows = Vec::new();
         let mut failed = 0;

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::config::parse::SourceFile;
-use crate::config::{self, Config, SlotTrait, is_package_name};
+use crate::cargo_meta::manifest::{is_package_name, package_name};
+use crate::config::source::SourceFile;
+use crate::config::{self, Config, SlotTrait};
 use crate::project::{self, Project};
 use crate::sync;
 
@@ -133,10 +134,7 @@ fn workspace_packages(root: &Path) -> Vec<String> {
         let manifest = dir.join("Cargo.toml");
         if let Ok(text) = std::fs::read_to_string(&manifest)
             && let Ok(table) = toml::from_str::<toml::Table>(&text)
-            && let Some(name) = table
-                .get("package")
-                .and_then(|p| p.get("name"))
-                .and_then(|n| n.as_str())
+            && let Some(name) = package_name(&table)
         {
             names.push(name.to_owned());
         }
@@ -165,6 +163,46 @@ fn workspace_packages(root: &Path) -> Vec<String> {
 /// fail, the crate and the team file are restored.
 pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
     let package = &args.package;
+    let (version, name) = check_arguments(args)?;
+    let config = Config::load(project)?;
+    let traits = config::contract_traits(project)?;
+    let Some(slot) = traits.iter().find(|t| t.slot == args.slot) else {
+        let known: Vec<&str> = traits.iter().map(|t| t.slot.as_str()).collect();
+        bail!(
+            "--slot `{}`: unknown slot (the contract declares: {})",
+            args.slot,
+            known.join(", ")
+        );
+    };
+    let template = template_for(project, slot)?;
+    let rel = format!(
+        "{}/{}/{package}",
+        project.display(&project.settings.plugins),
+        args.team
+    );
+    let dir = project.root.join(&rel);
+    check_free(project, &config, args, &version, &dir, &rel)?;
+    let team_path = project.teams_dir().join(format!("{}.toml", args.team));
+    let scaffold = Scaffold {
+        old_team: std::fs::read_to_string(&team_path).ok(),
+        team_path,
+        dir,
+        rel,
+        name,
+        version,
+        slot,
+        template,
+    };
+    if let Err(err) = scaffold.write(project, args) {
+        scaffold.undo();
+        return Err(err.context(format!("new-plugin: removed {} again", scaffold.rel)));
+    }
+    Ok(scaffold.dir)
+}
+
+/// The plugin's version and name, with the package and team names checked.
+fn check_arguments(args: &NewPlugin) -> Result<(semver::Version, String)> {
+    let package = &args.package;
     if !is_package_name(package) {
         bail!("NAME `{package}`: not a valid package name (letters, digits, `-`, `_`)");
     }
@@ -184,23 +222,20 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
     if name.is_empty() || name.contains(['"', '\\']) {
         bail!("--name `{name}`: not a valid plugin name");
     }
-    let config = Config::load(project)?;
-    let traits = config::contract_traits(project)?;
-    let Some(slot) = traits.iter().find(|t| t.slot == args.slot) else {
-        let known: Vec<&str> = traits.iter().map(|t| t.slot.as_str()).collect();
-        bail!(
-            "--slot `{}`: unknown slot (the contract declares: {})",
-            args.slot,
-            known.join(", ")
-        );
-    };
-    let template = template_for(project, slot)?;
-    let rel = format!(
-        "{}/{}/{package}",
-        project.display(&project.settings.plugins),
-        args.team
-    );
-    let dir = project.root.join(&rel);
+    Ok((version, name))
+}
+
+/// Nothing of the new plugin exists yet: no package of its name (declared or in the
+/// workspace), no directory, no enabled twin of its slot and version.
+fn check_free(
+    project: &Project,
+    config: &Config,
+    args: &NewPlugin,
+    version: &semver::Version,
+    dir: &Path,
+    rel: &str,
+) -> Result<()> {
+    let package = &args.package;
     if let Some(existing) = config.plugins.iter().find(|p| &p.package == package) {
         bail!(
             "NAME `{package}`: package already declared at {}",
@@ -216,7 +251,7 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
     if let Some(twin) = config
         .plugins
         .iter()
-        .find(|p| p.enabled && p.slot == args.slot && p.version == version)
+        .find(|p| p.enabled && p.slot == args.slot && &p.version == version)
     {
         bail!(
             "--version `{version}`: version {version} of slot `{}` is already enabled ({} at {}); \
@@ -226,12 +261,29 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
             twin.origin
         );
     }
+    Ok(())
+}
 
-    let team_path = project.teams_dir().join(format!("{}.toml", args.team));
-    let old_team = std::fs::read_to_string(&team_path).ok();
-    let result = (|| -> Result<()> {
-        write_crate(&dir, args, &name, &version, slot, &template)?;
-        let mut team = old_team.clone().unwrap_or_else(|| {
+/// A plugin being added: what is written, and what to restore if a step fails.
+struct Scaffold<'a> {
+    /// The team file, and its text before (`None`: it did not exist).
+    team_path: PathBuf,
+    old_team: Option<String>,
+    /// The crate's directory, absolute and as shown.
+    dir: PathBuf,
+    rel: String,
+    name: String,
+    version: semver::Version,
+    slot: &'a SlotTrait,
+    template: Template,
+}
+
+impl Scaffold<'_> {
+    /// Writes the crate and its team file entry, then syncs.
+    fn write(&self, project: &Project, args: &NewPlugin) -> Result<()> {
+        let (package, name, version, rel) = (&args.package, &self.name, &self.version, &self.rel);
+        write_crate(&self.dir, args, name, version, self.slot, &self.template)?;
+        let mut team = self.old_team.clone().unwrap_or_else(|| {
             format!(
                 "# Team {}: its plugins. Only this team edits this file.\n",
                 args.team
@@ -241,25 +293,25 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
             team.push('\n');
         }
         team.push_str(&format!(
-            "\n[[plugin]]\npackage = \"{package}\"\nslot = \"{}\"\nname = \"{name}\"\nversion = \"{version}\"\n\
-             enabled = {}\npath = \"{rel}\"\n",
+            "\n[[plugin]]\npackage = \"{package}\"\nslot = \"{}\"\nname = \"{name}\"\n\
+             version = \"{version}\"\nenabled = {}\npath = \"{rel}\"\n",
             args.slot,
-            !template.is_skeleton()
+            !self.template.is_skeleton()
         ));
         std::fs::create_dir_all(project.teams_dir())?;
-        std::fs::write(&team_path, team)
-            .with_context(|| format!("cannot write {}", team_path.display()))?;
+        std::fs::write(&self.team_path, team)
+            .with_context(|| format!("cannot write {}", self.team_path.display()))?;
         eprintln!(
             "new-plugin: wrote {rel}/Cargo.toml, {rel}/src/lib.rs; added it to {}",
-            project.display(&team_path)
+            project.display(&self.team_path)
         );
-        if template.is_skeleton() {
+        if self.template.is_skeleton() {
             eprintln!(
                 "note: the contract ships no template for slot `{}` ({}): {rel}/src/lib.rs is a \
                  skeleton whose methods panic with what to write; it is added with \
                  `enabled = false` until they are written",
                 args.slot,
-                project.display(&template_path(slot))
+                project.display(&template_path(self.slot))
             );
         }
         let config = Config::load(project)?;
@@ -275,20 +327,20 @@ pub(crate) fn scaffold(project: &Project, args: &NewPlugin) -> Result<PathBuf> {
             );
         }
         Ok(())
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_dir_all(&dir);
-        match &old_team {
+    }
+
+    /// Removes the crate and restores the team file.
+    fn undo(&self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        match &self.old_team {
             Some(text) => {
-                let _ = std::fs::write(&team_path, text);
+                let _ = std::fs::write(&self.team_path, text);
             }
             None => {
-                let _ = std::fs::remove_file(&team_path);
+                let _ = std::fs::remove_file(&self.team_path);
             }
         }
-        return Err(err.context(format!("new-plugin: removed {rel} again")));
     }
-    Ok(dir)
 }
 
 /// The template file of `slot` in its contract package.

@@ -257,22 +257,11 @@ pub(crate) fn stdout(cmd: &mut Command) -> Result<String> {
         .with_context(|| format!("`{}` printed non-UTF-8 output", describe(cmd)))
 }
 
-/// `1-based line:column` of byte `offset` in `text`.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.chars().count(), |nl| {
-        before[nl + 1..].chars().count()
-    }) + 1;
-    (line, column)
-}
-
 #[cfg(test)]
 mod tests {
     use std::process::Command;
 
-    use crate::project::{describe, describe_with, line_col, shell_word};
+    use crate::project::{describe, describe_with, shell_word};
 
     #[test]
     fn words_are_quoted_where_the_shell_would_split_or_expand_them() {
@@ -312,13 +301,5 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("plugins"), "{shown}");
-    }
-
-    #[test]
-    fn line_col_is_one_based() {
-        let text = "a = 1\nbb = 2\n";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 6), (2, 1));
-        assert_eq!(line_col(text, 8), (2, 3));
     }
 }

@@ -14,7 +14,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
-use crate::build::{Binary, BuildManifest, target_dir};
+use crate::build::{Binary, BuildManifest};
+use crate::cargo_meta::target_dir;
 use crate::plan::hex;
 use crate::project::{self, Project};
 
@@ -208,10 +209,7 @@ fn read_manifest(path: &Path) -> Result<Recorded> {
 
 /// `rustc -V` of the toolchain this command runs with.
 pub(crate) fn current_rustc(project: &Project) -> Result<String> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    Ok(project::stdout(project.command(&rustc).arg("-V"))?
-        .trim()
-        .to_owned())
+    crate::cargo_meta::rustc_version(project)
 }
 
 /// Every check that needs no build; fails naming the file and what does not match.

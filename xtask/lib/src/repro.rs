@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
-use crate::build::{Build, repro_target_dir, target_dir};
+use crate::build::{Build, repro_target_dir};
+use crate::cargo_meta::target_dir;
 use crate::plan::hex;
 use crate::project::Project;
 

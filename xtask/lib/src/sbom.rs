@@ -14,7 +14,7 @@
 //! there is no wall-clock timestamp (`SOURCE_DATE_EPOCH` is used when set).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use cyclonedx_bom::external_models::normalized_string::NormalizedString;
@@ -27,13 +27,14 @@ use cyclonedx_bom::models::external_reference::{
 };
 use cyclonedx_bom::models::hash::{Hash, HashAlgorithm, HashValue, Hashes};
 use cyclonedx_bom::models::license::{License, LicenseChoice, Licenses};
-use cyclonedx_bom::models::metadata::Metadata;
+use cyclonedx_bom::models::metadata::Metadata as BomMetadata;
 use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::{Tool, Tools};
 use cyclonedx_bom::validation::Validate;
 use serde::Deserialize;
 
-use crate::build::Prepared;
+use crate::build::manifest::Prepared;
+use crate::cargo_meta::{Metadata, Node, NodeDep, Package};
 use crate::plan::PlannedPlugin;
 use crate::project::{self, Project};
 
@@ -47,52 +48,6 @@ pub(crate) const TEAM: &str = "muster:team";
 pub(crate) const PLUGIN_NAME: &str = "muster:plugin-name";
 pub(crate) const PLUGIN_VERSION: &str = "muster:plugin-version";
 pub(crate) const PACKAGE: &str = "muster:package";
-
-#[derive(Deserialize)]
-struct CargoMetadata {
-    packages: Vec<Package>,
-    resolve: Resolve,
-    workspace_root: PathBuf,
-}
-
-#[derive(Deserialize)]
-struct Package {
-    id: String,
-    name: String,
-    version: String,
-    license: Option<String>,
-    license_file: Option<PathBuf>,
-    source: Option<String>,
-    manifest_path: PathBuf,
-    targets: Vec<Target>,
-}
-
-#[derive(Deserialize)]
-struct Target {
-    kind: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Resolve {
-    nodes: Vec<Node>,
-}
-
-#[derive(Deserialize)]
-struct Node {
-    id: String,
-    deps: Vec<NodeDep>,
-}
-
-#[derive(Deserialize)]
-struct NodeDep {
-    pkg: String,
-    dep_kinds: Vec<DepKind>,
-}
-
-#[derive(Deserialize)]
-struct DepKind {
-    kind: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct Lock {
@@ -115,7 +70,7 @@ pub(crate) fn generate(
     binary_sha256: &str,
 ) -> Result<String> {
     let plan = &prepared.plan;
-    let json = project::stdout(
+    let metadata = Metadata::read(
         project
             .cargo()
             .args(["metadata", "--format-version", "1", "--filter-platform"])
@@ -125,8 +80,6 @@ pub(crate) fn generate(
             .arg("--no-default-features")
             .args(["--features", &plan.features.join(",")]),
     )?;
-    let metadata: CargoMetadata =
-        serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
     let lock_text = std::fs::read_to_string(project.root.join("Cargo.lock"))
         .context("cannot read Cargo.lock")?;
     let lock: Lock = toml::from_str(&lock_text).context("cannot parse Cargo.lock")?;
@@ -143,6 +96,8 @@ pub(crate) fn generate(
         .collect();
     let nodes: BTreeMap<&str, &Node> = metadata
         .resolve
+        .as_ref()
+        .context("`cargo metadata` printed no resolved graph")?
         .nodes
         .iter()
         .map(|n| (n.id.as_str(), n))
@@ -238,14 +193,14 @@ pub(crate) fn generate(
     );
     app.properties = Some(Properties(properties));
 
-    let mut meta = Metadata {
+    let mut meta = BomMetadata {
         component: Some(app),
         tools: Some(Tools::List(vec![Tool::new(
             "muster",
             "cargo xtask build",
             env!("CARGO_PKG_VERSION"),
         )])),
-        ..Metadata::default()
+        ..BomMetadata::default()
     };
     if let Some(epoch) = source_date_epoch(project) {
         meta.timestamp = Some(

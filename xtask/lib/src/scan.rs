@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::build::target_dir;
+use crate::cargo_meta::target_dir;
 use crate::project::Project;
 use crate::{sbom, tools};
 

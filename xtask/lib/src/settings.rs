@@ -32,7 +32,8 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::parse::SourceFile;
+use crate::cargo_meta::manifest::{is_package_name, package_name};
+use crate::config::source::SourceFile;
 
 /// The runtime crate every host and contract depends on.
 pub(crate) const RUNTIME_PACKAGE: &str = "muster";
@@ -153,128 +154,24 @@ impl Settings {
         };
         let block_at = file.at(block.span());
         let block = block.into_inner();
-        let members = members(
+        let reader = Reader {
             root,
-            &workspace.members,
-            &workspace.exclude,
-            raw.package.is_some(),
-        )?;
-        let key = |name: &str, span: Range<usize>| format!("{}: `{name}`", file.at(span));
-        let member = |k: &str, value: &Spanned<String>| -> Result<Package> {
-            let at = key(k, value.span());
-            match members.get(value.get_ref()) {
-                Some(dir) => Ok(Package {
-                    name: value.get_ref().clone(),
-                    dir: dir.clone(),
-                    origin: at,
-                }),
-                None => bail!(
-                    "{at}: package `{}` is not a member of the workspace (members: {})",
-                    value.get_ref(),
-                    members.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            }
+            file: &file,
+            members: members(
+                root,
+                &workspace.members,
+                &workspace.exclude,
+                raw.package.is_some(),
+            )?,
         };
-
-        let Some(host) = &block.host else {
-            bail!(
-                "{block_at}: [workspace.metadata.muster] has no `host` (the binary package to build)"
-            );
-        };
-        let host = member("host", host)?;
-        let Some(contracts) = &block.contracts else {
-            bail!(
-                "{block_at}: [workspace.metadata.muster] has no `contracts` (the packages whose \
-                 #[muster::slot] traits are the slots)"
-            );
-        };
-        if contracts.get_ref().is_empty() {
-            bail!(
-                "{}: `contracts` is empty; name at least one contract package",
-                file.at(contracts.span())
-            );
-        }
-        let contracts = contracts
-            .get_ref()
-            .iter()
-            .map(|c| member("contracts", c))
-            .collect::<Result<Vec<_>>>()?;
-
-        let depends_on = host_dependencies(&host)?;
-        for needed in
-            std::iter::once(RUNTIME_PACKAGE).chain(contracts.iter().map(|c| c.name.as_str()))
-        {
-            if !depends_on.contains(needed) {
-                bail!(
-                    "{}: host `{}` does not depend on `{needed}` ({} has no such dependency)",
-                    host.origin,
-                    host.name,
-                    display(root, &host.dir.join("Cargo.toml"))
-                );
-            }
-        }
-
-        let dir = |k: &str, value: &Option<Spanned<String>>, default: &str| -> Result<PathBuf> {
-            match value {
-                None => Ok(root.join(default)),
-                Some(v) => {
-                    relative(v.get_ref())
-                        .map_err(|why| anyhow::anyhow!("{}: {why}", key(k, v.span())))?;
-                    Ok(root.join(v.get_ref()))
-                }
-            }
-        };
-        let teams = dir("teams", &block.teams, "teams")?;
-        let sets = dir("sets", &block.sets, "sets")?;
-        let plugins = dir("plugins", &block.plugins, "plugins")?;
-        let dist = dir("dist", &block.dist, "dist")?;
-        let registry = match &block.registry {
-            None => host.dir.join("src").join("plugins.rs"),
-            Some(v) => {
-                relative(v.get_ref()).map_err(|why| {
-                    anyhow::anyhow!(
-                        "{}: {why}; the registry file is a path inside the host `{}`",
-                        key("registry", v.span()),
-                        host.name
-                    )
-                })?;
-                if !v.get_ref().ends_with(".rs") {
-                    bail!(
-                        "{}: `{}` is not a Rust file (`.rs`)",
-                        key("registry", v.span()),
-                        v.get_ref()
-                    );
-                }
-                host.dir.join(v.get_ref())
-            }
-        };
-        let set_name = |k: &str, v: &Spanned<String>| -> Result<String> {
-            if crate::config::is_package_name(v.get_ref()) {
-                Ok(v.get_ref().clone())
-            } else {
-                bail!(
-                    "{}: set name `{}` must be letters, digits, `-`, `_`",
-                    key(k, v.span()),
-                    v.get_ref()
-                )
-            }
-        };
-        let default_set = match &block.default_set {
-            Some(v) => set_name("default-set", v)?,
-            None => "default".to_owned(),
-        };
-        let test_sets = match &block.test_sets {
-            Some(v) => v
-                .get_ref()
-                .iter()
-                .map(|s| set_name("test-sets", s))
-                .collect::<Result<Vec<_>>>()?,
-            None => vec![default_set.clone()],
-        };
-        let repro_set = match &block.repro_set {
-            Some(v) => set_name("repro-set", v)?,
-            None => default_set.clone(),
-        };
+        let (host, contracts) = reader.host_and_contracts(&block_at, &block)?;
+        reader.check_host_dependencies(&host, &contracts)?;
+        let teams = reader.dir("teams", &block.teams, "teams")?;
+        let sets = reader.dir("sets", &block.sets, "sets")?;
+        let plugins = reader.dir("plugins", &block.plugins, "plugins")?;
+        let dist = reader.dir("dist", &block.dist, "dist")?;
+        let registry = reader.registry(&host, block.registry.as_ref())?;
+        let (default_set, test_sets, repro_set) = reader.set_names(&block)?;
         Ok(Settings {
             host,
             contracts,
@@ -290,30 +187,17 @@ impl Settings {
             bench: block
                 .bench
                 .as_ref()
-                .map(|b| member("bench", b).map(|p| p.name))
+                .map(|b| reader.member("bench", b).map(|p| p.name))
                 .transpose()?,
             publish: block
                 .publish
                 .iter()
-                .map(|p| member("publish", p).map(|p| p.name))
+                .map(|p| reader.member("publish", p).map(|p| p.name))
                 .collect::<Result<Vec<_>>>()?,
             test_tools: block
                 .test_tools
                 .iter()
-                .map(|t| {
-                    crate::tools::table::by_name(t.get_ref()).ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "{}: no pinned tool `{}` (known: {})",
-                            key("test-tools", t.span()),
-                            t.get_ref(),
-                            crate::tools::table::TOOLS
-                                .iter()
-                                .map(|t| t.name)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })
-                })
+                .map(|t| reader.test_tool(t))
                 .collect::<Result<Vec<_>>>()?,
         })
     }
@@ -324,6 +208,174 @@ impl Settings {
         std::iter::once(RUNTIME_PACKAGE)
             .chain(self.contracts.iter().map(|c| c.name.as_str()))
             .collect()
+    }
+}
+
+/// Reads the `[workspace.metadata.muster]` block of one workspace: its keys' positions
+/// and the workspace's members by package name.
+struct Reader<'a> {
+    root: &'a Path,
+    file: &'a SourceFile,
+    members: BTreeMap<String, PathBuf>,
+}
+
+impl Reader<'_> {
+    /// `Cargo.toml:LINE:COLUMN: `NAME``, for errors about key `name`.
+    fn key(&self, name: &str, span: Range<usize>) -> String {
+        format!("{}: `{name}`", self.file.at(span))
+    }
+
+    /// The workspace member `value` names (key `k`).
+    fn member(&self, k: &str, value: &Spanned<String>) -> Result<Package> {
+        let at = self.key(k, value.span());
+        match self.members.get(value.get_ref()) {
+            Some(dir) => Ok(Package {
+                name: value.get_ref().clone(),
+                dir: dir.clone(),
+                origin: at,
+            }),
+            None => bail!(
+                "{at}: package `{}` is not a member of the workspace (members: {})",
+                value.get_ref(),
+                self.members.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// The host and the contracts, each a member; both keys are required.
+    fn host_and_contracts(
+        &self,
+        block_at: &str,
+        block: &RawMuster,
+    ) -> Result<(Package, Vec<Package>)> {
+        let Some(host) = &block.host else {
+            bail!(
+                "{block_at}: [workspace.metadata.muster] has no `host` (the binary package to build)"
+            );
+        };
+        let host = self.member("host", host)?;
+        let Some(contracts) = &block.contracts else {
+            bail!(
+                "{block_at}: [workspace.metadata.muster] has no `contracts` (the packages whose \
+                 #[muster::slot] traits are the slots)"
+            );
+        };
+        if contracts.get_ref().is_empty() {
+            bail!(
+                "{}: `contracts` is empty; name at least one contract package",
+                self.file.at(contracts.span())
+            );
+        }
+        let contracts = contracts
+            .get_ref()
+            .iter()
+            .map(|c| self.member("contracts", c))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((host, contracts))
+    }
+
+    /// The host depends on the runtime and on every contract.
+    fn check_host_dependencies(&self, host: &Package, contracts: &[Package]) -> Result<()> {
+        let depends_on = host_dependencies(host)?;
+        for needed in
+            std::iter::once(RUNTIME_PACKAGE).chain(contracts.iter().map(|c| c.name.as_str()))
+        {
+            if !depends_on.contains(needed) {
+                bail!(
+                    "{}: host `{}` does not depend on `{needed}` ({} has no such dependency)",
+                    host.origin,
+                    host.name,
+                    display(self.root, &host.dir.join("Cargo.toml"))
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// A directory key (`k`), relative to the root, or `default`.
+    fn dir(&self, k: &str, value: &Option<Spanned<String>>, default: &str) -> Result<PathBuf> {
+        match value {
+            None => Ok(self.root.join(default)),
+            Some(v) => {
+                relative(v.get_ref())
+                    .map_err(|why| anyhow::anyhow!("{}: {why}", self.key(k, v.span())))?;
+                Ok(self.root.join(v.get_ref()))
+            }
+        }
+    }
+
+    /// The registry file: a `.rs` path inside the host (default `src/plugins.rs`).
+    fn registry(&self, host: &Package, value: Option<&Spanned<String>>) -> Result<PathBuf> {
+        Ok(match value {
+            None => host.dir.join("src").join("plugins.rs"),
+            Some(v) => {
+                relative(v.get_ref()).map_err(|why| {
+                    anyhow::anyhow!(
+                        "{}: {why}; the registry file is a path inside the host `{}`",
+                        self.key("registry", v.span()),
+                        host.name
+                    )
+                })?;
+                if !v.get_ref().ends_with(".rs") {
+                    bail!(
+                        "{}: `{}` is not a Rust file (`.rs`)",
+                        self.key("registry", v.span()),
+                        v.get_ref()
+                    );
+                }
+                host.dir.join(v.get_ref())
+            }
+        })
+    }
+
+    /// A set name (key `k`): letters, digits, `-`, `_`.
+    fn set_name(&self, k: &str, v: &Spanned<String>) -> Result<String> {
+        if is_package_name(v.get_ref()) {
+            Ok(v.get_ref().clone())
+        } else {
+            bail!(
+                "{}: set name `{}` must be letters, digits, `-`, `_`",
+                self.key(k, v.span()),
+                v.get_ref()
+            )
+        }
+    }
+
+    /// `default-set`, `test-sets` and `repro-set`, with their defaults.
+    fn set_names(&self, block: &RawMuster) -> Result<(String, Vec<String>, String)> {
+        let default_set = match &block.default_set {
+            Some(v) => self.set_name("default-set", v)?,
+            None => "default".to_owned(),
+        };
+        let test_sets = match &block.test_sets {
+            Some(v) => v
+                .get_ref()
+                .iter()
+                .map(|s| self.set_name("test-sets", s))
+                .collect::<Result<Vec<_>>>()?,
+            None => vec![default_set.clone()],
+        };
+        let repro_set = match &block.repro_set {
+            Some(v) => self.set_name("repro-set", v)?,
+            None => default_set.clone(),
+        };
+        Ok((default_set, test_sets, repro_set))
+    }
+
+    /// A `test-tools` entry: a pinned tool's name.
+    fn test_tool(&self, t: &Spanned<String>) -> Result<&'static crate::tools::table::Tool> {
+        crate::tools::table::by_name(t.get_ref()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no pinned tool `{}` (known: {})",
+                self.key("test-tools", t.span()),
+                t.get_ref(),
+                crate::tools::table::TOOLS
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
     }
 }
 
@@ -405,11 +457,7 @@ fn members(
         };
         let table: toml::Table = toml::from_str(&text)
             .with_context(|| format!("{} is not valid TOML", display(root, &manifest)))?;
-        if let Some(name) = table
-            .get("package")
-            .and_then(|p| p.get("name"))
-            .and_then(|n| n.as_str())
-        {
+        if let Some(name) = package_name(&table) {
             members.insert(name.to_owned(), dir);
         }
     }

@@ -98,7 +98,7 @@ impl Test {
         eprintln!("<== tools: ok ({:.1?})", at.elapsed());
 
         // Tests that cannot run on this machine (not root) record themselves here.
-        let not_run_file = crate::build::target_dir(&project)?
+        let not_run_file = crate::cargo_meta::target_dir(&project)?
             .join("xtask-test")
             .join("not-run.txt");
         std::fs::create_dir_all(not_run_file.parent().unwrap_or(Path::new(".")))?;

@@ -994,8 +994,10 @@ fn build_with_outside_plugin(ws: &Path, plugin: &Path, remap_outside: bool) -> V
     .unwrap();
     let project = Project::fixture(ws);
     let target = ws.join("target");
-    let plan =
-        crate::build::tests::plan_with_sources(&[("outer", &format!("path:{}", plugin.display()))]);
+    let plan = crate::build::compile::tests::plan_with_sources(&[(
+        "outer",
+        &format!("path:{}", plugin.display()),
+    )]);
     let mut flags = crate::build::remap_flags(&project, &target, &plan);
     if !remap_outside {
         flags.retain(|f| !f.contains("=/plugins/"));

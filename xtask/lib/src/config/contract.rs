@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use muster_names::SlotArgs;
 use quote::ToTokens;
-use syn::{Item, ItemTrait, LitStr, TraitItem, UseTree};
+use syn::{Item, ItemTrait, TraitItem, UseTree};
 
 use crate::project::Project;
 use crate::settings::Package;
@@ -179,18 +180,8 @@ fn slot_of(item: &ItemTrait, slot_imported: bool) -> syn::Result<Option<SlotTrai
     }) else {
         return Ok(None);
     };
-    let mut name: Option<LitStr> = None;
-    if let syn::Meta::List(_) = &attr.meta {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("name") {
-                name = Some(meta.value()?.parse()?);
-            } else {
-                // `description = "..."`, `crate = path`: not the slot's name.
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        })?;
-    }
+    // The macro's own grammar (`muster_names::SlotArgs`): one parser, both sides.
+    let name = SlotArgs::of_attribute(attr)?.name;
     let trait_name = item.ident.to_string();
     let slot = name.map_or_else(|| muster_names::slot_name(&trait_name), |lit| lit.value());
     let mut methods = Vec::new();

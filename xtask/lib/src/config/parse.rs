@@ -2,14 +2,14 @@
 //! `file:line:column`), and turning each `[[plugin]]` entry into a validated [`Plugin`].
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::cargo_meta::manifest::is_package_name;
+use crate::config::model::{GitRef, Plugin, PluginSource};
 use crate::config::problems::Problems;
-use crate::config::{GitRef, Plugin, PluginSource};
-use crate::project::line_col;
+use crate::config::source::SourceFile;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,37 +57,6 @@ pub(crate) struct RawSet {
     pub(crate) plugins: Vec<Spanned<String>>,
     #[serde(default)]
     pub(crate) exclude: Vec<Spanned<String>>,
-}
-
-/// A file being read, to turn byte spans into `file:line:column`.
-pub(crate) struct SourceFile {
-    pub(crate) name: String,
-    pub(crate) text: String,
-}
-
-impl SourceFile {
-    pub(crate) fn at(&self, span: Range<usize>) -> String {
-        let (line, column) = line_col(&self.text, span.start);
-        format!("{}:{line}:{column}", self.name)
-    }
-
-    pub(crate) fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        toml::from_str(&self.text).map_err(|err| {
-            let at = match err.span() {
-                Some(span) => self.at(span),
-                None => self.name.clone(),
-            };
-            format!("{at}: {}", err.message().trim_end())
-        })
-    }
-}
-
-pub(crate) fn is_package_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit() || c == '-')
 }
 
 fn is_ident(name: &str) -> bool {
@@ -152,7 +121,7 @@ pub fn parse_team(
 fn validate_plugin(
     file: &SourceFile,
     team: &str,
-    raw: RawPlugin,
+    mut raw: RawPlugin,
     origin: String,
     slots: &BTreeSet<String>,
     problems: &mut Problems,
@@ -165,7 +134,41 @@ fn validate_plugin(
             file.at(raw.package.span())
         ));
     }
-    let crate_name = match &raw.crate_name {
+    let crate_name = crate_name_of(file, &package, raw.crate_name.as_ref(), problems);
+    let registrations = registrations_of(file, &origin, &package, &mut raw, problems);
+    let registered = check_registrations(file, registrations, slots, problems);
+    let source = source_of(file, &origin, &package, &mut raw, problems);
+    if problems.0.len() != before {
+        return Vec::new();
+    }
+    let Some(source) = source else {
+        return Vec::new();
+    };
+    registered
+        .into_iter()
+        .map(|(at, slot, name, version)| Plugin {
+            team: team.to_string(),
+            package: package.clone(),
+            crate_name: crate_name.clone(),
+            slot,
+            name,
+            version,
+            enabled: raw.enabled,
+            source: source.clone(),
+            origin: at,
+            declared_at: origin.clone(),
+        })
+        .collect()
+}
+
+/// The entry's crate name: its `crate`, else the package's name with `_` for `-`.
+fn crate_name_of(
+    file: &SourceFile,
+    package: &str,
+    crate_name: Option<&Spanned<String>>,
+    problems: &mut Problems,
+) -> String {
+    match crate_name {
         Some(name) => {
             if !is_ident(name.get_ref()) {
                 problems.push(format!(
@@ -177,7 +180,18 @@ fn validate_plugin(
             name.get_ref().clone()
         }
         None => package.replace('-', "_"),
-    };
+    }
+}
+
+/// What the package registers, each with where it is written: the entry's own
+/// `slot`/`name`/`version`, or each `[[plugin.registration]]`.
+fn registrations_of(
+    file: &SourceFile,
+    origin: &str,
+    package: &str,
+    raw: &mut RawPlugin,
+    problems: &mut Problems,
+) -> Vec<(String, RawRegistration)> {
     // What the package registers: the entry's own `slot`/`name`/`version`, or each
     // `[[plugin.registration]]` (one crate, several versions or slots).
     let inline_key = [&raw.slot, &raw.name, &raw.version]
@@ -185,10 +199,10 @@ fn validate_plugin(
         .flatten()
         .next()
         .map(|key| file.at(key.span()));
-    let registrations: Vec<(String, RawRegistration)> = if raw.registrations.is_empty() {
-        match (raw.slot, raw.name, raw.version) {
+    if raw.registrations.is_empty() {
+        match (raw.slot.take(), raw.name.take(), raw.version.take()) {
             (Some(slot), Some(name), Some(version)) => vec![(
-                origin.clone(),
+                origin.to_owned(),
                 RawRegistration {
                     slot,
                     name,
@@ -217,11 +231,21 @@ fn validate_plugin(
                  `name` and `version` go in them, not in `[[plugin]]`"
             ));
         }
-        raw.registrations
+        std::mem::take(&mut raw.registrations)
             .into_iter()
             .map(|r| (file.at(r.span()), r.into_inner()))
             .collect()
-    };
+    }
+}
+
+/// The registrations whose slot, name and version are valid, as
+/// `(where, slot, name, version)`.
+fn check_registrations(
+    file: &SourceFile,
+    registrations: Vec<(String, RawRegistration)>,
+    slots: &BTreeSet<String>,
+    problems: &mut Problems,
+) -> Vec<(String, String, String, semver::Version)> {
     let mut registered = Vec::new();
     for (at, r) in registrations {
         let slot = r.slot.get_ref().clone();
@@ -245,7 +269,18 @@ fn validate_plugin(
             )),
         }
     }
-    let source = match (raw.path, raw.git) {
+    registered
+}
+
+/// Where the package comes from: a `path`, or a `git` URL with a `tag` or a `rev`.
+fn source_of(
+    file: &SourceFile,
+    origin: &str,
+    package: &str,
+    raw: &mut RawPlugin,
+    problems: &mut Problems,
+) -> Option<PluginSource> {
+    match (raw.path.take(), raw.git.take()) {
         (Some(path), None) => {
             for key in [&raw.tag, &raw.rev].into_iter().flatten() {
                 problems.push(format!(
@@ -259,7 +294,7 @@ fn validate_plugin(
             Some(PluginSource::Path(path.into_inner()))
         }
         (None, Some(git)) => {
-            let reference = match (raw.tag, raw.rev) {
+            let reference = match (raw.tag.take(), raw.rev.take()) {
                 (Some(tag), None) => Some(GitRef::Tag(tag.into_inner())),
                 (None, Some(rev)) => Some(GitRef::Rev(rev.into_inner())),
                 (Some(_), Some(rev)) => {
@@ -293,26 +328,5 @@ fn validate_plugin(
             problems.push(format!("{origin}: plugin `{package}` has no source: add `path = \"...\"` or `git = \"...\"`"));
             None
         }
-    };
-    if problems.0.len() != before {
-        return Vec::new();
     }
-    let Some(source) = source else {
-        return Vec::new();
-    };
-    registered
-        .into_iter()
-        .map(|(at, slot, name, version)| Plugin {
-            team: team.to_string(),
-            package: package.clone(),
-            crate_name: crate_name.clone(),
-            slot,
-            name,
-            version,
-            enabled: raw.enabled,
-            source: source.clone(),
-            origin: at,
-            declared_at: origin.clone(),
-        })
-        .collect()
 }

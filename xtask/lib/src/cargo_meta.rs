@@ -1,0 +1,156 @@
+//! What the xtask asks cargo and rustc about a workspace, in one place: the host
+//! triple (`rustc -vV`), the compiler's version line, the target directory and the
+//! package graph (`cargo metadata`, one serde shape for every reader), and a
+//! manifest's `[package] name` and the package-name rule ([`manifest`], which needs no
+//! process and no project, so the settings reader can use it).
+
+pub(crate) mod manifest;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::project::{self, Project};
+
+/// The compiler: `RUSTC` (as cargo sets it), else `rustc`.
+pub(crate) fn rustc() -> String {
+    std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())
+}
+
+/// The host triple, from `rustc -vV` run in `dir` (whose `rust-toolchain.toml`, if
+/// any, picks the compiler).
+pub fn host_triple(dir: &Path) -> Result<String> {
+    let mut cmd = Command::new(rustc());
+    cmd.arg("-vV").current_dir(dir);
+    host_triple_of(&mut cmd)
+}
+
+/// The host triple of `project`'s toolchain.
+pub(crate) fn project_host_triple(project: &Project) -> Result<String> {
+    let mut cmd = project.command(&rustc());
+    cmd.arg("-vV");
+    host_triple_of(&mut cmd)
+}
+
+/// The `host:` line of what `cmd` (a `rustc -vV`) prints.
+fn host_triple_of(cmd: &mut Command) -> Result<String> {
+    let text = project::stdout(cmd)?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(|host| host.trim().to_string())
+        .context("`rustc -vV` printed no `host:` line")
+}
+
+/// `rustc -V` of `project`'s toolchain (`rustc 1.88.0 (6b00bc388 2025-06-23)`).
+pub(crate) fn rustc_version(project: &Project) -> Result<String> {
+    Ok(project::stdout(project.command(&rustc()).arg("-V"))?
+        .trim()
+        .to_string())
+}
+
+/// Cargo's target directory for this workspace.
+pub(crate) fn target_dir(project: &Project) -> Result<PathBuf> {
+    let metadata =
+        Metadata::read(
+            project
+                .cargo()
+                .args(["metadata", "--no-deps", "--format-version", "1"]),
+        )?;
+    Ok(metadata.target_directory)
+}
+
+/// `cargo metadata --format-version 1` output: the fields the xtask reads. What a
+/// command's flags leave out (`--no-deps`: no `resolve`) is empty.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Metadata {
+    #[serde(default)]
+    pub(crate) packages: Vec<Package>,
+    #[serde(default)]
+    pub(crate) resolve: Option<Resolve>,
+    #[serde(default)]
+    pub(crate) workspace_root: PathBuf,
+    #[serde(default)]
+    pub(crate) target_directory: PathBuf,
+}
+
+/// One package of the graph.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Package {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    #[serde(default)]
+    pub(crate) license: Option<String>,
+    #[serde(default)]
+    pub(crate) license_file: Option<PathBuf>,
+    /// `None` for a path package.
+    #[serde(default)]
+    pub(crate) source: Option<String>,
+    #[serde(default)]
+    pub(crate) manifest_path: PathBuf,
+    #[serde(default)]
+    pub(crate) targets: Vec<Target>,
+}
+
+/// One build target of a package.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Target {
+    pub(crate) kind: Vec<String>,
+}
+
+/// The resolved graph.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Resolve {
+    pub(crate) nodes: Vec<Node>,
+}
+
+/// One package's resolved dependencies.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Node {
+    pub(crate) id: String,
+    pub(crate) deps: Vec<NodeDep>,
+}
+
+/// One resolved dependency.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NodeDep {
+    pub(crate) pkg: String,
+    pub(crate) dep_kinds: Vec<DepKind>,
+}
+
+/// How a dependency is used: `None` for normal, `dev` or `build`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DepKind {
+    pub(crate) kind: Option<String>,
+}
+
+impl Metadata {
+    /// Runs `cmd` (a `cargo metadata --format-version 1 ...`) and reads its output.
+    pub(crate) fn read(cmd: &mut Command) -> Result<Metadata> {
+        Metadata::parse(&project::stdout(cmd)?)
+    }
+
+    /// Reads `cargo metadata` output.
+    pub(crate) fn parse(json: &str) -> Result<Metadata> {
+        serde_json::from_str(json).context("cannot parse `cargo metadata` output")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cargo_meta::Metadata;
+
+    #[test]
+    fn metadata_without_resolve_or_paths_reads() {
+        let m = Metadata::parse(
+            r#"{"packages":[{"name":"muster","version":"0.1.0","id":"x"}],"target_directory":"/t"}"#,
+        )
+        .unwrap();
+        assert_eq!(m.packages[0].name, "muster");
+        assert!(m.resolve.is_none());
+        assert_eq!(m.target_directory, std::path::Path::new("/t"));
+        assert!(Metadata::parse("{").is_err());
+    }
+}
