@@ -1,7 +1,7 @@
 //! The documented exit statuses of `edge-agent`: one list, read by `main` (which
 //! status an error maps to) and by the `--help` text (what each one means).
 
-use muster::cli::ExitStatus as Kit;
+use muster_kit::ExitStatus as Kit;
 
 use crate::error::InputsLeft;
 
@@ -43,7 +43,7 @@ impl ExitStatus {
     /// `--upgrade-exit-code`).
     pub const fn code(self) -> u8 {
         match self {
-            // The operator commands' statuses are muster's (`muster::cli::ExitStatus`).
+            // The operator commands' statuses are muster's (`muster_kit::ExitStatus`).
             ExitStatus::Success => Kit::Success.code(),
             ExitStatus::Failure => Kit::Failure.code(),
             ExitStatus::Usage => Kit::Usage.code(),
@@ -79,7 +79,7 @@ impl ExitStatus {
         }
     }
 
-    /// The status an error maps to: the kit's mapping ([`muster::cli::ExitStatus::of_error`]),
+    /// The status an error maps to: the kit's mapping ([`muster_kit::ExitStatus::of_error`]),
     /// then edge-agent's own error kinds of [`crate::error`], else [`ExitStatus::Failure`].
     pub fn of_error(err: &anyhow::Error) -> ExitStatus {
         match Kit::of_error(err) {
@@ -92,7 +92,7 @@ impl ExitStatus {
 
     /// The "Exit codes:" section of `--help`, laid out as the kit's.
     pub fn help() -> String {
-        muster::cli::exit_status::help(ExitStatus::ALL.map(|s| (s.code(), s.meaning())))
+        muster_kit::exit_status::help(ExitStatus::ALL.map(|s| (s.code(), s.meaning())))
     }
 }
 
@@ -119,11 +119,11 @@ mod tests {
         }
     }
 
-    /// The kit's statuses (what `muster::cli::run`'s errors mean) keep their codes here,
+    /// The kit's statuses (what `muster_kit::run`'s errors mean) keep their codes here,
     /// and every error the kit maps is mapped alike.
     #[test]
     fn the_operator_commands_statuses_are_the_kits() {
-        for kit in muster::cli::ExitStatus::ALL {
+        for kit in muster_kit::ExitStatus::ALL {
             assert!(
                 ExitStatus::ALL.iter().any(|s| s.code() == kit.code()),
                 "{kit:?}"
@@ -136,7 +136,7 @@ mod tests {
         ] {
             assert_eq!(
                 ExitStatus::of_error(&err).code(),
-                muster::cli::ExitStatus::of_error(&err).code()
+                muster_kit::ExitStatus::of_error(&err).code()
             );
         }
     }

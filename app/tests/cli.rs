@@ -498,11 +498,11 @@ fn a_rollout_admits_a_share_of_hosts_by_host_id() {
     let ids: Vec<String> = (0..100).map(|i| format!("h{i}")).collect();
     let inside = ids
         .iter()
-        .find(|id| muster::bucket(rule, id).0 < 5000)
+        .find(|id| muster::bucketing::bucket(rule, id).0 < 5000)
         .unwrap();
     let outside = ids
         .iter()
-        .find(|id| muster::bucket(rule, id).0 >= 5000)
+        .find(|id| muster::bucketing::bucket(rule, id).0 >= 5000)
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
@@ -541,7 +541,7 @@ fn a_rollout_admits_a_share_of_hosts_by_host_id() {
             assert_eq!(c["code"], code, "{id}: {c}");
             if code == "rollout" {
                 let why = c["reason"].as_str().unwrap();
-                let b = muster::bucket(rule, id);
+                let b = muster::bucketing::bucket(rule, id);
                 assert!(
                     why.contains("rollout showcase@0.10.0 on 50%")
                         && why.contains(&format!("host bucket {b} is outside the 50% share")),
@@ -582,7 +582,7 @@ fn fleet_shows_rollouts_admitted_of_eligible() {
     let policies = tempfile::tempdir().unwrap();
     let p = rollout_policy(policies.path(), "p.toml", 10);
     let expected = (0..200)
-        .filter(|i| muster::bucket("showcase@0.10.0", &format!("fleet-{i:04}")).0 < 1000)
+        .filter(|i| muster::bucketing::bucket("showcase@0.10.0", &format!("fleet-{i:04}")).0 < 1000)
         .count();
     let (code, out, err) = run(agent()
         .args(["plugins", "fleet", "--json", "--policy"])
@@ -619,7 +619,7 @@ fn fleet_diff_previews_raising_a_share() {
     let at25 = rollout_policy(policies.path(), "at25.toml", 25);
     let moving: Vec<String> = (0..300)
         .map(|i| format!("fleet-{i:04}"))
-        .filter(|id| (1000..2500).contains(&muster::bucket("showcase@0.10.0", id).0))
+        .filter(|id| (1000..2500).contains(&muster::bucketing::bucket("showcase@0.10.0", id).0))
         .collect();
     assert!(!moving.is_empty());
     let (code, out, err) = run(agent()
@@ -729,7 +729,7 @@ fn the_security_doc_counts_the_bad_input_cases() {
 #[test]
 fn exit_status_4_names_every_flag_refused_with_it() {
     use clap::Args as _;
-    let cmd = muster::cli::PolicyArgs::augment_args(clap::Command::new("edge-agent"));
+    let cmd = muster_kit::PolicyArgs::augment_args(clap::Command::new("edge-agent"));
     let flags: Vec<String> = cmd
         .get_arguments()
         .filter(|a| {

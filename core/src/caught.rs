@@ -13,7 +13,16 @@ use std::cell::Cell;
 use std::panic::{UnwindSafe, catch_unwind};
 use std::sync::Once;
 
-use crate::selection::panic_message;
+/// The message of a caught panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
 
 thread_local! {
     /// How many [`catch_plugin_panic`] calls are running on this thread.
@@ -39,7 +48,7 @@ impl Drop for Region {
 /// Runs plugin code, catching a panic: `Err` holds its message. While `f` runs,
 /// [`is_catching_plugin_panic`] is true on this thread, so a panic hook can tell a
 /// caught plugin panic from a crash.
-pub fn catch_plugin_panic<R>(f: impl FnOnce() -> R + UnwindSafe) -> Result<R, String> {
+pub(crate) fn catch_plugin_panic<R>(f: impl FnOnce() -> R + UnwindSafe) -> Result<R, String> {
     let _region = Region::enter();
     catch_unwind(f).map_err(|payload| panic_message(payload.as_ref()))
 }

@@ -50,7 +50,7 @@ impl PluginListing {
                 .map(|p| ListedPlugin {
                     slot: p.slot().to_owned(),
                     name: p.name().to_owned(),
-                    version: p.version().text().to_owned(),
+                    version: p.version().to_owned(),
                     team: p.team().map(str::to_owned),
                     crate_name: p.crate_name().to_owned(),
                     package: p.package().to_owned(),

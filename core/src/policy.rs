@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
@@ -156,7 +157,7 @@ pub(crate) fn check_slot(slot: &str) -> Result<(), String> {
 }
 
 /// Parses `SLOT=REQ`, e.g. `showcase=^0.1`.
-pub fn parse_pin(input: &str) -> Result<(String, VersionReq), PolicyError> {
+pub(crate) fn parse_pin(input: &str) -> Result<(String, VersionReq), PolicyError> {
     let err = |reason: String| PolicyError::Pin {
         input: input.to_owned(),
         reason,
@@ -173,7 +174,7 @@ pub fn parse_pin(input: &str) -> Result<(String, VersionReq), PolicyError> {
 }
 
 /// Parses `SLOT@VERSION`, e.g. `showcase@0.3.0`.
-pub fn parse_deny(input: &str) -> Result<(String, Version), PolicyError> {
+pub(crate) fn parse_deny(input: &str) -> Result<(String, Version), PolicyError> {
     let err = |reason: String| PolicyError::Deny {
         input: input.to_owned(),
         reason,
@@ -187,6 +188,43 @@ pub fn parse_deny(input: &str) -> Result<(String, Version), PolicyError> {
     let version =
         Version::parse(text).map_err(|e| err(format!("`{text}` is not a version: {e}")))?;
     Ok((slot.to_owned(), version))
+}
+
+/// A pin as a flag or `MUSTER_PIN` entry writes it (`SLOT=REQ`, e.g. `showcase=^0.1`), parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinFlag {
+    /// The slot.
+    pub slot: String,
+    /// The requirement.
+    pub req: VersionReq,
+}
+
+impl FromStr for PinFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<PinFlag, PolicyError> {
+        let (slot, req) = parse_pin(s)?;
+        Ok(PinFlag { slot, req })
+    }
+}
+
+/// A deny as a flag or `MUSTER_DENY` entry writes it (`SLOT@VERSION`, e.g.
+/// `showcase@0.3.0`), parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyFlag {
+    /// The slot.
+    pub slot: String,
+    /// The denied version.
+    pub version: Version,
+}
+
+impl FromStr for DenyFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<DenyFlag, PolicyError> {
+        let (slot, version) = parse_deny(s)?;
+        Ok(DenyFlag { slot, version })
+    }
 }
 
 /// The on-disk policy file format.
@@ -514,12 +552,13 @@ impl Policy {
 
     /// Reads and parses a TOML policy file.
     pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
-        let bytes = crate::read_input_file(path, crate::MAX_INPUT_BYTES).map_err(|e| {
-            PolicyError::File {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            }
-        })?;
+        let bytes =
+            crate::input::read_input_file(path, crate::input::MAX_INPUT_BYTES).map_err(|e| {
+                PolicyError::File {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                }
+            })?;
         let text = String::from_utf8(bytes).map_err(|e| PolicyError::File {
             path: path.to_owned(),
             reason: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),

@@ -8,8 +8,8 @@ use std::panic::AssertUnwindSafe;
 
 use semver::Version;
 
-use crate::__private::Hook;
 use crate::caught::catch_plugin_panic;
+use crate::lifecycle::{Hook, Lifecycle};
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotReport};
 use crate::slot::{Collector, IndexEntry, newest_first, sort, typed};
@@ -279,7 +279,7 @@ impl<'a> Selector<'a> {
     /// Compiled once: the instance is seen as its `Lifecycle`.
     fn probe(&self, entry: &IndexEntry) -> Result<(), Refusal> {
         let facts = self.facts;
-        let mut instance: Option<Box<dyn crate::__private::Lifecycle>> = None;
+        let mut instance: Option<Box<dyn Lifecycle>> = None;
         self.instantiate(self.start, true, &mut |step| {
             hook(
                 step,
@@ -518,17 +518,6 @@ fn check(facts: &Facts, entries: &[IndexEntry], entry: &IndexEntry) -> Result<()
         })?;
     }
     Ok(())
-}
-
-/// The message of a caught panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
 }
 
 impl<S: ?Sized + Slot> Selected<S> {

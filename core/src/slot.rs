@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use semver::Version;
 
-use crate::__private::Hook;
+use crate::lifecycle::{Hook, Lifecycle};
 use crate::{Choice, PluginMeta, Registration, Rejection, Report, Selector, SlotReport};
 
 /// Implemented by `#[muster::slot]` for `dyn Trait`; names the slot and reaches its
@@ -45,7 +45,7 @@ pub trait Slot: 'static {
     fn __hook(instance: &mut Self, hook: Hook<'_>) -> Result<(), Rejection>;
     /// The instance as its lifecycle alone (the slot trait's first supertrait).
     #[doc(hidden)]
-    fn __lifecycle(instance: Box<Self>) -> Box<dyn crate::__private::Lifecycle>;
+    fn __lifecycle(instance: Box<Self>) -> Box<dyn Lifecycle>;
 }
 
 /// A registration of some slot, its type erased: probed through its vtable, or
@@ -55,11 +55,11 @@ pub(crate) type AnyRegistration = &'static dyn Erased;
 /// What a decision does with a registration of a slot it does not name.
 pub(crate) trait Erased: Any + Send + Sync {
     /// Constructs an instance, seen as its lifecycle alone.
-    fn instance(&'static self) -> Box<dyn crate::__private::Lifecycle>;
+    fn instance(&'static self) -> Box<dyn Lifecycle>;
 }
 
 impl<S: Slot + ?Sized> Erased for Registration<S> {
-    fn instance(&'static self) -> Box<dyn crate::__private::Lifecycle> {
+    fn instance(&'static self) -> Box<dyn Lifecycle> {
         S::__lifecycle(self.construct())
     }
 }
@@ -235,7 +235,7 @@ impl IndexEntry {
     /// The version as a [`semver::Version`] (made when asked: the index keeps only
     /// the compile-time split, which sorting compares in place).
     pub(crate) fn version(&self) -> Version {
-        self.meta.version().to_version()
+        self.meta.version_parts().to_version()
     }
 
     /// Whether `other` has the same version (semver precedence: build metadata
@@ -410,7 +410,7 @@ fn registry() -> &'static [SlotData] {
 fn slot_infos() -> &'static [&'static SlotInfo] {
     static INFOS: OnceLock<Vec<&'static SlotInfo>> = OnceLock::new();
     INFOS.get_or_init(|| {
-        let mut infos: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
+        let mut infos: Vec<&'static SlotInfo> = crate::backend::slot_infos().collect();
         infos.sort_by(|a, b| a.name.cmp(b.name));
         infos
     })

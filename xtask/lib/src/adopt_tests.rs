@@ -18,16 +18,16 @@ mod linked;
 
 struct Ledger;
 
-impl muster::cli::Host for Ledger {
-    type Explain = muster::cli::NoExtra;
+impl muster_kit::Host for Ledger {
+    type Explain = muster_kit::NoExtra;
 
-    fn build(&self) -> muster::cli::HostBuild {
-        muster::cli::host_build!()
+    fn build(&self) -> muster_kit::HostBuild {
+        muster_kit::host_build!()
     }
 }
 
 fn main() -> std::process::ExitCode {
-    muster::cli::main(&Ledger)
+    muster_kit::main(&Ledger)
 }
 "#;
 

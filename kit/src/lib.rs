@@ -1,4 +1,4 @@
-//! The operator commands as a kit (feature `cli`): `plugins list|explain|fleet`,
+//! The operator commands of a [`muster`] host, as a kit: `plugins list|explain|fleet`,
 //! `facts`, `build-info` and the policy flags (`--pin`, `--deny`, `--rollout`,
 //! `--allow-prerelease`, `--policy FILE`) layered over the `MUSTER_*` environment,
 //! with their JSON shapes, exit codes ([`ExitStatus`]) and `--help` text.
@@ -8,21 +8,21 @@
 //! ```no_run
 //! struct Ledger;
 //!
-//! impl muster::cli::Host for Ledger {
-//!     type Explain = muster::cli::NoExtra;
+//! impl muster_kit::Host for Ledger {
+//!     type Explain = muster_kit::NoExtra;
 //!
-//!     fn build(&self) -> muster::cli::HostBuild {
-//!         muster::cli::host_build!()
+//!     fn build(&self) -> muster_kit::HostBuild {
+//!         muster_kit::host_build!()
 //!     }
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     muster::cli::main(&Ledger)
+//!     muster_kit::main(&Ledger)
 //! }
 //! ```
 //!
 //! A host with commands of its own flattens [`Command`] into its clap `Subcommand`
-//! (`#[command(flatten)] Operator(muster::cli::Command<MyExplainArgs>)`), calls
+//! (`#[command(flatten)] Operator(muster_kit::Command<MyExplainArgs>)`), calls
 //! [`run`] for those, and maps errors to its exit codes ([`ExitStatus::of_error`]
 //! names the kit's). Its own `plugins explain` arguments come through
 //! [`Host::Explain`] and [`Host::explain_extra`]. `build-info` reads what
@@ -39,6 +39,7 @@ mod run;
 
 pub mod ansible;
 pub mod build_info;
+pub mod crash;
 pub mod error;
 pub mod exit_status;
 pub mod fleet;
@@ -48,10 +49,8 @@ pub mod render;
 pub mod start_check;
 
 pub use crate::__host_build as host_build;
-pub use crate::cli::build_info::{BuildInfo, HostBuild};
-pub use crate::cli::command::{
-    Command, ExplainArgs, FleetArgs, NoExtra, PluginsCommand, PolicyArgs,
-};
-pub use crate::cli::exit_status::ExitStatus;
-pub use crate::cli::host::{ExplainExtra, Host};
-pub use crate::cli::run::{is_broken_pipe, main, print, print_json, probe_facts, run};
+pub use crate::build_info::{BuildInfo, HostBuild};
+pub use crate::command::{Command, ExplainArgs, FleetArgs, NoExtra, PluginsCommand, PolicyArgs};
+pub use crate::exit_status::ExitStatus;
+pub use crate::host::{ExplainExtra, Host};
+pub use crate::run::{is_broken_pipe, main, print, print_json, probe_facts, run};
