@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             if muster_kit::is_broken_pipe(&err) {
-                return ExitStatus::Success.into();
+                return ExitStatus::SUCCESS.into();
             }
             eprintln!("error: {err:#}");
             ExitStatus::of_error(&err).into()
@@ -123,7 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(QuarantineCommand::List(args)) => {
             let view = StateView::load(&args.state).map_err(BadInput)?;
             print_state(&args, &view)?;
-            Ok(ExitStatus::Success.into())
+            Ok(ExitStatus::SUCCESS.into())
         }
         Command::Quarantine(QuarantineCommand::Clear {
             state,
@@ -147,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("nothing matched: state unchanged");
             }
             print_state(&state, &view)?;
-            Ok(ExitStatus::Success.into())
+            Ok(ExitStatus::SUCCESS.into())
         }
         Command::Run(args) => {
             let layers = args.policy.layers()?;
@@ -187,9 +187,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Exit::Finished { failed_slots, .. } if !failed_slots.is_empty() => {
                     Err(NoAcceptableVersion(failed_slots).into())
                 }
-                Exit::Finished { left: 0, .. } => Ok(ExitStatus::Success.into()),
+                Exit::Finished { left: 0, .. } => Ok(ExitStatus::SUCCESS.into()),
                 Exit::Finished { left, .. } => Err(InputsLeft(left).into()),
-                Exit::Stopped => Ok(ExitStatus::Success.into()),
+                Exit::Stopped => Ok(ExitStatus::SUCCESS.into()),
                 Exit::Upgraded(why) => {
                     eprintln!("edge-agent: {}", Upgraded(why));
                     Ok(ExitCode::from(args.upgrade_exit_code))

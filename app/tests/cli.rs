@@ -739,7 +739,7 @@ fn exit_status_4_names_every_flag_refused_with_it() {
         .map(|a| format!("--{}", a.get_long().unwrap()))
         .collect();
     assert_eq!(flags, ["--pin", "--deny", "--rollout"]);
-    let meaning = ExitStatus::BadInput.meaning();
+    let meaning = ExitStatus::Kit(muster_kit::ExitStatus::BadInput).meaning();
     assert!(meaning.contains(&flags.join("/")), "--help: {meaning}");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -900,4 +900,50 @@ fn deferred_subcommands_keep_their_own_help() {
             "{args:?} starts with {first_line:?}:\n{out}"
         );
     }
+}
+
+/// Every command's `--help`, as committed in `tests/help/` (one file per command
+/// line: `edge-agent-plugins-explain.txt` is `edge-agent plugins explain --help`), so
+/// that a change to what operators read is a reviewed diff. After an intended change,
+/// `UPDATE_HELP=1 cargo test -p edge-agent --test cli help_text` rewrites the files.
+#[test]
+fn help_text_of_every_command_is_the_committed_one() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/help");
+    let update = std::env::var_os("UPDATE_HELP").is_some();
+    let mut stale = Vec::new();
+    for args in [
+        &[][..],
+        &["plugins"],
+        &["plugins", "list"],
+        &["plugins", "explain"],
+        &["plugins", "fleet"],
+        &["facts"],
+        &["build-info"],
+        &["run"],
+        &["quarantine"],
+        &["quarantine", "list"],
+        &["quarantine", "clear"],
+    ] {
+        let (code, out, err) = run(agent().args(args).arg("--help"));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let name = std::iter::once("edge-agent")
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>()
+            .join("-");
+        let file = dir.join(format!("{name}.txt"));
+        if update {
+            std::fs::write(&file, &out).unwrap();
+        } else if std::fs::read_to_string(&file).ok().as_deref() != Some(out.as_str()) {
+            stale.push(format!(
+                "{} --help differs from {}:\n{out}",
+                args.join(" "),
+                file.display()
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{}\n(if intended: UPDATE_HELP=1 cargo test -p edge-agent --test cli help_text)",
+        stale.join("\n")
+    );
 }
