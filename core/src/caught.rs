@@ -53,8 +53,8 @@ pub(crate) fn catch_plugin_panic<R>(f: impl FnOnce() -> R + UnwindSafe) -> Resul
     catch_unwind(f).map_err(|payload| panic_message(payload.as_ref()))
 }
 
-/// Whether this thread is inside [`catch_plugin_panic`]: a panic now will be caught
-/// and reported by muster (for a host's panic hook).
+/// Whether this thread is inside muster's catch of a plugin call (a constructor or a
+/// hook): a panic now will be caught and reported by muster (for a host's panic hook).
 pub fn is_catching_plugin_panic() -> bool {
     CATCHING.with(|c| c.get() > 0)
 }

@@ -421,7 +421,7 @@ impl VersionParts {
     }
 
     /// The version as a [`semver::Version`].
-    pub(crate) fn to_version(&self) -> semver::Version {
+    pub(crate) fn to_version(self) -> semver::Version {
         let mut version = semver::Version::new(self.major, self.minor, self.patch);
         let tail = self.tail();
         if tail.is_empty() {
