@@ -32,6 +32,13 @@
 //! The building blocks are public too: policy layering ([`policy`]), renderings
 //! ([`render`]), the fleet preview and its diff ([`fleet`], [`fleet_diff`]),
 //! Ansible fact caches ([`ansible`]) and the error kinds ([`error`]).
+//!
+//! A host that runs plugin calls (not only decides) also gets **crash memory**
+//! ([`crash`]): the in-flight record, strikes across restarts and the rule that
+//! quarantines a version that keeps killing the process.
+//!
+//! `muster`, the runtime, has no command line and no clap: plugin and contract
+//! crates depend on it alone; only the host depends on this kit.
 
 mod command;
 mod host;
