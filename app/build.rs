@@ -1,5 +1,5 @@
 //! Records how edge-agent was built, for `edge-agent build-info` (the `MUSTER_HOST_*`
-//! variables `muster::cli::host_build!` reads).
+//! variables `muster_kit::host_build!` reads).
 
 fn main() {
     let mut features: Vec<String> = std::env::vars()

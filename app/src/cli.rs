@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use edge_agent::exit_status::ExitStatus;
-use muster::cli::PolicyArgs;
+use muster_kit::PolicyArgs;
 
 /// An unattended edge agent built from muster plugins: every plugin version is
 /// compiled in; the newest acceptable one is chosen per slot on each host.
@@ -31,7 +31,7 @@ pub(crate) enum LogFormat {
 pub(crate) enum Command {
     /// `plugins list|explain|fleet`, `facts`, `build-info`: muster's operator commands.
     #[command(flatten)]
-    Operator(muster::cli::Command<ExplainState>),
+    Operator(muster_kit::Command<ExplainState>),
     /// Process the spool: checksum each input, hand a report to the uplink.
     Run(RunArgs),
     /// Show or lift the quarantines and strikes an agent keeps in its state

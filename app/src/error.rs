@@ -1,7 +1,7 @@
 //! Error kinds the binary maps to its documented exit codes: the operator kit's
-//! ([`muster::cli::error`]) and edge-agent's own (`run`'s).
+//! ([`muster_kit::error`]) and edge-agent's own (`run`'s).
 
-pub use muster::cli::error::{BadInput, NoAcceptableVersion};
+pub use muster_kit::error::{BadInput, NoAcceptableVersion};
 
 /// The agent's own executable was replaced; it stopped so a supervisor restarts it.
 #[derive(Debug, thiserror::Error)]

@@ -11,12 +11,11 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use clap::Parser;
-use edge_agent::agent::state::StateView;
+use edge_agent::agent::state::{StateView, state_json, state_text};
 use edge_agent::agent::{Agent, Exit, Options};
 use edge_agent::error::{BadInput, InputsLeft, NoAcceptableVersion, Upgraded};
 use edge_agent::exit_status::ExitStatus;
-use edge_agent::render;
-use muster::cli::{ExplainExtra, HostBuild, print, print_json, probe_facts};
+use muster_kit::{ExplainExtra, HostBuild, print, print_json, probe_facts};
 use tracing_subscriber::filter::Targets;
 
 use crate::cli::{Cli, Command, ExplainState, LogFormat, QuarantineCommand, StateArgs};
@@ -25,11 +24,11 @@ use crate::cli::{Cli, Command, ExplainState, LogFormat, QuarantineCommand, State
 /// explain --state` (a running agent's quarantine and strikes).
 struct EdgeAgent;
 
-impl muster::cli::Host for EdgeAgent {
+impl muster_kit::Host for EdgeAgent {
     type Explain = ExplainState;
 
     fn build(&self) -> HostBuild {
-        muster::cli::host_build!()
+        muster_kit::host_build!()
     }
 
     fn explain_extra(&self, args: &ExplainState) -> anyhow::Result<ExplainExtra> {
@@ -40,11 +39,11 @@ impl muster::cli::Host for EdgeAgent {
         Ok(ExplainExtra {
             json: vec![(
                 "state".to_owned(),
-                render::state_json(&state.quarantine, &state.strikes),
+                state_json(&state.quarantine, &state.strikes),
             )],
             text: format!(
                 "\nagent state:\n{}",
-                render::state_text(&state.quarantine, &state.strikes)
+                state_text(&state.quarantine, &state.strikes)
             ),
             quarantine: Some(state.quarantine),
         })
@@ -64,8 +63,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            if muster::cli::is_broken_pipe(&err) {
-                return ExitStatus::Success.into();
+            if muster_kit::is_broken_pipe(&err) {
+                return ExitStatus::SUCCESS.into();
             }
             eprintln!("error: {err:#}");
             ExitStatus::of_error(&err).into()
@@ -120,11 +119,11 @@ fn colour(format: LogFormat, terminal: bool, no_color: Option<OsString>) -> bool
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Operator(command) => muster::cli::run(command, &EdgeAgent),
+        Command::Operator(command) => muster_kit::run(command, &EdgeAgent),
         Command::Quarantine(QuarantineCommand::List(args)) => {
             let view = StateView::load(&args.state).map_err(BadInput)?;
             print_state(&args, &view)?;
-            Ok(ExitStatus::Success.into())
+            Ok(ExitStatus::SUCCESS.into())
         }
         Command::Quarantine(QuarantineCommand::Clear {
             state,
@@ -148,7 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("nothing matched: state unchanged");
             }
             print_state(&state, &view)?;
-            Ok(ExitStatus::Success.into())
+            Ok(ExitStatus::SUCCESS.into())
         }
         Command::Run(args) => {
             let layers = args.policy.layers()?;
@@ -188,9 +187,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Exit::Finished { failed_slots, .. } if !failed_slots.is_empty() => {
                     Err(NoAcceptableVersion(failed_slots).into())
                 }
-                Exit::Finished { left: 0, .. } => Ok(ExitStatus::Success.into()),
+                Exit::Finished { left: 0, .. } => Ok(ExitStatus::SUCCESS.into()),
                 Exit::Finished { left, .. } => Err(InputsLeft(left).into()),
-                Exit::Stopped => Ok(ExitStatus::Success.into()),
+                Exit::Stopped => Ok(ExitStatus::SUCCESS.into()),
                 Exit::Upgraded(why) => {
                     eprintln!("edge-agent: {}", Upgraded(why));
                     Ok(ExitCode::from(args.upgrade_exit_code))
@@ -202,11 +201,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn print_state(args: &StateArgs, view: &StateView) -> anyhow::Result<()> {
     if args.json {
-        let mut value = render::state_json(&view.quarantine, &view.strikes);
+        let mut value = state_json(&view.quarantine, &view.strikes);
         value["state"] = view.dir.display().to_string().into();
         print_json(&value)
     } else {
-        print(render::state_text(&view.quarantine, &view.strikes))
+        print(state_text(&view.quarantine, &view.strikes))
     }
 }
 

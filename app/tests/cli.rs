@@ -498,11 +498,11 @@ fn a_rollout_admits_a_share_of_hosts_by_host_id() {
     let ids: Vec<String> = (0..100).map(|i| format!("h{i}")).collect();
     let inside = ids
         .iter()
-        .find(|id| muster::bucket(rule, id).0 < 5000)
+        .find(|id| muster::bucketing::bucket(rule, id).0 < 5000)
         .unwrap();
     let outside = ids
         .iter()
-        .find(|id| muster::bucket(rule, id).0 >= 5000)
+        .find(|id| muster::bucketing::bucket(rule, id).0 >= 5000)
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
@@ -541,7 +541,7 @@ fn a_rollout_admits_a_share_of_hosts_by_host_id() {
             assert_eq!(c["code"], code, "{id}: {c}");
             if code == "rollout" {
                 let why = c["reason"].as_str().unwrap();
-                let b = muster::bucket(rule, id);
+                let b = muster::bucketing::bucket(rule, id);
                 assert!(
                     why.contains("rollout showcase@0.10.0 on 50%")
                         && why.contains(&format!("host bucket {b} is outside the 50% share")),
@@ -582,7 +582,7 @@ fn fleet_shows_rollouts_admitted_of_eligible() {
     let policies = tempfile::tempdir().unwrap();
     let p = rollout_policy(policies.path(), "p.toml", 10);
     let expected = (0..200)
-        .filter(|i| muster::bucket("showcase@0.10.0", &format!("fleet-{i:04}")).0 < 1000)
+        .filter(|i| muster::bucketing::bucket("showcase@0.10.0", &format!("fleet-{i:04}")).0 < 1000)
         .count();
     let (code, out, err) = run(agent()
         .args(["plugins", "fleet", "--json", "--policy"])
@@ -619,7 +619,7 @@ fn fleet_diff_previews_raising_a_share() {
     let at25 = rollout_policy(policies.path(), "at25.toml", 25);
     let moving: Vec<String> = (0..300)
         .map(|i| format!("fleet-{i:04}"))
-        .filter(|id| (1000..2500).contains(&muster::bucket("showcase@0.10.0", id).0))
+        .filter(|id| (1000..2500).contains(&muster::bucketing::bucket("showcase@0.10.0", id).0))
         .collect();
     assert!(!moving.is_empty());
     let (code, out, err) = run(agent()
@@ -729,7 +729,7 @@ fn the_security_doc_counts_the_bad_input_cases() {
 #[test]
 fn exit_status_4_names_every_flag_refused_with_it() {
     use clap::Args as _;
-    let cmd = muster::cli::PolicyArgs::augment_args(clap::Command::new("edge-agent"));
+    let cmd = muster_kit::PolicyArgs::augment_args(clap::Command::new("edge-agent"));
     let flags: Vec<String> = cmd
         .get_arguments()
         .filter(|a| {
@@ -739,7 +739,7 @@ fn exit_status_4_names_every_flag_refused_with_it() {
         .map(|a| format!("--{}", a.get_long().unwrap()))
         .collect();
     assert_eq!(flags, ["--pin", "--deny", "--rollout"]);
-    let meaning = ExitStatus::BadInput.meaning();
+    let meaning = ExitStatus::Kit(muster_kit::ExitStatus::BadInput).meaning();
     assert!(meaning.contains(&flags.join("/")), "--help: {meaning}");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -900,4 +900,50 @@ fn deferred_subcommands_keep_their_own_help() {
             "{args:?} starts with {first_line:?}:\n{out}"
         );
     }
+}
+
+/// Every command's `--help`, as committed in `tests/help/` (one file per command
+/// line: `edge-agent-plugins-explain.txt` is `edge-agent plugins explain --help`), so
+/// that a change to what operators read is a reviewed diff. After an intended change,
+/// `UPDATE_HELP=1 cargo test -p edge-agent --test cli help_text` rewrites the files.
+#[test]
+fn help_text_of_every_command_is_the_committed_one() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/help");
+    let update = std::env::var_os("UPDATE_HELP").is_some();
+    let mut stale = Vec::new();
+    for args in [
+        &[][..],
+        &["plugins"],
+        &["plugins", "list"],
+        &["plugins", "explain"],
+        &["plugins", "fleet"],
+        &["facts"],
+        &["build-info"],
+        &["run"],
+        &["quarantine"],
+        &["quarantine", "list"],
+        &["quarantine", "clear"],
+    ] {
+        let (code, out, err) = run(agent().args(args).arg("--help"));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let name = std::iter::once("edge-agent")
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>()
+            .join("-");
+        let file = dir.join(format!("{name}.txt"));
+        if update {
+            std::fs::write(&file, &out).unwrap();
+        } else if std::fs::read_to_string(&file).ok().as_deref() != Some(out.as_str()) {
+            stale.push(format!(
+                "{} --help differs from {}:\n{out}",
+                args.join(" "),
+                file.display()
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{}\n(if intended: UPDATE_HELP=1 cargo test -p edge-agent --test cli help_text)",
+        stale.join("\n")
+    );
 }

@@ -1002,7 +1002,7 @@ fn a_changed_rollout_share_applies_live() {
     // A host whose bucket for the rule is between 30 % and 70 %.
     let host_id = (0..)
         .map(|i| format!("rollout-host-{i}"))
-        .find(|id| (3000..7000).contains(&muster::bucket(RULE, id).0))
+        .find(|id| (3000..7000).contains(&muster::bucketing::bucket(RULE, id).0))
         .unwrap();
     let rule = |share: u32| {
         format!("[[rollout]]\nslot = \"checksum\"\nversion = \"1.2.0-beta.1\"\nshare = {share}\n")

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use edge_agent::agent::inflight::{InFlight, InFlightLog};
+use muster_kit::crash::{InFlight, InFlightLog};
 
 fn inflight(c: &mut Criterion) {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a temporary directory");

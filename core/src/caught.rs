@@ -37,13 +37,13 @@ impl Drop for Region {
 /// Runs plugin code, catching a panic: `Err` holds its message. While `f` runs,
 /// [`is_catching_plugin_panic`] is true on this thread, so a panic hook can tell a
 /// caught plugin panic from a crash.
-pub fn catch_plugin_panic<R>(f: impl FnOnce() -> R + UnwindSafe) -> Result<R, String> {
+pub(crate) fn catch_plugin_panic<R>(f: impl FnOnce() -> R + UnwindSafe) -> Result<R, String> {
     let _region = Region::enter();
     catch_unwind(f).map_err(|payload| panic_message(payload.as_ref()))
 }
 
-/// Whether this thread is inside [`catch_plugin_panic`]: a panic now will be caught
-/// and reported by muster (for a host's panic hook).
+/// Whether this thread is inside muster's catch of a plugin call (a constructor or a
+/// hook): a panic now will be caught and reported by muster (for a host's panic hook).
 pub fn is_catching_plugin_panic() -> bool {
     CATCHING.with(|c| c.get() > 0)
 }

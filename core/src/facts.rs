@@ -139,7 +139,8 @@ impl Facts {
             path: path.display().to_string(),
             source,
         };
-        let bytes = crate::read_input_file(path, crate::MAX_INPUT_BYTES).map_err(read_err)?;
+        let bytes =
+            crate::input::read_input_file(path, crate::input::MAX_INPUT_BYTES).map_err(read_err)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             read_err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -175,7 +176,7 @@ impl Facts {
 
 /// Checks a host identity: not empty (or blank), at most [`MAX_HOST_ID_BYTES`]
 /// bytes, no control characters.
-pub fn check_host_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_host_id(id: &str) -> Result<(), String> {
     if id.trim().is_empty() {
         return Err("`host_id` must not be empty".to_owned());
     }
@@ -210,7 +211,9 @@ fn machine_id() -> Option<String> {
 }
 
 /// Labels from `(name, value)` environment pairs: `MUSTER_LABEL_network=online`.
-pub fn labels_from(vars: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+pub(crate) fn labels_from(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, String> {
     vars.into_iter()
         .filter_map(|(k, v)| {
             let key = k.strip_prefix(LABEL_ENV_PREFIX)?;

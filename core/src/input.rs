@@ -1,4 +1,5 @@
-//! Bounded reads of operator-supplied files (policy, facts, state).
+//! Bounded reads of operator-supplied files (policy, facts, state): what muster
+//! reads policy and facts files with, for a host's own files (its state, caches).
 //!
 //! A path given on the command line can name anything: a FIFO (reading blocks
 //! forever), `/dev/zero` (reading never ends), a 20 GB log. Input files are

@@ -96,19 +96,18 @@
 //!
 //! # Operator commands
 //!
-//! The optional `cli` feature (clap-based) gives any host `plugins list|explain|fleet`,
-//! `facts`, `build-info` and the policy flags/environment/file layering: see the `cli`
-//! module (built with the feature).
+//! This crate knows nothing of command lines. The `muster-kit` crate (clap-based)
+//! gives any host `plugins list|explain|fleet`, `facts`, `build-info`, the policy
+//! flags/environment/file layering and crash memory for hosts that run plugin calls.
 
 // Lets the macros' `::muster::...` paths resolve inside this crate's own tests.
 #[allow(unused_extern_crates)] // Used by macro expansions in unit tests.
 extern crate self as muster;
 
+mod backend;
 mod caught;
-#[cfg(feature = "cli")]
-pub mod cli;
 mod facts;
-mod input;
+mod lifecycle;
 mod listing;
 mod policy;
 mod quarantine;
@@ -120,36 +119,36 @@ mod requirement;
 mod rollout;
 mod selection;
 mod slot;
-mod strikes;
+
+pub mod input;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use crate::caught::{
-    catch_plugin_panic, is_catching_plugin_panic, panic_message, silence_caught_panics,
-};
-pub use crate::facts::{
-    Facts, FactsError, HOST_ID_ENV, LABEL_ENV_PREFIX, MAX_HOST_ID_BYTES, check_host_id, labels_from,
-};
-pub use crate::input::{MAX_INPUT_BYTES, read_input_file};
+/// How a rollout assigns a host to a bucket: `sha256("<salt>:<host id>")`, the
+/// first 8 bytes big-endian, modulo [`BUCKETS`](bucketing::BUCKETS); a share of
+/// `p` % admits the hosts whose bucket is below `p` × 100. For tools that predict
+/// which hosts a share admits (the selector applies it itself).
+pub mod bucketing {
+    pub use crate::rollout::{BUCKETS, Bucket, bucket};
+}
+
+pub use crate::caught::{is_catching_plugin_panic, panic_message, silence_caught_panics};
+pub use crate::facts::{Facts, FactsError, HOST_ID_ENV, LABEL_ENV_PREFIX, MAX_HOST_ID_BYTES};
 pub use crate::listing::{ListedPlugin, PluginListing};
 pub use crate::policy::{
-    DENY_ENV, Deny, PIN_ENV, PRERELEASE_ENV, Pin, Policy, PolicyError, Source, parse_deny,
-    parse_pin,
+    DENY_ENV, Deny, DenyFlag, PIN_ENV, PRERELEASE_ENV, Pin, PinFlag, Policy, PolicyError, Source,
 };
-pub use crate::quarantine::{Quarantine, QuarantineEntry, now_unix};
+pub use crate::quarantine::{Quarantine, QuarantineEntry};
 pub use crate::reason::ReasonCode;
-pub use crate::registration::{PluginMeta, Registration, VersionParts};
+pub use crate::registration::{PluginMeta, Registration};
 pub use crate::rejection::Rejection;
 pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, SlotReport};
 pub use crate::requirement::Requirement;
-pub use crate::rollout::{
-    BUCKETS, Bucket, NotAdmitted, ROLLOUT_ENV, Rollout, Share, Target, bucket, parse_rollout,
-};
+pub use crate::rollout::{NotAdmitted, ROLLOUT_ENV, Rollout, RolloutFlag, Share, Target};
 pub use crate::selection::{Selected, Selector};
 pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
-pub use crate::strikes::{StrikeEntry, Strikes};
 
 /// The registry backend compiled in: `"linkme"` (default) or `"inventory"`.
 pub const BACKEND: &str = if cfg!(feature = "inventory") {

@@ -13,7 +13,7 @@ impl Listed for PluginMeta {
         ListedPlugin {
             slot: self.slot().to_owned(),
             name: self.name().to_owned(),
-            version: self.version().text().to_owned(),
+            version: self.version().to_owned(),
             team: self.team().map(str::to_owned),
             crate_name: self.crate_name().to_owned(),
             package: self.package().to_owned(),

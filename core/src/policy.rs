@@ -21,5 +21,5 @@ pub(crate) mod source;
 pub use crate::policy::error::PolicyError;
 pub use crate::policy::layer::{DENY_ENV, PIN_ENV, PRERELEASE_ENV};
 pub use crate::policy::model::{Deny, Pin, Policy};
-pub use crate::policy::parse::{parse_deny, parse_pin};
+pub use crate::policy::parse::{DenyFlag, PinFlag};
 pub use crate::policy::source::Source;

@@ -6,36 +6,10 @@ pub use linkme;
 /// The `MUSTER_BUILD_*` names, for `host_build!`'s `option_env!`s.
 pub use muster_names::build_var;
 
+pub use crate::lifecycle::{Hook, Lifecycle};
 pub use crate::registration::{Details, Origin};
 pub use crate::slot::entries::Collector;
-use crate::{Facts, PluginMeta, Registration, Requirement};
-
-/// A lifecycle hook of a plugin, called through the slot's one vtable entry for
-/// all three (the hooks themselves are `where Self: Sized`).
-#[derive(Clone, Copy)]
-pub enum Hook<'a> {
-    /// `is_acceptable(facts)`.
-    Accept(&'a Facts),
-    /// `start()`.
-    Start,
-    /// `stop()`.
-    Stop,
-}
-
-/// The three hooks of a plugin type through one vtable entry: a supertrait of every
-/// slot trait, implemented for each plugin type by `#[plugin]`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` implements a slot trait but is not a registered plugin",
-    note = "mark the type with `#[muster::plugin(slot = ..., version = \"x.y.z\")]`"
-)]
-pub trait Lifecycle {
-    /// Runs `hook` on the plugin (by default, none: for a type `#[plugin]` rejected,
-    /// so that only its own error is reported).
-    fn __muster_hook(&mut self, hook: Hook<'_>) -> Result<(), crate::Rejection> {
-        let _ = hook;
-        Ok(())
-    }
-}
+use crate::{PluginMeta, Registration, Requirement};
 
 /// A registration: the metadata and the constructor.
 pub const fn registration<T: ?Sized>(
@@ -136,29 +110,9 @@ pub use crate::__muster_if_inventory_on as if_inventory;
 #[cfg(not(feature = "inventory"))]
 pub use crate::__muster_if_inventory_off as if_inventory;
 
-/// Every slot compiled into the binary (linkme backend).
+pub use crate::backend::InventorySlot;
 #[cfg(not(feature = "inventory"))]
-#[linkme::distributed_slice]
-pub static SLOTS: [crate::SlotInfo];
-
-#[cfg(feature = "inventory")]
-inventory::collect!(crate::SlotInfo);
-
-/// Ties a slot (`dyn Trait`) to the inventory node type `#[slot]` generated for it
-/// (inventory's `collect!` needs a type local to the contract crate).
-pub trait InventorySlot {
-    /// The generated node type.
-    type Node;
-}
-
-/// All slot descriptors, from whichever backend is compiled in.
-pub(crate) fn slot_infos() -> impl Iterator<Item = &'static crate::SlotInfo> {
-    #[cfg(not(feature = "inventory"))]
-    let slots = SLOTS.iter();
-    #[cfg(feature = "inventory")]
-    let slots = inventory::iter::<crate::SlotInfo>.into_iter();
-    slots
-}
+pub use crate::backend::SLOTS;
 
 #[doc(hidden)]
 #[macro_export]

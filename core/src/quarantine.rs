@@ -99,7 +99,7 @@ pub(crate) fn retain_entries<E: Clone>(
 }
 
 /// Seconds since the Unix epoch, now.
-pub fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -221,8 +221,15 @@ impl PluginMeta {
         self.texts.get(slot_end + 1..).unwrap_or_default()
     }
 
-    /// The version, validated with `semver` at compile time.
-    pub fn version(&self) -> VersionParts {
+    /// The version as written in `#[plugin(version = "...")]`, validated with
+    /// `semver` at compile time (order versions with [`semver::Version`], or let
+    /// the selector do it).
+    pub fn version(&self) -> &'static str {
+        self.version_text()
+    }
+
+    /// The version, split: the integers and the text (ordered in place).
+    pub(crate) fn version_parts(&self) -> VersionParts {
         let text = self.version_text();
         let [major, minor, patch] = self.version;
         if major == LARGE || minor == LARGE || patch == LARGE {
@@ -281,7 +288,7 @@ impl PluginMeta {
     /// the full precedence, pre-release included.
     #[inline(never)]
     fn cmp_version_text(&self, other: &PluginMeta) -> std::cmp::Ordering {
-        self.version().cmp_precedence(&other.version())
+        self.version_parts().cmp_precedence(&other.version_parts())
     }
 
     /// The crate that registered the plugin (`CARGO_CRATE_NAME`).
@@ -324,7 +331,7 @@ impl std::fmt::Debug for PluginMeta {
         f.debug_struct("PluginMeta")
             .field("slot", &self.slot())
             .field("name", &self.name())
-            .field("version", &self.version())
+            .field("version", &self.version_parts())
             .field("team", &self.team())
             .field("description", &self.description())
             .field("crate_name", &self.crate_name())
@@ -355,7 +362,7 @@ impl Serialize for PluginMeta {
 /// time: the integers, and the text as written (which carries any pre-release and
 /// build metadata).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VersionParts {
+pub(crate) struct VersionParts {
     text: &'static str,
     major: u64,
     minor: u64,
@@ -364,27 +371,31 @@ pub struct VersionParts {
 
 impl VersionParts {
     /// The version as written in `#[plugin(version = "...")]`.
-    pub fn text(&self) -> &'static str {
+    #[cfg(test)] // Read by the tests only.
+    pub(crate) fn text(&self) -> &'static str {
         self.text
     }
 
     /// Major version.
-    pub fn major(&self) -> u64 {
+    #[cfg(test)] // Read by the tests only.
+    pub(crate) fn major(&self) -> u64 {
         self.major
     }
 
     /// Minor version.
-    pub fn minor(&self) -> u64 {
+    #[cfg(test)] // Read by the tests only.
+    pub(crate) fn minor(&self) -> u64 {
         self.minor
     }
 
     /// Patch version.
-    pub fn patch(&self) -> u64 {
+    #[cfg(test)] // Read by the tests only.
+    pub(crate) fn patch(&self) -> u64 {
         self.patch
     }
 
     /// Pre-release identifiers (empty for a release).
-    pub fn pre(&self) -> &'static str {
+    pub(crate) fn pre(&self) -> &'static str {
         let tail = self.tail();
         match tail.strip_prefix('-') {
             Some(rest) => rest.split('+').next().unwrap_or_default(),
@@ -393,7 +404,8 @@ impl VersionParts {
     }
 
     /// Build metadata (empty when absent).
-    pub fn build(&self) -> &'static str {
+    #[cfg(test)] // Read by the tests only.
+    pub(crate) fn build(&self) -> &'static str {
         self.tail().split_once('+').map_or("", |(_, build)| build)
     }
 
@@ -409,7 +421,7 @@ impl VersionParts {
     }
 
     /// The version as a [`semver::Version`].
-    pub fn to_version(&self) -> semver::Version {
+    pub(crate) fn to_version(self) -> semver::Version {
         let mut version = semver::Version::new(self.major, self.minor, self.patch);
         let tail = self.tail();
         if tail.is_empty() {
@@ -438,7 +450,7 @@ impl VersionParts {
     /// (build metadata ignored), comparing the integers in place: a
     /// [`semver::Prerelease`] is made only when both versions are pre-releases of
     /// the same `major.minor.patch`.
-    pub fn cmp_precedence(&self, other: &VersionParts) -> std::cmp::Ordering {
+    pub(crate) fn cmp_precedence(&self, other: &VersionParts) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         let core =
             (self.major, self.minor, self.patch).cmp(&(other.major, other.minor, other.patch));
@@ -459,7 +471,8 @@ impl VersionParts {
     }
 
     /// Whether this is a pre-release (`1.0.0-beta.2`).
-    pub fn is_prerelease(&self) -> bool {
+    #[cfg(test)] // Read by the tests only.
+    pub(crate) fn is_prerelease(&self) -> bool {
         !self.pre().is_empty()
     }
 }
@@ -500,7 +513,7 @@ mod tests {
         assert_eq!(meta.team(), Some("core"));
         assert_eq!(meta.description(), None);
         assert_eq!(meta.requires(), &[Requirement::MinCores(2)]);
-        let version = meta.version();
+        let version = meta.version_parts();
         assert_eq!(version.text(), "1.2.3-beta.2+abc");
         assert_eq!(
             (version.major(), version.minor(), version.patch()),
@@ -514,9 +527,9 @@ mod tests {
             semver::Version::parse("1.2.3-beta.2+abc").unwrap()
         );
         let plain = PluginMeta::new(&ORIGIN, "0.1.0+b-c\u{1f}clock\u{1f}", [0, 1, 0]);
-        assert_eq!(plain.version().pre(), "");
-        assert_eq!(plain.version().build(), "b-c");
-        assert!(!plain.version().is_prerelease());
+        assert_eq!(plain.version_parts().pre(), "");
+        assert_eq!(plain.version_parts().build(), "b-c");
+        assert!(!plain.version_parts().is_prerelease());
         assert_eq!(plain.requires(), &[]);
         assert_eq!(plain.team(), None);
         assert_eq!(plain.name(), "");
@@ -546,14 +559,14 @@ mod tests {
             let texts: &'static str =
                 Box::leak(format!("{version}\u{1f}{slot}\u{1f}tick").into_boxed_str());
             let meta = PluginMeta::new(&ORIGIN, texts, [1, 0, 0]);
-            assert_eq!(meta.version().text(), version);
+            assert_eq!(meta.version(), version);
             assert_eq!(meta.slot(), slot);
             assert_eq!(meta.name(), "tick");
         }
     }
 
     fn parts(version: &str) -> super::VersionParts {
-        meta_of(version).version()
+        meta_of(version).version_parts()
     }
 
     #[test]

@@ -228,6 +228,12 @@ impl SlotReport {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Every candidate, tried or not, as the `candidates` of the report's JSON
+    /// (serialized as it is written: the untried ones are never collected).
+    pub fn all_candidates(&self) -> impl Serialize + '_ {
+        AllCandidates(self)
+    }
 }
 
 /// Every candidate of a report in its serialized form (the `candidates` of the

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::str::FromStr;
 
 use semver::{Version, VersionReq};
 use serde::Serialize;
@@ -285,7 +286,7 @@ impl Rollout {
 
 /// Parses the flag/environment form `SLOT@VERSION_OR_REQ=SHARE`, e.g.
 /// `showcase@0.10.0=10%` or `showcase@^0.10=25%`.
-pub fn parse_rollout(input: &str) -> Result<(String, Target, Share), PolicyError> {
+pub(crate) fn parse_rollout(input: &str) -> Result<(String, Target, Share), PolicyError> {
     let err = |reason: String| PolicyError::Rollout {
         input: input.to_owned(),
         reason,
@@ -301,6 +302,31 @@ pub fn parse_rollout(input: &str) -> Result<(String, Target, Share), PolicyError
     let target = Target::parse(target).map_err(err)?;
     let share = Share::parse(share).map_err(err)?;
     Ok((slot.to_owned(), target, share))
+}
+
+/// A rollout as a flag or `MUSTER_ROLLOUT` entry writes it (`SLOT@VERSION=SHARE` or
+/// `SLOT@REQ=SHARE`, e.g. `showcase@0.10.0=10%`), parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutFlag {
+    /// The slot.
+    pub slot: String,
+    /// The version or requirement.
+    pub target: Target,
+    /// The share of hosts.
+    pub share: Share,
+}
+
+impl FromStr for RolloutFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<RolloutFlag, PolicyError> {
+        let (slot, target, share) = parse_rollout(s)?;
+        Ok(RolloutFlag {
+            slot,
+            target,
+            share,
+        })
+    }
 }
 
 #[cfg(test)]

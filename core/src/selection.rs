@@ -8,8 +8,8 @@ use std::panic::AssertUnwindSafe;
 
 use semver::Version;
 
-use crate::__private::Hook;
 use crate::caught::catch_plugin_panic;
+use crate::lifecycle::{Hook, Lifecycle};
 use crate::reason::ReasonCode;
 use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotReport};
 use crate::slot::entries::{Collector, IndexEntry, newest_first, sort, typed};
@@ -264,7 +264,7 @@ impl<'a> Selector<'a> {
     /// Compiled once: the instance is seen as its `Lifecycle`.
     fn probe(&self, entry: &IndexEntry) -> Result<(), Refusal> {
         let facts = self.facts;
-        let mut instance: Option<Box<dyn crate::__private::Lifecycle>> = None;
+        let mut instance: Option<Box<dyn Lifecycle>> = None;
         self.instantiate(self.start, true, &mut |step| {
             hook(
                 step,

@@ -101,7 +101,7 @@ fn registrations() -> Vec<&'static Registration<dyn Prop>> {
 }
 
 fn version_of(registration: &Registration<dyn Prop>) -> Version {
-    Version::parse(registration.meta().version().text()).unwrap()
+    Version::parse(registration.meta().version()).unwrap()
 }
 
 fn base_facts() -> Facts {
@@ -218,7 +218,7 @@ proptest! {
 
         let report = Selector::new(&facts, &policy).explain::<dyn Prop>();
         let selected = report.selected.map(|c| c.version);
-        prop_assert_eq!(selected, expected.map(|r| r.meta().version().text()), "{}", report);
+        prop_assert_eq!(selected, expected.map(|r| r.meta().version()), "{}", report);
 
         if let Some(text) = selected {
             let v = Version::parse(text).unwrap();
@@ -229,7 +229,7 @@ proptest! {
             if !v.pre.is_empty() {
                 prop_assert!(case.allow_prerelease || case.pin.as_ref().is_some_and(|p| p.matches(&v)));
             }
-            let chosen = sorted.iter().find(|r| r.meta().version().text() == text).unwrap();
+            let chosen = sorted.iter().find(|r| r.meta().version() == text).unwrap();
             prop_assert!(accepted(chosen));
             // And the instance built is that version.
             let instance = Selector::new(&facts, &policy).select::<dyn Prop>().unwrap();
@@ -238,7 +238,7 @@ proptest! {
 
         // Every candidate exactly once, in descending precedence.
         let listed: Vec<&str> = report.candidates().iter().map(|c| c.version).collect();
-        let all: Vec<&str> = sorted.iter().map(|r| r.meta().version().text()).collect();
+        let all: Vec<&str> = sorted.iter().map(|r| r.meta().version()).collect();
         prop_assert_eq!(&listed, &all);
         for pair in report.candidates().windows(2) {
             let (a, b) = (Version::parse(pair[0].version).unwrap(), Version::parse(pair[1].version).unwrap());
@@ -275,7 +275,7 @@ proptest! {
         // Registration order does not matter.
         let shuffled: Vec<&'static Registration<dyn Prop>> = case.shuffle.iter().map(|&i| sorted[i]).collect();
         let reindexed = SlotIndex::new("prop", shuffled);
-        let order: Vec<&str> = reindexed.iter().map(|(r, _)| r.meta().version().text()).collect();
+        let order: Vec<&str> = reindexed.iter().map(|(r, _)| r.meta().version()).collect();
         prop_assert_eq!(order, all);
     }
 }
@@ -315,7 +315,7 @@ spec! {
 fn semver_spec_precedence() {
     let newest_first: Vec<&str> = <dyn Spec>::index()
         .iter()
-        .map(|(r, _)| r.meta().version().text())
+        .map(|(r, _)| r.meta().version())
         .collect();
     assert_eq!(
         newest_first,
@@ -344,7 +344,7 @@ fn semver_spec_precedence() {
     ] {
         let again: Vec<&str> = SlotIndex::new("spec", order)
             .iter()
-            .map(|(r, _)| r.meta().version().text())
+            .map(|(r, _)| r.meta().version())
             .collect();
         assert_eq!(again, newest_first);
     }
@@ -352,7 +352,7 @@ fn semver_spec_precedence() {
     registrations.rotate_left(5);
     let again: Vec<&str> = SlotIndex::new("spec", registrations)
         .iter()
-        .map(|(r, _)| r.meta().version().text())
+        .map(|(r, _)| r.meta().version())
         .collect();
     assert_eq!(again, newest_first);
 }

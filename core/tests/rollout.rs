@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
+use muster::bucketing::bucket;
 use muster::{
     Facts, Outcome, Policy, Quarantine, ReasonCode, Rollout, Selector, Share, Source, Target,
-    bucket,
 };
 use proptest::prelude::*;
 use semver::Version;
@@ -99,7 +99,7 @@ proptest! {
     /// Raising the share only adds hosts; lowering it only removes them.
     #[test]
     fn admission_is_monotone_in_the_share(id in "\\PC{1,64}", a in 0u32..=10_000, b in 0u32..=10_000) {
-        prop_assume!(muster::check_host_id(&id).is_ok());
+        prop_assume!(host(&id).validate().is_ok());
         let (low, high) = (a.min(b), a.max(b));
         let facts = host(&id);
         let at = |bp: u32| {

@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use muster::{Policy, Source, parse_deny, parse_pin, parse_rollout};
+use muster::{DenyFlag, PinFlag, Policy, RolloutFlag, Source};
 
 fn valid_slot(slot: &str) -> bool {
     !slot.is_empty()
@@ -21,10 +21,11 @@ fn valid_slot(slot: &str) -> bool {
 }
 
 fn check_pin(text: &str) {
-    if let Ok((slot, req)) = parse_pin(text) {
+    if let Ok(PinFlag { slot, req }) = text.parse::<PinFlag>() {
         assert!(valid_slot(&slot), "accepted slot {slot:?} from {text:?}");
         let shown = format!("{slot}={req}");
-        let (slot2, req2) = parse_pin(&shown)
+        let PinFlag { slot: slot2, req: req2 } = shown
+            .parse::<PinFlag>()
             .unwrap_or_else(|e| panic!("pin {text:?} shown as {shown:?} does not parse: {e}"));
         assert_eq!(slot, slot2);
         assert_eq!(req, req2, "pin {text:?} shown as {shown:?}");
@@ -32,23 +33,25 @@ fn check_pin(text: &str) {
 }
 
 fn check_deny(text: &str) {
-    if let Ok((slot, version)) = parse_deny(text) {
+    if let Ok(DenyFlag { slot, version }) = text.parse::<DenyFlag>() {
         assert!(valid_slot(&slot), "accepted slot {slot:?} from {text:?}");
         let shown = format!("{slot}@{version}");
-        let (slot2, version2) = parse_deny(&shown)
+        let DenyFlag { slot: slot2, version: version2 } = shown
+            .parse::<DenyFlag>()
             .unwrap_or_else(|e| panic!("deny {text:?} shown as {shown:?} does not parse: {e}"));
         assert_eq!((slot, version), (slot2, version2), "deny {text:?}");
     }
 }
 
 fn check_rollout(text: &str) {
-    if let Ok((slot, target, share)) = parse_rollout(text) {
+    if let Ok(RolloutFlag { slot, target, share }) = text.parse::<RolloutFlag>() {
         assert!(valid_slot(&slot), "accepted slot {slot:?} from {text:?}");
-        assert!(share.basis_points() <= muster::BUCKETS, "{text:?}");
+        assert!(share.basis_points() <= muster::bucketing::BUCKETS, "{text:?}");
         let shown = format!("{slot}@{target}={share}");
-        let back = parse_rollout(&shown)
+        let back = shown
+            .parse::<RolloutFlag>()
             .unwrap_or_else(|e| panic!("rollout {text:?} shown as {shown:?} does not parse: {e}"));
-        assert_eq!(back, (slot, target, share), "rollout {text:?} shown as {shown:?}");
+        assert_eq!(back, RolloutFlag { slot, target, share }, "rollout {text:?} shown as {shown:?}");
     }
 }
 

@@ -92,7 +92,7 @@ pub fn registration(
     );
     let meta = found[0];
     assert_eq!(
-        meta.version().text(),
+        meta.version(),
         package_version,
         "plugin version of {package}"
     );

@@ -6,10 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use muster::{Facts, Policy, Quarantine, Selector, Strikes, now_unix};
+use muster::{Facts, Policy, Quarantine};
+use muster_kit::crash::{InFlight, InFlightLog, Strikes, Verdict, now_unix, quarantine_struck};
 use semver::Version;
 
-use crate::agent::inflight::{InFlight, InFlightLog};
 use crate::agent::state::{self, IN_FLIGHT_FILE, STRIKES_FILE};
 
 /// Strikes and the in-flight record of one state directory.
@@ -98,28 +98,28 @@ impl CrashMemory {
     }
 
     /// Quarantines every version with as many strikes as the limit that is not
-    /// yet, unless it is the slot's last acceptable version: then the slot would
-    /// stop working for good, while a process that is killed from outside (which
-    /// the agent cannot tell from a crash) or crashes now and then still makes
-    /// progress between restarts, and systemd's start limit ends a real loop.
+    /// yet, unless it is the slot's last acceptable version (the kit's rule,
+    /// [`quarantine_struck`]): logs each verdict, saves the quarantine if it grew.
     fn quarantine_struck(&self, quarantine: &mut Quarantine) -> bool {
         let limit = self.policy.strikes_limit();
         let mut added = false;
-        for (slot, entries) in &self.strikes.slots {
-            for e in entries.iter().filter(|e| e.count >= limit) {
-                if quarantine.get(slot, &e.version).is_some() {
-                    continue;
+        for verdict in quarantine_struck(&self.strikes, quarantine, &self.facts, &self.policy) {
+            match verdict {
+                Verdict::Withheld {
+                    slot,
+                    version,
+                    strikes,
+                } => {
+                    tracing::error!(event = "quarantine_withheld", slot = %slot, version = %version, strikes, limit, "the slot has no other acceptable version; not quarantined");
                 }
-                let reason = format!("{} strikes (limit {limit}); last: {}", e.count, e.reason);
-                let mut trial = quarantine.clone();
-                trial.add(slot, e.version.clone(), &reason);
-                if !self.has_acceptable_version(slot, &trial) {
-                    tracing::error!(event = "quarantine_withheld", slot = %slot, version = %e.version, strikes = e.count, limit, "the slot has no other acceptable version; not quarantined");
-                    continue;
+                Verdict::Quarantined {
+                    slot,
+                    version,
+                    reason,
+                } => {
+                    tracing::warn!(event = "quarantine", slot = %slot, version = %version, reason = %reason);
+                    added = true;
                 }
-                tracing::warn!(event = "quarantine", slot = %slot, version = %e.version, reason = %reason);
-                *quarantine = trial;
-                added = true;
             }
         }
         if added {
@@ -128,28 +128,9 @@ impl CrashMemory {
         added
     }
 
-    /// Whether `slot` still selects a version under `quarantine` (a slot not
-    /// compiled in counts as yes: its strikes are only kept).
-    fn has_acceptable_version(&self, slot: &str, quarantine: &Quarantine) -> bool {
-        let report = Selector::new(&self.facts, &self.policy)
-            .with_quarantine(quarantine)
-            .explain_all();
-        report
-            .slots
-            .iter()
-            .find(|s| s.slot == slot)
-            .is_none_or(|s| s.selected.is_some())
-    }
-
     /// Records a call into `slot`@`version` for `unit` as in flight.
     pub(crate) fn begin(&mut self, slot: &str, version: &Version, unit: &str) {
-        let call = InFlight {
-            slot: slot.to_owned(),
-            version: version.clone(),
-            unit: unit.to_owned(),
-            pid: std::process::id(),
-            since_unix: now_unix(),
-        };
+        let call = InFlight::now(slot, version, unit);
         let result = self.log.as_mut().map(|log| log.begin(&call));
         self.check(result);
         self.current = Some((call, Instant::now()));

@@ -129,7 +129,7 @@ impl<S: ?Sized + Slot> Active<S> {
                 .with_quarantine(quarantine)
                 .explain::<S>();
             let now = report.selected.map(|c| c.version);
-            if now != Some(current.registration().meta().version().text()) {
+            if now != Some(current.registration().meta().version()) {
                 tracing::info!(event = "reselect", slot = S::NAME, from = %current.version(), to = now.unwrap_or("none"));
                 self.current = None;
             }

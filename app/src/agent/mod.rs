@@ -10,7 +10,6 @@
 
 mod crash;
 mod failover;
-pub mod inflight;
 mod stamp;
 pub mod state;
 mod systemd;
@@ -22,14 +21,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use edge_contract::{Checksum, Report, Showcase, Status, Uplink, UplinkContext};
-use muster::{Facts, Policy, Quarantine, Strikes};
+use muster::{Facts, Policy, Quarantine};
+use muster_kit::crash::{Strikes, now_unix};
 
 use crate::agent::crash::CrashMemory;
 use crate::agent::failover::{Active, CallContext, lock};
 use crate::agent::stamp::{Stamp, stamp};
 use crate::agent::systemd::Notifier;
-use crate::policy::PolicyLayers;
 use crate::spool::{Input, Spool};
+use muster_kit::policy::PolicyLayers;
 
 pub use crate::agent::state::{load_quarantine, quarantine_file};
 
@@ -123,7 +123,7 @@ impl Agent {
         let state = spool.state();
         let mut quarantine: Quarantine = state::load_at_start(&state, state::QUARANTINE_FILE);
         if let Some((ttl, _)) = policy.quarantine_seconds {
-            for (slot, entry) in quarantine.expire(ttl, muster::now_unix()) {
+            for (slot, entry) in quarantine.expire(ttl, now_unix()) {
                 tracing::info!(event = "quarantine_expired", slot = %slot, version = %entry.version, after_seconds = ttl);
             }
         }
@@ -281,7 +281,7 @@ impl Agent {
         let Some((ttl, _)) = self.policy.quarantine_seconds else {
             return;
         };
-        let lifted = self.quarantine.expire(ttl, muster::now_unix());
+        let lifted = self.quarantine.expire(ttl, now_unix());
         if lifted.is_empty() {
             return;
         }

@@ -1,21 +1,23 @@
 //! The agent's state files in `<spool>/state/`: where they are, reading them
 //! (strictly for operator commands, forgivingly at start), writing them atomically,
-//! and removing temporary files that a killed write left behind.
+//! removing temporary files that a killed write left behind, and showing them
+//! (`quarantine list`, `plugins explain --state`).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use muster::{Quarantine, QuarantineEntry, StrikeEntry, Strikes};
+use muster::{Quarantine, QuarantineEntry, ReasonCode};
+use muster_kit::crash::{StrikeEntry, Strikes};
 use semver::Version;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+pub use muster_kit::crash::{IN_FLIGHT_FILE, STRIKES_FILE};
 
 /// File name of the quarantine in a state directory.
 pub const QUARANTINE_FILE: &str = "quarantine.json";
-/// File name of the strikes in a state directory.
-pub const STRIKES_FILE: &str = "strikes.json";
-/// File name of the in-flight record in a state directory.
-pub const IN_FLIGHT_FILE: &str = "inflight.json";
 /// A temporary file of [`edge_contract::write_atomically`] older than this is an
 /// orphan of a killed write (a live write takes milliseconds).
 pub const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
@@ -52,7 +54,7 @@ pub fn load_strikes(path: &Path) -> Result<Strikes, String> {
 }
 
 fn load<T: DeserializeOwned + Default>(path: &Path) -> Result<T, String> {
-    match muster::read_input_file(path, muster::MAX_INPUT_BYTES) {
+    match muster::input::read_input_file(path, muster::input::MAX_INPUT_BYTES) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| format!("invalid state file {}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
@@ -132,6 +134,79 @@ pub fn remove_stale_temporaries(dir: &Path, stale: Duration, now: SystemTime) ->
         }
     }
     removed
+}
+
+/// Machine-readable code of a version with strikes in state listings.
+pub const CODE_STRIKES: &str = "strikes";
+
+/// An agent's state (`quarantine list`, `explain --state`): one line per
+/// quarantined version (code `quarantined`, as the candidate's reason code in
+/// `explain`), then one per version with strikes (code `strikes`).
+pub fn state_text(quarantine: &Quarantine, strikes: &Strikes) -> String {
+    let mut out = String::new();
+    for (slot, entries) in &quarantine.slots {
+        for e in entries {
+            let _ = writeln!(
+                out,
+                "{} {slot}@{} since {} (unix): {}",
+                ReasonCode::Quarantined.as_str(),
+                e.version,
+                e.since_unix,
+                e.reason
+            );
+        }
+    }
+    for (slot, entries) in &strikes.slots {
+        for e in entries {
+            let _ = writeln!(
+                out,
+                "{CODE_STRIKES} {slot}@{}: {} (last at {} unix): {}",
+                e.version, e.count, e.last_unix, e.reason
+            );
+        }
+    }
+    if out.is_empty() {
+        out.push_str("nothing quarantined, no strikes\n");
+    }
+    out
+}
+
+/// An agent's state as JSON: `{"quarantined": [{"code","slot","version",
+/// "since_unix","reason"}], "strikes": [{"code","slot","version","count",
+/// "last_unix","reason"}]}`.
+pub fn state_json(quarantine: &Quarantine, strikes: &Strikes) -> Value {
+    let quarantined: Vec<Value> = quarantine
+        .slots
+        .iter()
+        .flat_map(|(slot, entries)| {
+            entries.iter().map(move |e| {
+                json!({
+                    "code": ReasonCode::Quarantined.as_str(),
+                    "slot": slot,
+                    "version": e.version.to_string(),
+                    "since_unix": e.since_unix,
+                    "reason": e.reason,
+                })
+            })
+        })
+        .collect();
+    let struck: Vec<Value> = strikes
+        .slots
+        .iter()
+        .flat_map(|(slot, entries)| {
+            entries.iter().map(move |e| {
+                json!({
+                    "code": CODE_STRIKES,
+                    "slot": slot,
+                    "version": e.version.to_string(),
+                    "count": e.count,
+                    "last_unix": e.last_unix,
+                    "reason": e.reason,
+                })
+            })
+        })
+        .collect();
+    json!({ "quarantined": quarantined, "strikes": struck })
 }
 
 /// An agent's state as an operator command sees it: strict (a corrupt file is an

@@ -16,9 +16,9 @@
 
 use std::time::Instant;
 
-use muster::cli::render;
-use muster::cli::start_check::StartCheck;
 use muster::{Facts, Policy, Selector};
+use muster_kit::render;
+use muster_kit::start_check::StartCheck;
 
 #[allow(dead_code, missing_docs, unreachable_pub)] // Generated; reached through the registry only.
 mod generated {
@@ -50,7 +50,7 @@ fn main() {
     // prints it: the report, then what `run` would use where a selected version's
     // `start` failed (`edge-agent` does not run `start` unless asked).
     let start_check = StartCheck::NotRun(selector.fallbacks(&report));
-    let _ = muster::cli::print(format_args!(
+    let _ = muster_kit::print(format_args!(
         "{}{start_check}",
         render::explain_text(&facts, &policy, &report)
     ));

@@ -150,7 +150,7 @@ impl Policy {
 
     /// Reads and parses a TOML policy file.
     pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
-        let bytes = crate::read_input_file(path, crate::MAX_INPUT_BYTES).map_err(|e| {
+        let bytes = crate::input::read_input_file(path, crate::input::MAX_INPUT_BYTES).map_err(|e| {
             PolicyError::File {
                 path: path.to_owned(),
                 reason: e.to_string(),

@@ -23,7 +23,7 @@ pub(crate) fn check_slot(slot: &str) -> Result<(), String> {
 }
 
 /// Parses `SLOT=REQ`, e.g. `showcase=^0.1`.
-pub fn parse_pin(input: &str) -> Result<(String, VersionReq), PolicyError> {
+pub(crate) fn parse_pin(input: &str) -> Result<(String, VersionReq), PolicyError> {
     let err = |reason: String| PolicyError::Pin {
         input: input.to_owned(),
         reason,
@@ -40,7 +40,7 @@ pub fn parse_pin(input: &str) -> Result<(String, VersionReq), PolicyError> {
 }
 
 /// Parses `SLOT@VERSION`, e.g. `showcase@0.3.0`.
-pub fn parse_deny(input: &str) -> Result<(String, Version), PolicyError> {
+pub(crate) fn parse_deny(input: &str) -> Result<(String, Version), PolicyError> {
     let err = |reason: String| PolicyError::Deny {
         input: input.to_owned(),
         reason,
@@ -54,6 +54,43 @@ pub fn parse_deny(input: &str) -> Result<(String, Version), PolicyError> {
     let version =
         Version::parse(text).map_err(|e| err(format!("`{text}` is not a version: {e}")))?;
     Ok((slot.to_owned(), version))
+}
+
+/// A pin as a flag or `MUSTER_PIN` entry writes it (`SLOT=REQ`, e.g. `showcase=^0.1`), parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinFlag {
+    /// The slot.
+    pub slot: String,
+    /// The requirement.
+    pub req: VersionReq,
+}
+
+impl std::str::FromStr for PinFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<PinFlag, PolicyError> {
+        let (slot, req) = parse_pin(s)?;
+        Ok(PinFlag { slot, req })
+    }
+}
+
+/// A deny as a flag or `MUSTER_DENY` entry writes it (`SLOT@VERSION`, e.g.
+/// `showcase@0.3.0`), parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyFlag {
+    /// The slot.
+    pub slot: String,
+    /// The denied version.
+    pub version: Version,
+}
+
+impl std::str::FromStr for DenyFlag {
+    type Err = PolicyError;
+
+    fn from_str(s: &str) -> Result<DenyFlag, PolicyError> {
+        let (slot, version) = parse_deny(s)?;
+        Ok(DenyFlag { slot, version })
+    }
 }
 
 #[cfg(test)]

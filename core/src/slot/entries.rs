@@ -14,7 +14,7 @@ pub(crate) type AnyRegistration = &'static dyn Erased;
 /// What a decision does with a registration of a slot it does not name.
 pub(crate) trait Erased: Any + Send + Sync {
     /// Constructs an instance, seen as its lifecycle alone.
-    fn instance(&'static self) -> Box<dyn crate::__private::Lifecycle>;
+    fn instance(&'static self) -> Box<dyn crate::lifecycle::Lifecycle>;
 }
 
 /// Receives a slot's registrations (see [`Slot::__collect`]).

@@ -70,7 +70,7 @@ fn registry() -> &'static [SlotData] {
 pub(crate) fn slot_infos() -> &'static [&'static SlotInfo] {
     static INFOS: OnceLock<Vec<&'static SlotInfo>> = OnceLock::new();
     INFOS.get_or_init(|| {
-        let mut infos: Vec<&'static SlotInfo> = crate::__private::slot_infos().collect();
+        let mut infos: Vec<&'static SlotInfo> = crate::backend::slot_infos().collect();
         infos.sort_by(|a, b| a.name.cmp(b.name));
         infos
     })

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use semver::Version;
 
-use crate::__private::Hook;
+use crate::lifecycle::{Hook, Lifecycle};
 use crate::slot::entries::{Collector, Entries, Erased, ambiguities, typed};
 use crate::slot::info::SlotInfo;
 use crate::slot::registry::find;
@@ -35,11 +35,11 @@ pub trait Slot: 'static {
     fn __hook(instance: &mut Self, hook: Hook<'_>) -> Result<(), Rejection>;
     /// The instance as its lifecycle alone (the slot trait's first supertrait).
     #[doc(hidden)]
-    fn __lifecycle(instance: Box<Self>) -> Box<dyn crate::__private::Lifecycle>;
+    fn __lifecycle(instance: Box<Self>) -> Box<dyn Lifecycle>;
 }
 
 impl<S: Slot + ?Sized> Erased for Registration<S> {
-    fn instance(&'static self) -> Box<dyn crate::__private::Lifecycle> {
+    fn instance(&'static self) -> Box<dyn Lifecycle> {
         S::__lifecycle(self.construct())
     }
 }

@@ -12,22 +12,22 @@ use std::process::Command;
 use crate::project::Project;
 
 /// The host's whole `main.rs`: the operator glue it writes (besides `mod linked;`) to
-/// get every operator command from muster's `cli` feature.
+/// get every operator command from the kit, `muster-kit`.
 const HOST_MAIN: &str = r#"//! Ledger: a service hosting fee rules.
 mod linked;
 
 struct Ledger;
 
-impl muster::cli::Host for Ledger {
-    type Explain = muster::cli::NoExtra;
+impl muster_kit::Host for Ledger {
+    type Explain = muster_kit::NoExtra;
 
-    fn build(&self) -> muster::cli::HostBuild {
-        muster::cli::host_build!()
+    fn build(&self) -> muster_kit::HostBuild {
+        muster_kit::host_build!()
     }
 }
 
 fn main() -> std::process::ExitCode {
-    muster::cli::main(&Ledger)
+    muster_kit::main(&Ledger)
 }
 "#;
 
@@ -83,11 +83,12 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         &format!(
             "[workspace]\nresolver = \"3\"\nmembers = [\"ledger\", \"ledger-api\", \"xtask\", \"fees/*/*\"]\n\n\
              [workspace.package]\nedition = \"2024\"\n\n\
-             [workspace.dependencies]\nmuster = {{ path = \"{core}\" }}\nledger-api = {{ path = \"ledger-api\" }}\n\n\
+             [workspace.dependencies]\nmuster = {{ path = \"{core}\" }}\nmuster-kit = {{ path = \"{kit}\" }}\nledger-api = {{ path = \"ledger-api\" }}\n\n\
              [workspace.metadata.muster]\nhost = \"ledger\"\ncontracts = [\"ledger-api\"]\n\
              teams = \"deploy/teams\"\nsets = \"deploy/sets\"\nplugins = \"fees\"\ndist = \"out\"\n\
              registry = \"src/linked.rs\"\ndefault-set = \"prod\"\ntest-sets = [\"prod\"]\nrepro-set = \"prod\"\n",
-            core = real.join("core").display()
+            core = real.join("core").display(),
+            kit = real.join("kit").display()
         ),
     );
     // Share compiled dependencies with the other fixture builds; the real lock file
@@ -128,7 +129,7 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         ws,
         "ledger/Cargo.toml",
         "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [features]\n\n[dependencies]\nmuster = { workspace = true, features = [\"cli\"] }\n\
+         [features]\n\n[dependencies]\nmuster.workspace = true\nmuster-kit.workspace = true\n\
          ledger-api.workspace = true\n",
     );
     write(ws, "ledger/src/main.rs", HOST_MAIN);

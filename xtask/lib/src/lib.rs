@@ -3,7 +3,7 @@
 //! the workspace root `Cargo.toml` (see `docs/adopting.md`).
 //!
 //! Commands (one module each): `plan`, `sync`, `check`, `build`, `repro`, `rebuild`, `matrix`, `bench`,
-//! `fuzz`, `new-plugin`, `test`, `doctor`. The tools they need besides the Rust toolchain
+//! `fuzz`, `new-plugin`, `test`, `doctor`, `api`. The tools they need besides the Rust toolchain
 //! are pinned in one table and installed on first use (`doctor` lists them).
 //! See `docs/release-engineer.md` for the team files, sets and what each check guards.
 //!
@@ -13,6 +13,7 @@
 
 #[cfg(test)]
 mod adopt_tests;
+mod api;
 mod auditable;
 mod bench;
 mod build;
@@ -95,6 +96,9 @@ enum Command {
     /// List the tools and programs the commands need, what is missing and how to install
     /// it; `--install` installs the pinned tools.
     Doctor(doctor::Doctor),
+    /// Compare each published crate's public items with `public-api/<package>.txt`;
+    /// `--bless` rewrites the listings after an intended change.
+    Api(api::Api),
 }
 
 /// Runs the command line; what `cargo xtask` does.
@@ -113,6 +117,7 @@ pub fn main() -> ExitCode {
         Command::Fuzz(cmd) => cmd.run(),
         Command::Test(cmd) => cmd.run(),
         Command::Doctor(cmd) => cmd.run(),
+        Command::Api(cmd) => cmd.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -290,6 +290,9 @@ fn full(
                 &mut || project::run(&mut cargo(&args)),
             )?;
         }
+        step("cargo xtask api (public API listings)", &mut || {
+            crate::api::check(project, false)
+        })?;
         if let Some(package) = &settings.bench {
             step(
                 &format!("cargo check -p {package} --benches (benches type-checked)"),

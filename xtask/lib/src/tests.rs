@@ -1254,7 +1254,7 @@ fn main() {
             let list: Vec<String> = muster::plugins()
                 .iter()
                 .map(|p| format!(r#"{{"slot":"{}","name":"{}","version":"{}","crate":"{}"}}"#,
-                    p.slot(), p.name(), p.version().text(), p.crate_name()))
+                    p.slot(), p.name(), p.version(), p.crate_name()))
                 .collect();
             println!("{{\"plugins\":[{}]}}", list.join(","));
         }

@@ -133,6 +133,19 @@ pub(crate) const CARGO_FUZZ: Tool = Tool {
     probe: ("cargo-fuzz", &["--version"]),
 };
 
+/// cargo-public-api: the published crates' public items (`cargo xtask api`, with the
+/// nightly toolchain's rustdoc JSON).
+pub(crate) const CARGO_PUBLIC_API: Tool = Tool {
+    name: "cargo-public-api",
+    version: "0.52.0",
+    needed_by: "api, test",
+    why: "lists each published crate's public items (compared with public-api/)",
+    installer: Installer::Cargo {
+        bin: "cargo-public-api",
+    },
+    probe: ("cargo-public-api", &["--version"]),
+};
+
 /// Every pinned tool, in the order `doctor` lists them.
 pub(crate) const TOOLS: &[&Tool] = &[
     &CARGO_AUDITABLE,
@@ -140,6 +153,7 @@ pub(crate) const TOOLS: &[&Tool] = &[
     &CYCLONEDX,
     &ANSIBLE,
     &CARGO_FUZZ,
+    &CARGO_PUBLIC_API,
 ];
 
 /// The pinned tool named `name` (what a workspace's `test-tools` names).

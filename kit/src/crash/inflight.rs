@@ -16,9 +16,15 @@ use std::path::{Path, PathBuf};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::agent::state::IN_FLIGHT_FILE;
+use crate::crash::now_unix;
 
-/// One plugin call in flight.
+/// The file name of the in-flight record in a state directory.
+pub const IN_FLIGHT_FILE: &str = "inflight.json";
+
+/// The largest in-flight record read back: one call is a few hundred bytes.
+const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+/// One plugin call in flight: `{"slot","version","unit","pid","since_unix"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InFlight {
@@ -34,6 +40,19 @@ pub struct InFlight {
     pub since_unix: u64,
 }
 
+impl InFlight {
+    /// A call into `slot`@`version` for `unit`, made now by this process.
+    pub fn now(slot: &str, version: &Version, unit: &str) -> InFlight {
+        InFlight {
+            slot: slot.to_owned(),
+            version: version.clone(),
+            unit: unit.to_owned(),
+            pid: std::process::id(),
+            since_unix: now_unix(),
+        }
+    }
+}
+
 /// The open in-flight file of a state directory.
 #[derive(Debug)]
 pub struct InFlightLog {
@@ -47,7 +66,7 @@ impl InFlightLog {
     /// flight; `Err`: the file is unreadable or not a record).
     pub fn previous(state: &Path) -> Result<Option<InFlight>, String> {
         let path = state.join(IN_FLIGHT_FILE);
-        let bytes = match muster::read_input_file(&path, 64 * 1024) {
+        let bytes = match muster::input::read_input_file(&path, MAX_RECORD_BYTES) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
@@ -112,7 +131,7 @@ fn write_at_start(mut file: &File, bytes: &[u8]) -> io::Result<()> {
 mod tests {
     use semver::Version;
 
-    use crate::agent::inflight::{InFlight, InFlightLog};
+    use crate::crash::inflight::{IN_FLIGHT_FILE, InFlight, InFlightLog};
 
     #[test]
     fn a_record_left_behind_is_read_back_and_an_ended_one_is_nothing() {
@@ -139,6 +158,6 @@ mod tests {
     }
 
     fn log_path(dir: &std::path::Path) -> std::path::PathBuf {
-        dir.join(crate::agent::state::IN_FLIGHT_FILE)
+        dir.join(IN_FLIGHT_FILE)
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::quarantine::now_unix;
+use crate::crash::now_unix;
 
 /// The strikes against one version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +23,8 @@ pub struct StrikeEntry {
     pub last_unix: u64,
 }
 
-/// Strikes per slot.
+/// Strikes per slot: the host's `strikes.json` (`{"slots": {"<slot>": [{"version",
+/// "count","reason","last_unix"}]}}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Strikes {
@@ -63,7 +64,7 @@ impl Strikes {
 
     /// Forgets strikes whose last one is `ttl_seconds` old at `now_unix`; returns them.
     pub fn expire(&mut self, ttl_seconds: u64, now_unix: u64) -> Vec<(String, StrikeEntry)> {
-        crate::quarantine::retain_entries(&mut self.slots, |_, e: &StrikeEntry| {
+        retain_entries(&mut self.slots, |_, e| {
             now_unix.saturating_sub(e.last_unix) < ttl_seconds
         })
     }
@@ -75,7 +76,7 @@ impl Strikes {
         slot: Option<&str>,
         version: Option<&Version>,
     ) -> Vec<(String, StrikeEntry)> {
-        crate::quarantine::retain_entries(&mut self.slots, |s, e: &StrikeEntry| {
+        retain_entries(&mut self.slots, |s, e| {
             !(slot.is_none_or(|x| x == s) && version.is_none_or(|v| v == &e.version))
         })
     }
@@ -86,11 +87,31 @@ impl Strikes {
     }
 }
 
+/// Keeps the entries for which `keep(slot, entry)` holds, drops slots left empty;
+/// returns the entries dropped (as [`muster::Quarantine::remove`] does for quarantines).
+fn retain_entries(
+    slots: &mut BTreeMap<String, Vec<StrikeEntry>>,
+    mut keep: impl FnMut(&str, &StrikeEntry) -> bool,
+) -> Vec<(String, StrikeEntry)> {
+    let mut dropped = Vec::new();
+    for (slot, entries) in slots.iter_mut() {
+        entries.retain(|e| {
+            let kept = keep(slot, e);
+            if !kept {
+                dropped.push((slot.clone(), e.clone()));
+            }
+            kept
+        });
+    }
+    slots.retain(|_, entries| !entries.is_empty());
+    dropped
+}
+
 #[cfg(test)]
 mod tests {
     use semver::Version;
 
-    use crate::Strikes;
+    use crate::crash::Strikes;
 
     #[test]
     fn strikes_count_per_version_and_expire() {

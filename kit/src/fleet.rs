@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::{Facts, Policy, Report, Selector};
+use muster::{Facts, Policy, Report, Selector};
 use serde::Serialize;
 
-use crate::cli::error::BadInput;
-use crate::report::AllCandidates;
+use crate::error::BadInput;
 
 /// How the fleet directory holds each host's facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +64,7 @@ pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput
     }
     let facts = par_map(&files, |file| match format {
         FactsFormat::Muster => Facts::from_file(file).map_err(|e| e.to_string()),
-        FactsFormat::Ansible => crate::cli::ansible::facts_from_cache_file(file),
+        FactsFormat::Ansible => crate::ansible::facts_from_cache_file(file),
     });
     // The first bad file in name order, as a sequential read would report it.
     files
@@ -127,7 +126,7 @@ fn serialize_decisions<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     let slots = report.iter().flat_map(|r| &r.slots);
-    s.collect_map(slots.map(|slot| (slot.slot, AllCandidates(slot))))
+    s.collect_map(slots.map(|slot| (slot.slot, slot.all_candidates())))
 }
 
 /// How much of each host's decision a [`Fleet`] keeps.
@@ -335,7 +334,7 @@ fn rollout_stats(hosts: &[Host], policy: &Policy) -> Vec<RolloutStat> {
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::fleet::par_map;
+    use crate::fleet::par_map;
 
     #[test]
     fn par_map_keeps_the_order_on_large_inputs() {

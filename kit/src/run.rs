@@ -7,17 +7,17 @@ use std::process::ExitCode;
 
 use clap::{FromArgMatches, Subcommand};
 
-use crate::cli::build_info::BuildInfo;
-use crate::cli::command::{Command, ExplainArgs, FleetArgs, PluginsCommand, PolicyArgs};
-use crate::cli::error::{BadInput, NoAcceptableVersion};
-use crate::cli::exit_status::ExitStatus;
-use crate::cli::fleet::{Detail, FactsFormat, Fleet, load_hosts};
-use crate::cli::fleet_diff::FleetDiff;
-use crate::cli::host::Host;
-use crate::cli::policy::{PolicyLayers, flag_policy, read_policy_file};
-use crate::cli::render;
-use crate::cli::start_check::StartCheck;
-use crate::{Facts, Policy, Selector};
+use crate::build_info::BuildInfo;
+use crate::command::{Command, ExplainArgs, FleetArgs, PluginsCommand, PolicyArgs};
+use crate::error::{BadInput, NoAcceptableVersion};
+use crate::exit_status::ExitStatus;
+use crate::fleet::{Detail, FactsFormat, Fleet, load_hosts};
+use crate::fleet_diff::FleetDiff;
+use crate::host::Host;
+use crate::policy::{PolicyLayers, flag_policy, read_policy_file};
+use crate::render;
+use crate::start_check::StartCheck;
+use muster::{Facts, Policy, Selector};
 
 /// The whole program of a host whose commands are the operator commands: parses the
 /// command line (named after the host), runs the command, prints `error: ...` and
@@ -34,7 +34,7 @@ pub fn main<H: Host>(host: &H) -> ExitCode {
         Ok(command) => command,
         Err(err) => err.exit(),
     };
-    crate::silence_caught_panics();
+    muster::silence_caught_panics();
     match run(command, host) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
@@ -92,8 +92,8 @@ pub fn probe_facts() -> Result<Facts, BadInput> {
     let facts = Facts::probe();
     facts
         .validate()
-        .map_err(|problem| match std::env::var_os(crate::HOST_ID_ENV) {
-            Some(_) => BadInput(format!("invalid {}: {problem}", crate::HOST_ID_ENV)),
+        .map_err(|problem| match std::env::var_os(muster::HOST_ID_ENV) {
+            Some(_) => BadInput(format!("invalid {}: {problem}", muster::HOST_ID_ENV)),
             None => BadInput(format!("this host's probed facts are invalid: {problem}")),
         })?;
     Ok(facts)
@@ -104,13 +104,13 @@ pub fn probe_facts() -> Result<Facts, BadInput> {
 pub fn run<H: Host>(command: Command<H::Explain>, host: &H) -> anyhow::Result<ExitCode> {
     match command {
         Command::Plugins(PluginsCommand::List { json }) => {
-            let plugins = crate::plugins();
+            let plugins = muster::plugins();
             if json {
                 print_json(&render::plugins_json(&plugins))?;
             } else {
                 print(render::plugins_text(&plugins))?;
             }
-            for problem in crate::registry_problems() {
+            for problem in muster::registry_problems() {
                 eprintln!("warning: {problem}");
             }
         }
@@ -209,7 +209,7 @@ fn explain<H: Host>(args: &ExplainArgs<H::Explain>, host: &H) -> anyhow::Result<
     if let Some(slot) = &args.slot {
         report.slots.retain(|s| s.slot == slot.as_str());
         if report.slots.is_empty() {
-            let known: Vec<&str> = crate::slots().iter().map(|s| s.name).collect();
+            let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
             return Err(BadInput(format!(
                 "--slot {slot}: no such slot (compiled in: {})",
                 known.join(", ")

@@ -11,12 +11,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use crate::{Policy, PolicyError, Rollout, Share, Source, Target};
-use semver::{Version, VersionReq};
+use muster::{Policy, Rollout, Source};
+use semver::Version;
 
-use crate::cli::error::BadInput;
+use crate::error::BadInput;
 
 /// The three policy layers; the file layer can be reloaded while running.
 #[derive(Debug, Clone)]
@@ -56,65 +55,7 @@ pub fn read_policy_file(path: &Path) -> Result<Policy, BadInput> {
     Policy::from_file(path).map_err(|e| BadInput(e.to_string()))
 }
 
-/// A `--pin SLOT=REQ` flag, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PinFlag {
-    /// The slot.
-    pub slot: String,
-    /// The requirement.
-    pub req: VersionReq,
-}
-
-impl FromStr for PinFlag {
-    type Err = PolicyError;
-
-    fn from_str(s: &str) -> Result<PinFlag, PolicyError> {
-        let (slot, req) = crate::parse_pin(s)?;
-        Ok(PinFlag { slot, req })
-    }
-}
-
-/// A `--deny SLOT@VERSION` flag, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DenyFlag {
-    /// The slot.
-    pub slot: String,
-    /// The denied version.
-    pub version: Version,
-}
-
-impl FromStr for DenyFlag {
-    type Err = PolicyError;
-
-    fn from_str(s: &str) -> Result<DenyFlag, PolicyError> {
-        let (slot, version) = crate::parse_deny(s)?;
-        Ok(DenyFlag { slot, version })
-    }
-}
-
-/// A `--rollout SLOT@VERSION=SHARE` flag, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RolloutFlag {
-    /// The slot.
-    pub slot: String,
-    /// The version or requirement.
-    pub target: Target,
-    /// The share of hosts.
-    pub share: Share,
-}
-
-impl FromStr for RolloutFlag {
-    type Err = PolicyError;
-
-    fn from_str(s: &str) -> Result<RolloutFlag, PolicyError> {
-        let (slot, target, share) = crate::parse_rollout(s)?;
-        Ok(RolloutFlag {
-            slot,
-            target,
-            share,
-        })
-    }
-}
+pub use muster::{DenyFlag, PinFlag, RolloutFlag};
 
 /// The flag layer: `--pin`, `--deny`, `--rollout`, `--allow-prerelease`. Refuses a
 /// pin, deny or rollout naming a slot that is not compiled in, and a deny or rollout
@@ -126,7 +67,7 @@ pub fn flag_policy(
     rollouts: &[RolloutFlag],
     allow_prerelease: bool,
 ) -> Result<Policy, BadInput> {
-    let slots = crate::slots();
+    let slots = muster::slots();
     let slot_names = || slots.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
     let find = |flag: &str, shown: String, slot: &str| {
         slots.iter().find(|s| s.name == slot).ok_or_else(|| {
@@ -144,7 +85,7 @@ pub fn flag_policy(
     for deny in denies {
         let shown = format!("{}@{}", deny.slot, deny.version);
         let info = find("--deny", shown.clone(), &deny.slot)?;
-        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version().text()).collect();
+        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version()).collect();
         let compiled_in = versions
             .iter()
             .any(|v| Version::parse(v).is_ok_and(|v| v.cmp_precedence(&deny.version).is_eq()));
@@ -161,7 +102,7 @@ pub fn flag_policy(
     for r in rollouts {
         let shown = format!("{}@{}={}", r.slot, r.target, r.share);
         let info = find("--rollout", shown.clone(), &r.slot)?;
-        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version().text()).collect();
+        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version()).collect();
         let covers = versions
             .iter()
             .any(|v| Version::parse(v).is_ok_and(|v| r.target.matches(&v)));
@@ -194,8 +135,8 @@ pub fn flag_policy(
 mod tests {
     use clap::Args as _;
 
-    use crate::cli::command::PolicyArgs;
-    use crate::{DENY_ENV, PIN_ENV, PRERELEASE_ENV, ROLLOUT_ENV};
+    use crate::command::PolicyArgs;
+    use muster::{DENY_ENV, PIN_ENV, PRERELEASE_ENV, ROLLOUT_ENV};
 
     /// The doc comment just above `field` in this file.
     fn field_doc(field: &str) -> String {

@@ -2,11 +2,11 @@
 
 use std::fmt::Write;
 
-use crate::{Facts, PluginListing, PluginMeta, Policy, Quarantine, ReasonCode, Report, Strikes};
+use muster::{Facts, PluginListing, PluginMeta, Policy, ReasonCode, Report};
 use serde_json::{Value, json};
 
 /// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
-/// The one serde type `cargo xtask build` reads back ([`crate::PluginListing`]).
+/// The one serde type `cargo xtask build` reads back ([`muster::PluginListing`]).
 pub fn plugins_json(plugins: &[&PluginMeta]) -> Value {
     serde_json::to_value(PluginListing::of(plugins)).unwrap_or(Value::Null)
 }
@@ -24,7 +24,7 @@ pub fn plugins_text(plugins: &[&PluginMeta]) -> String {
             "{:<10} {:<8} {:<14} {:<11} {:<16} {}",
             p.slot(),
             p.name(),
-            p.version().text(),
+            p.version(),
             p.team().unwrap_or("-"),
             p.crate_name(),
             if requires.is_empty() {
@@ -175,77 +175,4 @@ pub fn explain_json(facts: &Facts, policy: &Policy, report: &Report) -> Value {
         "policy_warnings": report.policy_warnings,
         "slots": report.slots,
     })
-}
-
-/// Machine-readable code of a version with strikes in state listings.
-pub const CODE_STRIKES: &str = "strikes";
-
-/// An agent's state (`quarantine list`, `explain --state`): one line per
-/// quarantined version (code `quarantined`, as the candidate's reason code in
-/// `explain`), then one per version with strikes (code `strikes`).
-pub fn state_text(quarantine: &Quarantine, strikes: &Strikes) -> String {
-    let mut out = String::new();
-    for (slot, entries) in &quarantine.slots {
-        for e in entries {
-            let _ = writeln!(
-                out,
-                "{} {slot}@{} since {} (unix): {}",
-                ReasonCode::Quarantined.as_str(),
-                e.version,
-                e.since_unix,
-                e.reason
-            );
-        }
-    }
-    for (slot, entries) in &strikes.slots {
-        for e in entries {
-            let _ = writeln!(
-                out,
-                "{CODE_STRIKES} {slot}@{}: {} (last at {} unix): {}",
-                e.version, e.count, e.last_unix, e.reason
-            );
-        }
-    }
-    if out.is_empty() {
-        out.push_str("nothing quarantined, no strikes\n");
-    }
-    out
-}
-
-/// An agent's state as JSON: `{"quarantined": [{"code","slot","version",
-/// "since_unix","reason"}], "strikes": [{"code","slot","version","count",
-/// "last_unix","reason"}]}`.
-pub fn state_json(quarantine: &Quarantine, strikes: &Strikes) -> Value {
-    let quarantined: Vec<Value> = quarantine
-        .slots
-        .iter()
-        .flat_map(|(slot, entries)| {
-            entries.iter().map(move |e| {
-                json!({
-                    "code": ReasonCode::Quarantined.as_str(),
-                    "slot": slot,
-                    "version": e.version.to_string(),
-                    "since_unix": e.since_unix,
-                    "reason": e.reason,
-                })
-            })
-        })
-        .collect();
-    let struck: Vec<Value> = strikes
-        .slots
-        .iter()
-        .flat_map(|(slot, entries)| {
-            entries.iter().map(move |e| {
-                json!({
-                    "code": CODE_STRIKES,
-                    "slot": slot,
-                    "version": e.version.to_string(),
-                    "count": e.count,
-                    "last_unix": e.last_unix,
-                    "reason": e.reason,
-                })
-            })
-        })
-        .collect();
-    json!({ "quarantined": quarantined, "strikes": struck })
 }

@@ -1,10 +1,10 @@
-//! The exit statuses of the operator commands: one list, read by [`main`](crate::cli::main)
+//! The exit statuses of the operator commands: one list, read by [`main`](crate::main)
 //! (which status an error maps to) and by its `--help` text (what each one means). A
 //! host with commands of its own keeps its own list, with these codes.
 
 use std::fmt::Write as _;
 
-use crate::cli::error::{BadInput, NoAcceptableVersion};
+use crate::error::{BadInput, NoAcceptableVersion};
 
 /// An exit status of the operator commands and what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl ExitStatus {
         }
     }
 
-    /// The status an error maps to: by the error kinds of [`crate::cli::error`]
+    /// The status an error maps to: by the error kinds of [`crate::error`]
     /// anywhere in its chain, else [`ExitStatus::Failure`].
     pub fn of_error(err: &anyhow::Error) -> ExitStatus {
         if err.chain().any(|e| e.is::<NoAcceptableVersion>()) {
@@ -92,8 +92,8 @@ impl From<ExitStatus> for std::process::ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::error::{BadInput, NoAcceptableVersion};
-    use crate::cli::exit_status::ExitStatus;
+    use crate::error::{BadInput, NoAcceptableVersion};
+    use crate::exit_status::ExitStatus;
 
     #[test]
     fn codes_are_distinct_and_each_is_in_the_help() {
@@ -110,7 +110,7 @@ mod tests {
     /// and `--rollout`.
     fn flags_refused_with_exit_4() -> Vec<String> {
         use clap::Args as _;
-        let cmd = crate::cli::PolicyArgs::augment_args(clap::Command::new("host"));
+        let cmd = crate::PolicyArgs::augment_args(clap::Command::new("host"));
         cmd.get_arguments()
             .filter(|a| {
                 a.get_help()

@@ -1,13 +1,13 @@
 //! What this binary contains and how it was built (`build-info`).
 //!
 //! What only the host crate knows (its name, version, features, profile) is captured
-//! where the host is compiled, by [`host_build!`](crate::cli::host_build): the
+//! where the host is compiled, by [`host_build!`](crate::host_build): the
 //! `MUSTER_BUILD_*` variables `cargo xtask build` sets, and the `MUSTER_HOST_*`
 //! variables a host's build script may set (`cargo:rustc-env=MUSTER_HOST_PROFILE=...`).
 
 use serde::Serialize;
 
-/// The host's build, captured in the host crate by [`host_build!`](crate::cli::host_build).
+/// The host's build, captured in the host crate by [`host_build!`](crate::host_build).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostBuild {
     /// The host package's name (`CARGO_PKG_NAME`).
@@ -37,7 +37,7 @@ pub struct HostBuild {
 #[macro_export]
 macro_rules! __host_build {
     () => {
-        $crate::cli::build_info::HostBuild {
+        $crate::build_info::HostBuild {
             name: ::core::env!("CARGO_PKG_NAME"),
             version: ::core::env!("CARGO_PKG_VERSION"),
             features: ::core::option_env!("MUSTER_HOST_FEATURES"),
@@ -102,7 +102,7 @@ pub struct Sbom {
 
 impl BuildInfo {
     /// This binary's build information: `host` (from
-    /// [`host_build!`](crate::cli::host_build)) and the plugins linked in.
+    /// [`host_build!`](crate::host_build)) and the plugins linked in.
     pub fn current(host: &HostBuild) -> BuildInfo {
         let manifest: Option<serde_json::Value> =
             host.manifest.and_then(|m| serde_json::from_str(m).ok());
@@ -121,8 +121,8 @@ impl BuildInfo {
             target: host.target,
             opt_level: host.opt_level,
             rustc: host.rustc,
-            backend: crate::BACKEND,
-            plugins: crate::plugins()
+            backend: muster::BACKEND,
+            plugins: muster::plugins()
                 .iter()
                 .map(|p| format!("{} {}@{}", p.slot(), p.name(), p.version()))
                 .collect(),

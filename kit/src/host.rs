@@ -4,27 +4,27 @@
 use clap::Args;
 use serde_json::Value;
 
-use crate::Quarantine;
-use crate::cli::build_info::HostBuild;
+use crate::build_info::HostBuild;
+use muster::Quarantine;
 
 /// A host of the operator commands.
 ///
 /// ```
 /// struct Ledger;
 ///
-/// impl muster::cli::Host for Ledger {
-///     type Explain = muster::cli::NoExtra;
+/// impl muster_kit::Host for Ledger {
+///     type Explain = muster_kit::NoExtra;
 ///
-///     fn build(&self) -> muster::cli::HostBuild {
-///         muster::cli::host_build!()
+///     fn build(&self) -> muster_kit::HostBuild {
+///         muster_kit::host_build!()
 ///     }
 /// }
 /// ```
 pub trait Host {
-    /// The host's own `plugins explain` arguments ([`NoExtra`](crate::cli::NoExtra): none).
+    /// The host's own `plugins explain` arguments ([`NoExtra`](crate::NoExtra): none).
     type Explain: Args;
 
-    /// The host's build: `muster::cli::host_build!()`, expanded in the host crate.
+    /// The host's build: `muster_kit::host_build!()`, expanded in the host crate.
     fn build(&self) -> HostBuild;
 
     /// What the host's `plugins explain` arguments add: a quarantine to decide

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::{Choice, Facts, Policy, Quarantine, Report, Selector};
+use muster::{Choice, Facts, Policy, Quarantine, Report, Selector};
 use serde_json::{Value, json};
 
 /// For a dry run: whether `start` ran and, if not, each slot's fallback.

@@ -13,7 +13,7 @@ pub struct NoAcceptableVersion(pub Vec<String>);
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::error::{BadInput, NoAcceptableVersion};
+    use crate::error::{BadInput, NoAcceptableVersion};
 
     /// The messages operators see (and scripts may match): the text exactly, no source.
     #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::policy::{DenyFlag, PinFlag, RolloutFlag};
+use crate::policy::{DenyFlag, PinFlag, RolloutFlag};
 
 /// `plugins list|explain|fleet`, `facts` and `build-info`. `E` adds a host's own
 /// arguments to `plugins explain` ([`NoExtra`]: none).
@@ -141,7 +141,7 @@ pub struct FleetArgs {
 mod tests {
     use clap::Subcommand;
 
-    use crate::cli::command::{Command, NoExtra};
+    use crate::command::{Command, NoExtra};
 
     /// The kit's commands, flattened into a host's command line, are consistent
     /// (clap's own checks: no clashing flags, valid defaults).

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::fleet::{Fleet, RolloutStat};
+use crate::fleet::{Fleet, RolloutStat};
 
 /// One host's slot changing version (`None`: no acceptable version).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use crate::Facts;
+use muster::Facts;
 use serde_json::Value;
 
 /// The key ansible-core 2.19+ cache plugins wrap the serialized facts in.
@@ -26,7 +26,7 @@ pub const MAX_CACHE_FILE_BYTES: u64 = 16 << 20;
 /// says what shape was expected.
 pub fn facts_from_cache_file(path: &Path) -> Result<Facts, String> {
     let origin = path.display().to_string();
-    let bytes = crate::read_input_file(path, MAX_CACHE_FILE_BYTES)
+    let bytes = muster::input::read_input_file(path, MAX_CACHE_FILE_BYTES)
         .map_err(|e| format!("cannot read Ansible fact cache file {origin}: {e}"))?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("Ansible fact cache file {origin} is not JSON: {e}"))?;
@@ -95,7 +95,7 @@ fn kind(v: &Value) -> &'static str {
 mod tests {
     use serde_json::json;
 
-    use crate::cli::ansible::facts_from_cache_value;
+    use crate::ansible::facts_from_cache_value;
 
     fn muster_facts() -> serde_json::Value {
         json!({"hostname":"h1","host_id":"abc","os":"linux","arch":"x86_64",

@@ -1,4 +1,4 @@
-//! The operator commands as a kit (feature `cli`): `plugins list|explain|fleet`,
+//! The operator commands of a [`muster`] host, as a kit: `plugins list|explain|fleet`,
 //! `facts`, `build-info` and the policy flags (`--pin`, `--deny`, `--rollout`,
 //! `--allow-prerelease`, `--policy FILE`) layered over the `MUSTER_*` environment,
 //! with their JSON shapes, exit codes ([`ExitStatus`]) and `--help` text.
@@ -8,21 +8,21 @@
 //! ```no_run
 //! struct Ledger;
 //!
-//! impl muster::cli::Host for Ledger {
-//!     type Explain = muster::cli::NoExtra;
+//! impl muster_kit::Host for Ledger {
+//!     type Explain = muster_kit::NoExtra;
 //!
-//!     fn build(&self) -> muster::cli::HostBuild {
-//!         muster::cli::host_build!()
+//!     fn build(&self) -> muster_kit::HostBuild {
+//!         muster_kit::host_build!()
 //!     }
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     muster::cli::main(&Ledger)
+//!     muster_kit::main(&Ledger)
 //! }
 //! ```
 //!
 //! A host with commands of its own flattens [`Command`] into its clap `Subcommand`
-//! (`#[command(flatten)] Operator(muster::cli::Command<MyExplainArgs>)`), calls
+//! (`#[command(flatten)] Operator(muster_kit::Command<MyExplainArgs>)`), calls
 //! [`run`] for those, and maps errors to its exit codes ([`ExitStatus::of_error`]
 //! names the kit's). Its own `plugins explain` arguments come through
 //! [`Host::Explain`] and [`Host::explain_extra`]. `build-info` reads what
@@ -32,6 +32,13 @@
 //! The building blocks are public too: policy layering ([`policy`]), renderings
 //! ([`render`]), the fleet preview and its diff ([`fleet`], [`fleet_diff`]),
 //! Ansible fact caches ([`ansible`]) and the error kinds ([`error`]).
+//!
+//! A host that runs plugin calls (not only decides) also gets **crash memory**
+//! ([`crash`]): the in-flight record, strikes across restarts and the rule that
+//! quarantines a version that keeps killing the process.
+//!
+//! `muster`, the runtime, has no command line and no clap: plugin and contract
+//! crates depend on it alone; only the host depends on this kit.
 
 mod command;
 mod host;
@@ -39,6 +46,7 @@ mod run;
 
 pub mod ansible;
 pub mod build_info;
+pub mod crash;
 pub mod error;
 pub mod exit_status;
 pub mod fleet;
@@ -48,10 +56,8 @@ pub mod render;
 pub mod start_check;
 
 pub use crate::__host_build as host_build;
-pub use crate::cli::build_info::{BuildInfo, HostBuild};
-pub use crate::cli::command::{
-    Command, ExplainArgs, FleetArgs, NoExtra, PluginsCommand, PolicyArgs,
-};
-pub use crate::cli::exit_status::ExitStatus;
-pub use crate::cli::host::{ExplainExtra, Host};
-pub use crate::cli::run::{is_broken_pipe, main, print, print_json, probe_facts, run};
+pub use crate::build_info::{BuildInfo, HostBuild};
+pub use crate::command::{Command, ExplainArgs, FleetArgs, NoExtra, PluginsCommand, PolicyArgs};
+pub use crate::exit_status::ExitStatus;
+pub use crate::host::{ExplainExtra, Host};
+pub use crate::run::{is_broken_pipe, main, print, print_json, probe_facts, run};
