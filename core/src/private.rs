@@ -3,8 +3,6 @@
 pub use std::boxed::Box;
 
 pub use linkme;
-/// The `MUSTER_BUILD_*` names, for `host_build!`'s `option_env!`s.
-pub use muster_names::build_var;
 
 pub use crate::lifecycle::{Hook, Lifecycle};
 pub use crate::registration::{Details, Origin};

@@ -55,6 +55,13 @@ pub mod policy;
 pub mod render;
 pub mod start_check;
 
+/// What `host_build!`'s expansion names: not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    /// The `MUSTER_BUILD_*` names, for `host_build!`'s `option_env!`s.
+    pub use muster_names::build_var;
+}
+
 pub use crate::__host_build as host_build;
 pub use crate::build_info::{BuildInfo, HostBuild};
 pub use crate::command::{Command, ExplainArgs, FleetArgs, NoExtra, PluginsCommand, PolicyArgs};

@@ -150,12 +150,13 @@ impl Policy {
 
     /// Reads and parses a TOML policy file.
     pub fn from_file(path: &Path) -> Result<Policy, PolicyError> {
-        let bytes = crate::input::read_input_file(path, crate::input::MAX_INPUT_BYTES).map_err(|e| {
-            PolicyError::File {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            }
-        })?;
+        let bytes =
+            crate::input::read_input_file(path, crate::input::MAX_INPUT_BYTES).map_err(|e| {
+                PolicyError::File {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                }
+            })?;
         let text = String::from_utf8(bytes).map_err(|e| PolicyError::File {
             path: path.to_owned(),
             reason: format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),

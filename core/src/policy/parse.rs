@@ -138,7 +138,7 @@ mod tests {
             let e = parse_pin(&format!("{bad}=^1")).unwrap_err().to_string();
             assert!(e.contains(&format!("`{bad}`")), "{e}");
             assert!(parse_deny(&format!("{bad}@1.0.0")).is_err());
-            assert!(crate::parse_rollout(&format!("{bad}@1.0.0=10%")).is_err());
+            assert!(crate::rollout::parse_rollout(&format!("{bad}@1.0.0=10%")).is_err());
         }
         assert_eq!(check_slot("x1"), Ok(()));
         assert_eq!(check_slot(""), Err("the slot name is empty".to_owned()));

@@ -73,7 +73,7 @@ impl IndexEntry {
     /// The version as a [`semver::Version`] (made when asked: the index keeps only
     /// the compile-time split, which sorting compares in place).
     pub(crate) fn version(&self) -> Version {
-        self.meta.version().to_version()
+        self.meta.version_parts().to_version()
     }
 
     /// Whether `other` has the same version (semver precedence: build metadata

@@ -73,6 +73,8 @@ pub(crate) struct Metadata {
     pub(crate) workspace_root: PathBuf,
     #[serde(default)]
     pub(crate) target_directory: PathBuf,
+    #[serde(default)]
+    pub(crate) workspace_members: Vec<String>,
 }
 
 /// One package of the graph.
@@ -136,6 +138,45 @@ impl Metadata {
     pub(crate) fn parse(json: &str) -> Result<Metadata> {
         serde_json::from_str(json).context("cannot parse `cargo metadata` output")
     }
+
+    /// The names of the workspace members that are the package `name` or depend on it
+    /// through normal dependencies (not dev or build), directly or not.
+    pub(crate) fn members_linking(&self, name: &str) -> Vec<String> {
+        let package = |id: &str| self.packages.iter().find(|p| p.id == id);
+        let nodes = self.resolve.as_ref().map_or(&[][..], |r| &r.nodes[..]);
+        let normal_deps = |id: &str| -> Vec<&str> {
+            nodes
+                .iter()
+                .find(|n| n.id == id)
+                .map(|n| {
+                    n.deps
+                        .iter()
+                        .filter(|d| d.dep_kinds.iter().any(|k| k.kind.is_none()))
+                        .map(|d| d.pkg.as_str())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let links = |member: &str| {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut stack = vec![member];
+            while let Some(id) = stack.pop() {
+                if !seen.insert(id) {
+                    continue;
+                }
+                if package(id).is_some_and(|p| p.name == name) {
+                    return true;
+                }
+                stack.extend(normal_deps(id));
+            }
+            false
+        };
+        self.workspace_members
+            .iter()
+            .filter(|id| links(id))
+            .filter_map(|id| package(id).map(|p| p.name.clone()))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -152,5 +193,31 @@ mod tests {
         assert!(m.resolve.is_none());
         assert_eq!(m.target_directory, std::path::Path::new("/t"));
         assert!(Metadata::parse("{").is_err());
+    }
+
+    #[test]
+    fn members_linking_follow_normal_dependencies_only() {
+        let json = r#"{
+            "packages": [
+                {"id": "rt", "name": "muster", "version": "0.1.0"},
+                {"id": "mac", "name": "muster-macros", "version": "0.1.0"},
+                {"id": "plug", "name": "plug", "version": "0.1.0"},
+                {"id": "host", "name": "host", "version": "0.1.0"},
+                {"id": "xt", "name": "xtask", "version": "0.1.0"}
+            ],
+            "workspace_members": ["rt", "mac", "plug", "host", "xt"],
+            "resolve": {"nodes": [
+                {"id": "rt", "deps": [{"pkg": "mac", "dep_kinds": [{"kind": null}]}]},
+                {"id": "mac", "deps": [{"pkg": "rt", "dep_kinds": [{"kind": "dev"}]}]},
+                {"id": "plug", "deps": [{"pkg": "rt", "dep_kinds": [{"kind": null}]}]},
+                {"id": "host", "deps": [{"pkg": "plug", "dep_kinds": [{"kind": null}]}]},
+                {"id": "xt", "deps": [{"pkg": "rt", "dep_kinds": [{"kind": "build"}]}]}
+            ]}
+        }"#;
+        let metadata = Metadata::parse(json).unwrap();
+        assert_eq!(
+            metadata.members_linking("muster"),
+            ["muster", "plug", "host"]
+        );
     }
 }

@@ -23,7 +23,8 @@ pub(crate) struct Doctor {
 }
 
 /// The pinned tools this workspace's commands use: the build's and the scan's, the
-/// `test-tools` its tests run, and cargo-fuzz where there are fuzz targets.
+/// `test-tools` its tests run, cargo-fuzz where there are fuzz targets and
+/// cargo-public-api where crates are published.
 pub(crate) fn needed(project: &Project) -> Vec<&'static Tool> {
     let mut tools = vec![
         &table::CARGO_AUDITABLE,
@@ -33,6 +34,9 @@ pub(crate) fn needed(project: &Project) -> Vec<&'static Tool> {
     tools.extend(project.settings.test_tools.iter().copied());
     if has_fuzz_targets(&project.root) {
         tools.push(&table::CARGO_FUZZ);
+    }
+    if !project.settings.publish.is_empty() {
+        tools.push(&table::CARGO_PUBLIC_API);
     }
     tools
 }
@@ -137,7 +141,7 @@ impl Doctor {
                 }
             );
         }
-        if has_fuzz_targets(&project.root) {
+        if has_fuzz_targets(&project.root) || !project.settings.publish.is_empty() {
             let ok = Command::new("cargo")
                 .args(["+nightly", "--version"])
                 .output()
@@ -148,7 +152,7 @@ impl Doctor {
             println!(
                 "  {:<22} {:<50} {}",
                 "nightly toolchain",
-                "fuzz",
+                "fuzz, api (rustdoc JSON)",
                 if ok {
                     "ok"
                 } else {

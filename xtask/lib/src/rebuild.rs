@@ -340,8 +340,36 @@ fn embedded_manifest(bytes: &[u8]) -> Option<serde_json::Map<String, serde_json:
     None
 }
 
-/// A clean clone of this repository at `revision` in `dir` (replacing what is there).
+/// A clean checkout of this repository at `revision` in `dir`: the previous one reused
+/// when it cleans up to exactly the revision, else a new clone.
 fn clone_at(project: &Project, dir: &Path, revision: &str) -> Result<()> {
+    // The checkout of the previous rebuild, moved to `revision` and cleaned of every
+    // file git does not track: the same clean tree as a new clone, but unchanged files
+    // keep their times, so the rebuild's target directory recompiles only what changed.
+    if dir.join(".git").exists() {
+        let git = |args: &[&str]| {
+            let mut cmd = project.command("git");
+            cmd.arg("-C").arg(dir).args(args);
+            cmd
+        };
+        let reused = project::output(&mut git(&[
+            "checkout", "--quiet", "--force", "--detach", revision,
+        ]))
+        .and_then(|_| project::output(&mut git(&["clean", "--quiet", "-ffdx"])))
+        .and_then(|_| project::stdout(&mut git(&["status", "--porcelain", "--ignored"])));
+        match reused {
+            Ok(status) if status.trim().is_empty() => return Ok(()),
+            Ok(status) => eprintln!(
+                "rebuild: {} is not clean after checkout and clean ({}); cloning anew",
+                dir.display(),
+                status.trim()
+            ),
+            Err(err) => eprintln!(
+                "rebuild: cannot reuse {} ({err:#}); cloning anew",
+                dir.display()
+            ),
+        }
+    }
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
     }

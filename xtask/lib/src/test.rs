@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
+use crate::cargo_meta::Metadata;
 use crate::config::Config;
 use crate::project::{self, Project};
 use crate::tools::{self, table};
@@ -90,6 +91,9 @@ impl Test {
         let mut needed = vec![&table::CYCLONEDX];
         if !self.quick {
             needed.extend([&table::CARGO_AUDITABLE, &table::CARGO_AUDIT]);
+            if !settings.publish.is_empty() {
+                needed.push(&table::CARGO_PUBLIC_API);
+            }
         }
         needed.extend(settings.test_tools.iter().copied());
         for tool in needed {
@@ -196,8 +200,8 @@ fn full(
     {
         let settings = &project.settings;
         // The backend changes what links the registry: the runtime and the members that
-        // depend on it. The others (an xtask, say) would run their tests twice for
-        // nothing, and the benchmark driver is type-checked below.
+        // depend on it. The others (an xtask, the macros) would run their tests twice
+        // for nothing; the benchmark driver's tests are not about the backend.
         let members = registry_members(project)?;
         let mut args = vec!["test", "--features", "muster/inventory"];
         for member in &members {
@@ -277,7 +281,7 @@ fn full(
             )?;
         }
         if !settings.publish.is_empty() {
-            // Every feature: an optional module (muster's `cli`) must verify too.
+            // Every feature: an optional module (the inventory backend) must verify too.
             let mut args = vec!["package", "--allow-dirty", "--all-features"];
             for package in &settings.publish {
                 args.extend(["-p", package.as_str()]);
@@ -293,70 +297,14 @@ fn full(
         step("cargo xtask api (public API listings)", &mut || {
             crate::api::check(project, false)
         })?;
-        if let Some(package) = &settings.bench {
-            step(
-                &format!("cargo check -p {package} --benches (benches type-checked)"),
-                &mut || project::run(&mut cargo(&["check", "-p", package, "--benches"])),
-            )?;
-        }
         Ok(())
     }
 }
 
-/// The workspace members that are the runtime crate or depend on it, directly or not
-/// (from `cargo metadata`'s resolved graph).
+/// The workspace members that are the runtime crate or link it (normal dependencies).
 fn registry_members(project: &Project) -> Result<Vec<String>> {
-    let json = project::stdout(project.cargo().args(["metadata", "--format-version", "1"]))?;
-    let metadata: serde_json::Value =
-        serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
-    let name_of = |id: &str| -> Option<String> {
-        metadata["packages"]
-            .as_array()?
-            .iter()
-            .find(|p| p["id"] == id)
-            .and_then(|p| p["name"].as_str().map(str::to_owned))
-    };
-    let nodes = metadata["resolve"]["nodes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let deps_of = |id: &str| -> Vec<String> {
-        nodes
-            .iter()
-            .find(|n| n["id"] == id)
-            .and_then(|n| n["dependencies"].as_array())
-            .map(|d| {
-                d.iter()
-                    .filter_map(|d| d.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut members = Vec::new();
-    for id in metadata["workspace_members"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let Some(id) = id.as_str() else { continue };
-        let mut seen = std::collections::BTreeSet::new();
-        let mut stack = vec![id.to_owned()];
-        let mut links = false;
-        while let Some(next) = stack.pop() {
-            if !seen.insert(next.clone()) {
-                continue;
-            }
-            if name_of(&next).as_deref() == Some(crate::settings::RUNTIME_PACKAGE) {
-                links = true;
-                break;
-            }
-            stack.extend(deps_of(&next));
-        }
-        if links && let Some(name) = name_of(id) {
-            members.push(name);
-        }
-    }
-    Ok(members)
+    let metadata = Metadata::read(project.cargo().args(["metadata", "--format-version", "1"]))?;
+    Ok(metadata.members_linking(crate::settings::RUNTIME_PACKAGE))
 }
 
 /// rustfmt and clippy: added with rustup when missing (one line each).
