@@ -286,12 +286,23 @@ fn full(
             for package in &settings.publish {
                 args.extend(["-p", package.as_str()]);
             }
+            // Verification builds each crate from a local registry of the tarballs just
+            // made, at the version they had before: cargo takes a registry crate's
+            // build for immutable, so one left from an earlier run of this step would
+            // pass for the new sources. Its own target directory, with those crates'
+            // builds removed first; the other dependencies stay built.
+            let verify_dir = crate::cargo_meta::target_dir(project)?.join("package-verify");
+            forget_builds(&verify_dir, &settings.publish)?;
             step(
                 &format!(
                     "cargo {} (publishable crates package and verify)",
                     args.join(" ")
                 ),
-                &mut || project::run(&mut cargo(&args)),
+                &mut || {
+                    let mut cmd = cargo(&args);
+                    cmd.env("CARGO_TARGET_DIR", &verify_dir);
+                    project::run(&mut cmd)
+                },
             )?;
         }
         step("cargo xtask api (public API listings)", &mut || {
@@ -305,6 +316,44 @@ fn full(
 fn registry_members(project: &Project) -> Result<Vec<String>> {
     let metadata = Metadata::read(project.cargo().args(["metadata", "--format-version", "1"]))?;
     Ok(metadata.members_linking(crate::settings::RUNTIME_PACKAGE))
+}
+
+/// Removes what `target` holds of the builds of `packages` (fingerprints, libraries,
+/// dep-info), so that cargo builds them again.
+fn forget_builds(target: &Path, packages: &[String]) -> Result<()> {
+    let profile = target.join("debug");
+    for dir in [profile.join(".fingerprint"), profile.join("deps")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !packages.iter().any(|p| is_build_of(&name, p)) {
+                continue;
+            }
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `file` (in `.fingerprint/` or `deps/`) is a build of `package`: `<package>-<hash>`,
+/// `lib<crate>-<hash>.<ext>` or `<crate>-<hash>.d`, the crate name with `_` for `-`.
+fn is_build_of(file: &str, package: &str) -> bool {
+    let krate = package.replace('-', "_");
+    let stems = [package.to_owned(), format!("lib{krate}"), krate.clone()];
+    stems.iter().any(|stem| {
+        file.strip_prefix(stem.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .map(|rest| rest.split('.').next().unwrap_or(""))
+            .is_some_and(|hash| !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()))
+    })
 }
 
 /// rustfmt and clippy: added with rustup when missing (one line each).
@@ -336,4 +385,25 @@ fn components() -> Result<()> {
         eprintln!("done in {:.0?}", at.elapsed());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test::is_build_of;
+
+    #[test]
+    fn the_builds_of_a_package_are_told_by_name_and_hash() {
+        for file in [
+            "muster-names-0123abcd0123abcd",
+            "libmuster_names-0123abcd0123abcd.rlib",
+            "libmuster_names-0123abcd0123abcd.rmeta",
+            "muster_names-0123abcd0123abcd.d",
+        ] {
+            assert!(is_build_of(file, "muster-names"), "{file}");
+            assert!(!is_build_of(file, "muster"), "{file}");
+        }
+        assert!(is_build_of("libmuster-00ff.rlib", "muster"));
+        assert!(!is_build_of("muster-bench-00ff", "muster"));
+        assert!(!is_build_of("libmuster_kit-00ff.rlib", "muster"));
+    }
 }
