@@ -320,7 +320,10 @@ pub(crate) fn plugin_workspace(config: &Config, count: usize) -> anyhow::Result<
             "/// Slot {s}.\n#[muster::slot]\npub trait Slot{s}: Send + Sync {{\n    /// Work.\n    fn run(&self, x: u64) -> u64;\n}}\n"
         ));
     }
-    let muster = format!("muster = {{ path = {:?} }}\n", core.display().to_string());
+    let muster = format!(
+        "muster-rt = {{ path = {:?} }}\n",
+        core.display().to_string()
+    );
     write(ws.join("contract/Cargo.toml"), package("contract", &muster))?;
     write(ws.join("contract/src/lib.rs"), contract)?;
     let mut host_deps = format!("{muster}contract = {{ path = \"../contract\" }}\n");

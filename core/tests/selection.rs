@@ -285,7 +285,7 @@ fn erased_listing_sees_the_slot() {
     assert_eq!(plugins[5].team(), Some("core"));
     assert_eq!(
         plugins[5].name(),
-        "muster",
+        "muster-rt",
         "default name is the package name"
     );
     assert_eq!(plugins[5].crate_name(), "selection");

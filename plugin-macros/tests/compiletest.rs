@@ -4,7 +4,7 @@
 //! (`.stderr`). Regenerate with `TRYBUILD=overwrite cargo test -p muster-macros
 //! --test compiletest` and review the diff. trybuild builds the cases in its own
 //! project with `muster`'s default (`linkme`) backend, whichever backend this test
-//! run enables, so the expected output does not depend on `muster/inventory`.
+//! run enables, so the expected output does not depend on `muster-rt/inventory`.
 
 #[test]
 fn ui() {

@@ -54,7 +54,7 @@ fn fee_plugin(root: &Path, dir: &str, package: &str, version: &str, fee: u64) {
         &format!("{dir}/Cargo.toml"),
         &format!(
             "[package]\nname = \"{package}\"\nversion = \"{version}\"\nedition.workspace = true\n\
-             publish = false\n\n[dependencies]\nmuster.workspace = true\nledger-api.workspace = true\n"
+             publish = false\n\n[dependencies]\nmuster-rt.workspace = true\nledger-api.workspace = true\n"
         ),
     );
     write(
@@ -83,7 +83,7 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         &format!(
             "[workspace]\nresolver = \"3\"\nmembers = [\"ledger\", \"ledger-api\", \"xtask\", \"fees/*/*\"]\n\n\
              [workspace.package]\nedition = \"2024\"\n\n\
-             [workspace.dependencies]\nmuster = {{ path = \"{core}\" }}\nmuster-kit = {{ path = \"{kit}\" }}\nledger-api = {{ path = \"ledger-api\" }}\n\n\
+             [workspace.dependencies]\nmuster-rt = {{ path = \"{core}\" }}\nmuster-kit = {{ path = \"{kit}\" }}\nledger-api = {{ path = \"ledger-api\" }}\n\n\
              [workspace.metadata.muster]\nhost = \"ledger\"\ncontracts = [\"ledger-api\"]\n\
              teams = \"deploy/teams\"\nsets = \"deploy/sets\"\nplugins = \"fees\"\ndist = \"out\"\n\
              registry = \"src/linked.rs\"\ndefault-set = \"prod\"\ntest-sets = [\"prod\"]\nrepro-set = \"prod\"\n",
@@ -116,7 +116,7 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         ws,
         "ledger-api/Cargo.toml",
         "[package]\nname = \"ledger-api\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nmuster.workspace = true\n",
+         [dependencies]\nmuster-rt.workspace = true\n",
     );
     write(
         ws,
@@ -129,7 +129,7 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         ws,
         "ledger/Cargo.toml",
         "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [features]\n\n[dependencies]\nmuster.workspace = true\nmuster-kit.workspace = true\n\
+         [features]\n\n[dependencies]\nmuster-rt.workspace = true\nmuster-kit.workspace = true\n\
          ledger-api.workspace = true\n",
     );
     write(ws, "ledger/src/main.rs", HOST_MAIN);

@@ -21,6 +21,7 @@ mod cargo_build;
 mod cargo_meta;
 mod check;
 mod config;
+mod crates_io;
 mod doctor;
 mod elf;
 mod fuzz;

@@ -155,7 +155,7 @@ fn build_and_compare(
     let target_dir = base.join(cfg.name.replace(['+', '=', ','], "-"));
     let mut features = plan.features.clone();
     if backend == "inventory" {
-        features.push("muster/inventory".to_owned());
+        features.push(format!("{}/inventory", crate::settings::RUNTIME_PACKAGE));
     }
     let mut build = CargoBuild::new(project.host(), cfg.profile)
         .features(&features)

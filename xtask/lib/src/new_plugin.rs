@@ -463,7 +463,7 @@ fn write_crate(
         "[package]\nname = \"{package}\"\ndescription = \"{team}'s `{name}` plugin for the `{}` slot, \
          release {version}.\"\nversion = \"{version}\"\nedition.workspace = true\n\
          rust-version.workspace = true\nlicense.workspace = true\npublish.workspace = true\n\n\
-         [dependencies]\nmuster.workspace = true\n{}.workspace = true\n\n[lints]\nworkspace = true\n",
+         [dependencies]\nmuster-rt.workspace = true\n{}.workspace = true\n\n[lints]\nworkspace = true\n",
         slot.slot, slot.package
     );
     let krate = slot.package.replace('-', "_");

@@ -36,7 +36,7 @@ use crate::cargo_meta::manifest::{is_package_name, package_name};
 use crate::config::source::SourceFile;
 
 /// The runtime crate every host and contract depends on.
-pub(crate) const RUNTIME_PACKAGE: &str = "muster";
+pub(crate) const RUNTIME_PACKAGE: &str = "muster-rt";
 
 #[derive(Deserialize)]
 struct RawRoot {
@@ -539,7 +539,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         workspace(
             dir.path(),
-            "muster = \"0.1\"\ncontract = { package = \"api\", path = \"x\" }\n",
+            "muster-rt = \"0.1\"\ncontract = { package = \"api\", path = \"x\" }\n",
         );
         let text =
             format!("{WS}[workspace.metadata.muster]\nhost = \"svc\"\ncontracts = [\"api\"]\n");
@@ -553,13 +553,13 @@ pub(crate) mod tests {
             ("default", "default")
         );
         assert_eq!(s.test_sets, ["default"]);
-        assert_eq!(s.singletons(), ["muster", "api"]);
+        assert_eq!(s.singletons(), ["muster-rt", "api"]);
     }
 
     #[test]
     fn bad_blocks_name_the_key_and_where() {
         let dir = tempfile::tempdir().unwrap();
-        workspace(dir.path(), "muster = \"0.1\"\napi = \"0.1\"\n");
+        workspace(dir.path(), "muster-rt = \"0.1\"\napi = \"0.1\"\n");
         let root = dir.path();
         let err = error(root, "host = \"nope\"\ncontracts = [\"api\"]\n");
         assert!(
@@ -605,7 +605,7 @@ pub(crate) mod tests {
     #[test]
     fn the_host_must_depend_on_muster_and_every_contract() {
         let dir = tempfile::tempdir().unwrap();
-        workspace(dir.path(), "muster = \"0.1\"\n");
+        workspace(dir.path(), "muster-rt = \"0.1\"\n");
         let err = error(dir.path(), "host = \"svc\"\ncontracts = [\"api\"]\n");
         assert!(
             err.starts_with(

@@ -388,7 +388,7 @@ pub(crate) fn splice(
 mod tests {
     use crate::sync::{BEGIN, END, path_from_app, splice};
 
-    const APP: &str = "[package]\nname = \"edge-agent\"\n\n[dependencies]\nmuster.workspace = true\n\n[lints]\nworkspace = true\n";
+    const APP: &str = "[package]\nname = \"edge-agent\"\n\n[dependencies]\nmuster-rt.workspace = true\n\n[lints]\nworkspace = true\n";
 
     #[test]
     fn blocks_are_inserted_then_replaced_in_place() {
@@ -398,7 +398,7 @@ mod tests {
         assert_eq!(
             first,
             format!(
-                "[package]\nname = \"edge-agent\"\n\n[features]\n{features}\n\n[dependencies]\nmuster.workspace = true\n{deps}\n\n[lints]\nworkspace = true\n"
+                "[package]\nname = \"edge-agent\"\n\n[features]\n{features}\n\n[dependencies]\nmuster-rt.workspace = true\n{deps}\n\n[lints]\nworkspace = true\n"
             )
         );
         assert_eq!(

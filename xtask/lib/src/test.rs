@@ -203,7 +203,8 @@ fn full(
         // depend on it. The others (an xtask, the macros) would run their tests twice
         // for nothing; the benchmark driver's tests are not about the backend.
         let members = registry_members(project)?;
-        let mut args = vec!["test", "--features", "muster/inventory"];
+        let inventory = format!("{}/inventory", crate::settings::RUNTIME_PACKAGE);
+        let mut args = vec!["test", "--features", inventory.as_str()];
         for member in &members {
             if settings.bench.as_ref() != Some(member) {
                 args.extend(["-p", member.as_str()]);
@@ -211,7 +212,7 @@ fn full(
         }
         step(
             &format!(
-                "cargo test --features muster/inventory ({} packages that link the registry)",
+                "cargo test --features {inventory} ({} packages that link the registry)",
                 members.len()
             ),
             &mut || project::run(&mut cargo(&args)),
@@ -291,6 +292,9 @@ fn full(
             // build for immutable, so one left from an earlier run of this step would
             // pass for the new sources. Its own target directory, with those crates'
             // builds removed first; the other dependencies stay built.
+            if let Some(unchecked) = crate::crates_io::check_names(project, &settings.publish)? {
+                not_run.push(unchecked);
+            }
             let verify_dir = crate::cargo_meta::target_dir(project)?.join("package-verify");
             forget_builds(&verify_dir, &settings.publish)?;
             step(

@@ -49,7 +49,7 @@ pub trait Checksum {}
 pub trait Uplink {}
 "#;
 
-const APP: &str = "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\n\n[dependencies]\nmuster = { path = \"../core\" }\nedge-contract = { path = \"contract\" }\n";
+const APP: &str = "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\n\n[dependencies]\nmuster-rt = { path = \"../core\" }\nedge-contract = { path = \"contract\" }\n";
 
 /// The `[workspace.metadata.muster]` block of the fixtures (this repository's layout).
 const MUSTER_BLOCK: &str =
@@ -593,8 +593,8 @@ fn features_no_team_file_mentions_are_errors() {
             "[features]\nplugin-ghost = [\"dep:ghost\"]\n",
         )
         .replace(
-            "muster = { path = \"../core\" }\n",
-            "muster = { path = \"../core\" }\nghost = { path = \"../ghost\", optional = true }\n",
+            "muster-rt = { path = \"../core\" }\n",
+            "muster-rt = { path = \"../core\" }\nghost = { path = \"../ghost\", optional = true }\n",
         );
     std::fs::write(project.app_manifest(), tampered).unwrap();
     let err = format!("{:#}", check::app_features(&project, &config).unwrap_err());
@@ -927,7 +927,7 @@ fn each_sets_sbom_lists_exactly_its_linked_crates_with_version_license_and_sourc
                 "{set}: {absent} is not linked"
             );
         }
-        for present in ["muster", "edge-contract", "serde", "clap", "linkme"] {
+        for present in ["muster-rt", "edge-contract", "serde", "clap", "linkme"] {
             assert!(
                 component(sbom, present).is_some(),
                 "{set}: {present} missing"
@@ -1222,7 +1222,7 @@ fn one_crate_registering_several_versions_and_slots_builds() {
         ),
     );
     std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
-    let muster = format!("muster = {{ path = \"{}\" }}", core.display());
+    let muster = format!("muster-rt = {{ path = \"{}\" }}", core.display());
     fixture.write(
         "app/contract/Cargo.toml",
         &format!(
@@ -1406,7 +1406,7 @@ fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
         &format!(
             "[workspace]\nresolver = \"3\"\nmembers = [\"app\", \"app/contract\", \"plugins/*/*\"]\n\n\
              [workspace.package]\nedition = \"2024\"\nrust-version = \"1.88\"\nlicense = \"MIT\"\npublish = false\n\n\
-             [workspace.dependencies]\nmuster = {{ path = \"{}\" }}\nedge-contract = {{ path = \"app/contract\" }}\n\n\
+             [workspace.dependencies]\nmuster-rt = {{ path = \"{}\" }}\nedge-contract = {{ path = \"app/contract\" }}\n\n\
              [workspace.lints.rust]\nunsafe_code = \"deny\"\n{MUSTER_BLOCK}",
             real.join("core").display()
         ),
@@ -1422,7 +1422,7 @@ fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
     fixture.write(
         "app/contract/Cargo.toml",
         "[package]\nname = \"edge-contract\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-         [dependencies]\nmuster.workspace = true\n",
+         [dependencies]\nmuster-rt.workspace = true\n",
     );
     fixture.write(
         "app/contract/src/lib.rs",
@@ -1434,13 +1434,13 @@ fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
     fixture.write(
         "app/Cargo.toml",
         "[package]\nname = \"edge-agent\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-         [features]\n\n[dependencies]\nmuster.workspace = true\nedge-contract.workspace = true\n",
+         [features]\n\n[dependencies]\nmuster-rt.workspace = true\nedge-contract.workspace = true\n",
     );
     // One finished plugin, so that the set is not empty while the skeleton is disabled.
     fixture.write(
         "plugins/risk/risk-zero/Cargo.toml",
         "[package]\nname = \"risk-zero\"\nversion = \"0.0.1\"\nedition = \"2024\"\n\n\
-         [dependencies]\nmuster.workspace = true\nedge-contract.workspace = true\n",
+         [dependencies]\nmuster-rt.workspace = true\nedge-contract.workspace = true\n",
     );
     fixture.write(
         "plugins/risk/risk-zero/src/lib.rs",
