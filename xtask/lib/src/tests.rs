@@ -575,6 +575,75 @@ fn sets_name_known_teams_and_plugins() {
     assert!(fixture.error().contains("no `default.toml`"));
 }
 
+/// Twenty entries of team `traffic`, one slot version each; entry `typo` (0-based)
+/// says `enable` instead of `enabled` if given.
+fn twenty_entries(typo: Option<usize>) -> String {
+    (0..20)
+        .map(|i| {
+            let text = entry(
+                &format!("p{i}"),
+                &format!("1.{i}.0"),
+                &format!("path = \"plugins/p{i}\""),
+            );
+            if typo == Some(i) {
+                text.replace("enabled = true", "enable = true")
+            } else {
+                text
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn one_typo_in_a_team_file_is_one_problem() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "9.0.0", "path = \"plugins/a\""),
+    );
+    fixture.write("teams/traffic.toml", &twenty_entries(None));
+    fixture.write(
+        "sets/lean.toml",
+        "teams = [\"storage\", \"traffic\"]\nplugins = [\"p3\"]\nexclude = [\"p7\"]\n",
+    );
+    fixture.write("sets/other.toml", "teams = [\"traffic\"]\n");
+    fixture.load().unwrap_or_else(|err| panic!("{err:#}"));
+
+    fixture.write("teams/traffic.toml", &twenty_entries(Some(12)));
+    let err = fixture.error();
+    assert!(err.starts_with("team files and sets: 1 problem\n"), "{err}");
+    assert_eq!(err.matches("\n  - ").count(), 1, "{err}");
+    assert!(err.contains("teams/traffic.toml:"), "{err}");
+    assert!(err.contains("unknown field `enable`"), "{err}");
+
+    // A refused entry (bad slot) drops that package only: a set naming it says nothing
+    // more, a set naming a package no file declares is still reported.
+    fixture.write(
+        "teams/traffic.toml",
+        &twenty_entries(None).replacen("slot = \"checksum\"", "slot = \"chksum\"", 4),
+    );
+    fixture.write(
+        "sets/lean.toml",
+        "teams = [\"traffic\"]\nplugins = [\"p3\", \"nosuch\"]\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.starts_with("team files and sets: 5 problems\n"),
+        "{err}"
+    );
+    assert_eq!(err.matches("unknown slot `chksum`").count(), 4, "{err}");
+    assert!(
+        err.contains("sets/lean.toml:2:18: unknown plugin `nosuch`"),
+        "{err}"
+    );
+    assert!(!err.contains("`p3`"), "{err}");
+
+    // A file that is not TOML: the sets naming its team or any unknown plugin are quiet.
+    fixture.write("teams/traffic.toml", "[[plugin]\n");
+    let err = fixture.error();
+    assert!(err.starts_with("team files and sets: 1 problem\n"), "{err}");
+}
+
 #[test]
 fn features_no_team_file_mentions_are_errors() {
     let fixture = Fixture::new();
