@@ -1599,3 +1599,249 @@ fn the_library_names_nothing_of_edge_agent() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A workspace at `ws` that cargo resolves offline (the real lock file pins every
+/// crate): host `ledger` over this repository's `muster` (a path dependency outside it,
+/// as an adopter has it), contract `ledger-api` with slot `fee_rule`, team `pricing`
+/// with plugin `outer` from `plugin` (an absolute path outside the workspace), set
+/// `prod`, generated files written. Its target directory is `target` (in
+/// `.cargo/config.toml`, which git ignores).
+fn resolving_workspace(ws: &Path, plugin: &Path, target: &Path) {
+    let real = Project::current().unwrap().root;
+    let write = |path: &str, text: &str| {
+        let path = ws.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"ledger\", \"ledger-api\"]\n\n\
+         [workspace.metadata.muster]\nhost = \"ledger\"\ncontracts = [\"ledger-api\"]\n\
+         default-set = \"prod\"\n",
+    );
+    write(
+        ".cargo/config.toml",
+        &format!(
+            "[net]\noffline = true\n\n[build]\ntarget-dir = \"{}\"\n",
+            target.display()
+        ),
+    );
+    write(".gitignore", "/.cargo/\n/target/\n");
+    std::fs::copy(real.join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();
+    write(
+        "ledger-api/Cargo.toml",
+        &format!(
+            "[package]\nname = \"ledger-api\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nmuster = {{ path = \"{}\" }}\n",
+            real.join("core").display()
+        ),
+    );
+    write(
+        "ledger-api/src/lib.rs",
+        "//! Contract.\n/// Fees.\n#[muster::slot]\npub trait FeeRule: Send + Sync {}\n",
+    );
+    write(
+        "ledger/Cargo.toml",
+        &format!(
+            "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\n\n\
+             [dependencies]\nmuster = {{ path = \"{}\" }}\nledger-api = {{ path = \"../ledger-api\" }}\n",
+            real.join("core").display()
+        ),
+    );
+    write(
+        "ledger/src/main.rs",
+        "//! Host.\nmod plugins;\nfn main() {}\n",
+    );
+    write(
+        "teams/pricing.toml",
+        &format!(
+            "[[plugin]]\npackage = \"outer\"\nslot = \"fee_rule\"\nname = \"flat\"\nversion = \"2.0.0\"\n\
+             enabled = true\npath = \"{}\"\n",
+            plugin.display()
+        ),
+    );
+    write("sets/prod.toml", "teams = [\"pricing\"]\n");
+    let project = Project::at(ws).unwrap();
+    let config = Config::load(&project).unwrap_or_else(|err| panic!("{err:#}"));
+    sync::write(&project, &config).unwrap();
+}
+
+/// `git init`, everything committed at a fixed time (two checkouts of it, one commit).
+fn commit_all(ws: &Path) {
+    git(ws, &["init", "--quiet"]);
+    git(ws, &["add", "-A"]);
+    let output = Command::new("git")
+        .current_dir(ws)
+        .args([
+            "-c",
+            "user.name=xtask",
+            "-c",
+            "user.email=xtask@example.invalid",
+        ])
+        .args(["commit", "--quiet", "-m", "workspace"])
+        .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The SBOM and the manifest `cargo xtask build --set prod` would write for `ws`, for a
+/// stand-in binary hash (what is compared is what does not depend on the binary).
+fn sbom_and_manifest(ws: &Path) -> (String, String) {
+    let project = Project::at(ws).unwrap();
+    let prepared = crate::build::Prepared::unbuilt(&project, "prod").unwrap();
+    let sbom = crate::sbom::generate(&project, &prepared, &"ab".repeat(32))
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    (
+        sbom,
+        serde_json::to_string_pretty(&prepared.manifest()).unwrap(),
+    )
+}
+
+#[test]
+fn the_sbom_and_manifest_are_identical_from_two_checkouts_and_target_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("m-teams/outer");
+    plugin_crate(&plugin, "outer");
+    // Checkouts sorting before and after the plugin's directory, at different depths.
+    let one = dir.path().join("a/ledger");
+    let two = dir.path().join("zz/deeper/ledger");
+    resolving_workspace(&one, &plugin, &dir.path().join("target-one"));
+    crate::sync::lock_in_step(&Project::at(&one).unwrap()).unwrap();
+    commit_all(&one);
+    std::fs::create_dir_all(two.parent().unwrap()).unwrap();
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "--quiet",
+            one.to_str().unwrap(),
+            two.to_str().unwrap(),
+        ],
+    );
+    std::fs::create_dir_all(two.join(".cargo")).unwrap();
+    std::fs::write(
+        two.join(".cargo/config.toml"),
+        format!(
+            "[net]\noffline = true\n\n[build]\ntarget-dir = \"{}\"\n",
+            dir.path().join("elsewhere/target-two").display()
+        ),
+    )
+    .unwrap();
+
+    let (sbom_one, manifest_one) = sbom_and_manifest(&one);
+    let (sbom_two, manifest_two) = sbom_and_manifest(&two);
+    assert_eq!(sbom_one, sbom_two, "the SBOMs differ");
+    assert_eq!(manifest_one, manifest_two, "the manifests differ");
+    let root = dir.path().display().to_string();
+    let real = Project::current().unwrap().root.display().to_string();
+    for text in [&sbom_one, &manifest_one] {
+        assert!(!text.contains(&real), "a machine path in {text}");
+    }
+    assert!(!sbom_one.contains(&root), "a machine path in {sbom_one}");
+    // Outside the checkout: a stable label, the same for the plugin and for muster.
+    let sbom: serde_json::Value = serde_json::from_str(&sbom_one).unwrap();
+    let outer = component(&sbom, "outer").unwrap();
+    assert_eq!(
+        property(outer, crate::sbom::SOURCE),
+        ["path+<outside>/outer"]
+    );
+    let muster = component(&sbom, "muster").unwrap();
+    assert_eq!(
+        property(muster, crate::sbom::SOURCE),
+        ["path+<outside>/muster"]
+    );
+    let api = component(&sbom, "ledger-api").unwrap();
+    assert_eq!(property(api, crate::sbom::SOURCE), ["path+ledger-api"]);
+    // In identity order: by name, then version.
+    let order: Vec<(String, String)> = components(&sbom)
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+    assert!(
+        crate::build::git_state(&Project::at(&two).unwrap())
+            == crate::build::git_state(&Project::at(&one).unwrap())
+    );
+}
+
+#[test]
+fn committing_what_sync_wrote_leaves_a_clean_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("outer");
+    plugin_crate(&plugin, "outer");
+    let ws = dir.path().join("ledger");
+    resolving_workspace(&ws, &plugin, &dir.path().join("target"));
+    crate::sync::Sync { check: false }.run_at(&ws).unwrap();
+    commit_all(&ws);
+    // A second plugin, in the workspace: sync, commit what changed, then what a build
+    // runs first (cargo resolving the graph) changes nothing.
+    plugin_crate(&ws.join("fees/pricing/flat-v3"), "flat-v3");
+    let team = std::fs::read_to_string(ws.join("teams/pricing.toml")).unwrap();
+    std::fs::write(
+        ws.join("teams/pricing.toml"),
+        format!(
+            "{team}\n[[plugin]]\npackage = \"flat-v3\"\nslot = \"fee_rule\"\nname = \"flat\"\n\
+             version = \"3.0.0\"\nenabled = true\npath = \"fees/pricing/flat-v3\"\n"
+        ),
+    )
+    .unwrap();
+    crate::sync::Sync { check: false }.run_at(&ws).unwrap();
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "--quiet", "-m", "flat 3"]);
+    let project = Project::at(&ws).unwrap();
+    let status = |project: &Project| {
+        crate::project::stdout(project.command("git").args(["status", "--porcelain"])).unwrap()
+    };
+    assert_eq!(status(&project), "");
+    crate::cargo_meta::Metadata::read(project.cargo().args(["metadata", "--format-version", "1"]))
+        .unwrap();
+    assert_eq!(status(&project), "", "cargo changed a committed file");
+    assert!(!crate::build::git_state(&project).1);
+}
+
+#[test]
+fn a_build_outside_git_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("outer");
+    plugin_crate(&plugin, "outer");
+    let ws = dir.path().join("ledger");
+    resolving_workspace(&ws, &plugin, &dir.path().join("target"));
+    let project = Project::at(&ws).unwrap();
+    let Err(err) = crate::build::Build::unchecked("prod", false).prepare(&project) else {
+        panic!("a build outside git was not refused");
+    };
+    let err = format!("{err:#}");
+    assert!(err.contains("is not a git checkout with a commit"), "{err}");
+    assert!(err.contains("SOURCE_DATE_EPOCH"), "{err}");
+    assert!(err.contains("--allow-no-git"), "{err}");
+    let Ok(prepared) = crate::build::Build::unchecked("prod", true).prepare(&project) else {
+        panic!("--allow-no-git did not build");
+    };
+    let manifest = prepared.manifest();
+    assert_eq!(manifest.git_revision, crate::build::git::NO_GIT);
+    assert!(manifest.git_dirty);
+    // A repository without a commit is no better.
+    git(&ws, &["init", "--quiet"]);
+    assert!(
+        crate::build::Build::unchecked("prod", false)
+            .prepare(&project)
+            .is_err()
+    );
+    commit_all(&ws);
+    crate::build::Build::unchecked("prod", false)
+        .prepare(&project)
+        .unwrap_or_else(|err| panic!("{err:#}"));
+}
