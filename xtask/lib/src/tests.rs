@@ -1736,8 +1736,22 @@ fn the_sbom_and_manifest_are_identical_from_two_checkouts_and_target_directories
 
     let (sbom_one, manifest_one) = sbom_and_manifest(&one);
     let (sbom_two, manifest_two) = sbom_and_manifest(&two);
-    assert_eq!(sbom_one, sbom_two, "the SBOMs differ");
-    assert_eq!(manifest_one, manifest_two, "the manifests differ");
+    let first_difference = |a: &str, b: &str| {
+        a.lines()
+            .zip(b.lines())
+            .find(|(x, y)| x != y)
+            .map(|(x, y)| format!("{x:?} vs {y:?}"))
+    };
+    assert!(
+        sbom_one == sbom_two,
+        "the SBOMs differ: {:?}",
+        first_difference(&sbom_one, &sbom_two)
+    );
+    assert!(
+        manifest_one == manifest_two,
+        "the manifests differ: {:?}",
+        first_difference(&manifest_one, &manifest_two)
+    );
     let root = dir.path().display().to_string();
     let real = Project::current().unwrap().root.display().to_string();
     for text in [&sbom_one, &manifest_one] {
