@@ -1042,6 +1042,41 @@ fn the_sbom_validates_against_the_cyclonedx_schema() {
     assert!(problems.contains("components/"), "{problems}");
 }
 
+#[test]
+fn the_scan_checks_each_sets_sbom_against_the_lock_on_its_own() {
+    let project = Project::current().unwrap();
+    let lock = crate::scan::locked(&project).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge-agent.cdx.json");
+    for set in ["default", "edge-minimal"] {
+        let (_, text) = sbom_of(set);
+        std::fs::write(&path, &text).unwrap();
+        let linked = crate::scan::sbom_against_lock(&project, &path, &lock)
+            .unwrap_or_else(|err| panic!("{set}: {err:#}"));
+        assert!(linked.iter().any(|(name, _)| name == "serde"), "{set}");
+    }
+    // A version or checksum the lock does not have is named.
+    let (_, text) = sbom_of("edge-minimal");
+    let serde = lock
+        .keys()
+        .find(|(name, _, _)| name == "serde")
+        .map(|(_, version, _)| version.clone())
+        .unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            &format!("\"version\": \"{serde}\""),
+            "\"version\": \"0.0.1\"",
+        ),
+    )
+    .unwrap();
+    let err = format!(
+        "{:#}",
+        crate::scan::sbom_against_lock(&project, &path, &lock).unwrap_err()
+    );
+    assert!(err.contains("serde 0.0.1 is not in Cargo.lock"), "{err}");
+}
+
 /// A one-crate workspace at `ws` whose binary calls the plugin crate at `plugin` (a path
 /// dependency outside the workspace) and prints its `file!()`; built in release with the
 /// build's remap flags for a plan naming that plugin. Returns the binary's bytes.
