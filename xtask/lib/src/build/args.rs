@@ -51,7 +51,8 @@ impl Build {
         }
     }
 
-    /// A build of `set` in the dev profile for the host (tests: cheaper than release).
+    /// A build of `set` in the dev profile for the host (tests: cheaper than release),
+    /// `--allow-no-git` (fixture workspaces are not git checkouts).
     #[cfg(test)]
     pub(crate) fn dev(set: &str) -> Build {
         Build {
@@ -59,7 +60,7 @@ impl Build {
             profile: "dev".to_owned(),
             target: None,
             no_auditable: false,
-            allow_no_git: false,
+            allow_no_git: true,
         }
     }
 
