@@ -165,6 +165,28 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         String::from_utf8(output.stdout).unwrap()
     };
     run(&["xtask", "sync"]);
+    // The guide assumes a git checkout with a commit (`build` records it).
+    for args in [
+        &["init", "--quiet"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=ledger",
+            "-c",
+            "user.email=ledger@example.invalid",
+            "commit",
+            "--quiet",
+            "-m",
+            "adopt muster",
+        ],
+    ] {
+        let status = Command::new("git")
+            .current_dir(ws)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
     let linked = std::fs::read_to_string(ws.join("ledger/src/linked.rs")).unwrap();
     assert!(linked.contains("use flat_v2 as _;"), "{linked}");
     let plan = run(&["xtask", "plan"]);

@@ -6,7 +6,9 @@
 //! build) dependencies, minus proc-macro crates (they run in the compiler, they are not
 //! linked). Each crate has its version, license (SPDX expression from its `Cargo.toml`)
 //! and source: a purl and the registry checksum for crates.io, the repository and commit
-//! for git, the path relative to the workspace for path crates. Each plugin (a crate may
+//! for git, the path relative to the workspace for path crates (`path+<outside>/NAME`
+//! for one outside it). Components are in identity order (name, version, source), so
+//! neither the checkout's location nor the target directory changes a byte. Each plugin (a crate may
 //! register several) is a component nested in its crate's, named and versioned as the
 //! plugin, with `muster:slot`, `muster:team`, `muster:plugin-name`,
 //! `muster:plugin-version` and `muster:package`.
@@ -40,6 +42,10 @@ use crate::project::{self, Project};
 
 /// The crates.io registry, as `cargo metadata` names it.
 const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+/// What a path crate outside the checkout is recorded as, instead of its directory:
+/// `path+<outside>/NAME`.
+pub(crate) const OUTSIDE: &str = "<outside>";
 
 /// Property names: one namespace for everything muster adds.
 pub(crate) const SOURCE: &str = "muster:source";
@@ -107,7 +113,18 @@ pub(crate) fn generate(
         .iter()
         .find(|p| p.name == project.host() && p.source.is_none())
         .with_context(|| format!("`cargo metadata` lists no package `{}`", project.host()))?;
-    let linked = linked_packages(root.id.as_str(), &packages, &nodes);
+    // In identity order (name, version, source label), never by package id: an id holds
+    // the absolute path of a path crate, so the checkout's location would reorder them.
+    let linked_ids = linked_packages(root.id.as_str(), &packages, &nodes);
+    let mut linked: Vec<&String> = linked_ids.iter().collect();
+    linked.sort_by_cached_key(|id| {
+        let p = packages[id.as_str()];
+        (
+            p.name.clone(),
+            p.version.clone(),
+            source_of(p, &metadata.workspace_root),
+        )
+    });
 
     // One bom-ref per package: `name@version`, qualified by its source if two share it.
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -140,14 +157,14 @@ pub(crate) fn generate(
         let deps: BTreeSet<String> = nodes[id.as_str()]
             .deps
             .iter()
-            .filter(|d| linked.contains(&d.pkg) && is_normal(d))
+            .filter(|d| linked_ids.contains(&d.pkg) && is_normal(d))
             .map(|d| bom_ref(&d.pkg))
             .collect();
         dependencies.push(Dependency {
             dependency_ref: bom_ref(id),
             dependencies: deps.into_iter().collect(),
         });
-        if id == &root.id {
+        if *id == &root.id {
             continue;
         }
         // A path or git package of the plan's name is that plugin's crate (crates.io
@@ -270,7 +287,9 @@ fn is_normal(dep: &NodeDep) -> bool {
 }
 
 /// Where a package comes from, without machine paths: `crates.io`, `git+URL#REV`,
-/// `path+RELATIVE` for a path inside the workspace (else the path as cargo gives it).
+/// `path+RELATIVE` for a path inside the workspace, `path+<outside>/NAME` for one
+/// outside it (a stable label: where it sits differs from machine to machine, and the
+/// binary names it by a fixed prefix too).
 fn source_of(p: &Package, workspace_root: &Path) -> String {
     match p.source.as_deref() {
         Some(CRATES_IO) => "crates.io".to_owned(),
@@ -287,7 +306,7 @@ fn source_of(p: &Package, workspace_root: &Path) -> String {
             let dir = p.manifest_path.parent().unwrap_or(&p.manifest_path);
             match dir.strip_prefix(workspace_root) {
                 Ok(relative) => format!("path+{}", relative.display()),
-                Err(_) => format!("path+{}", dir.display()),
+                Err(_) => format!("path+{OUTSIDE}/{}", p.name),
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `cargo xtask sync`: regenerates what the app needs to depend on and name every
 //! plugin: marked blocks in the host's `Cargo.toml` and the whole of its registry file
-//! (`registry` in `[workspace.metadata.muster]`, default `src/plugins.rs`).
+//! (`registry` in `[workspace.metadata.muster]`, default `src/plugins.rs`), then
+//! `Cargo.lock` brought in step, so committing what it wrote is enough for a clean build.
 
 use std::path::{Path, PathBuf};
 
@@ -41,9 +42,34 @@ impl Sync {
             );
         } else {
             write(&project, &config)?;
+            lock_in_step(&project)?;
         }
         Ok(())
     }
+}
+
+/// Brings `Cargo.lock` in step with the manifests just written (a plugin added or
+/// removed adds or removes a package): `cargo metadata` resolves and writes the lock,
+/// moving nothing already pinned. Without it the next cargo command would change the
+/// lock, and the first build after committing what `sync` wrote would be dirty.
+pub(crate) fn lock_in_step(project: &Project) -> Result<()> {
+    let lock = project.root.join("Cargo.lock");
+    let before = std::fs::read(&lock).ok();
+    project::output(
+        project
+            .cargo()
+            .args(["metadata", "--format-version", "1", "--quiet"]),
+    )
+    .context("cannot bring Cargo.lock in step with the generated files")?;
+    if std::fs::read(&lock).ok() == before {
+        eprintln!("sync: {} is up to date", project.display(&lock));
+    } else {
+        eprintln!(
+            "sync: wrote {} (commit it with the files above)",
+            project.display(&lock)
+        );
+    }
+    Ok(())
 }
 
 /// What the generated files should contain.

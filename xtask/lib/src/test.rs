@@ -245,13 +245,13 @@ fn full(
                 &mut || crate::build::Build::release(set).run(),
             )?;
         }
-        if let [with, without, ..] = settings.test_sets.as_slice() {
+        for set in &settings.test_sets {
             step(
                 &format!(
-                    "scan {}/: SBOMs against the CycloneDX schema, cargo audit bin on the binaries",
-                    project.display(&settings.dist)
+                    "scan {}/: its SBOM against the CycloneDX schema and Cargo.lock, cargo audit bin on its binary",
+                    project.display(&project.dist_dir(set))
                 ),
-                &mut || crate::scan::check(project, with, without),
+                &mut || crate::scan::check(project, set),
             )?;
         }
         // The rebuild (a clean checkout of HEAD elsewhere, its own target directory, the

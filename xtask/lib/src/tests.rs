@@ -575,6 +575,75 @@ fn sets_name_known_teams_and_plugins() {
     assert!(fixture.error().contains("no `default.toml`"));
 }
 
+/// Twenty entries of team `traffic`, one slot version each; entry `typo` (0-based)
+/// says `enable` instead of `enabled` if given.
+fn twenty_entries(typo: Option<usize>) -> String {
+    (0..20)
+        .map(|i| {
+            let text = entry(
+                &format!("p{i}"),
+                &format!("1.{i}.0"),
+                &format!("path = \"plugins/p{i}\""),
+            );
+            if typo == Some(i) {
+                text.replace("enabled = true", "enable = true")
+            } else {
+                text
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn one_typo_in_a_team_file_is_one_problem() {
+    let fixture = Fixture::new();
+    fixture.write(
+        "teams/storage.toml",
+        &entry("a", "9.0.0", "path = \"plugins/a\""),
+    );
+    fixture.write("teams/traffic.toml", &twenty_entries(None));
+    fixture.write(
+        "sets/lean.toml",
+        "teams = [\"storage\", \"traffic\"]\nplugins = [\"p3\"]\nexclude = [\"p7\"]\n",
+    );
+    fixture.write("sets/other.toml", "teams = [\"traffic\"]\n");
+    fixture.load().unwrap_or_else(|err| panic!("{err:#}"));
+
+    fixture.write("teams/traffic.toml", &twenty_entries(Some(12)));
+    let err = fixture.error();
+    assert!(err.starts_with("team files and sets: 1 problem\n"), "{err}");
+    assert_eq!(err.matches("\n  - ").count(), 1, "{err}");
+    assert!(err.contains("teams/traffic.toml:"), "{err}");
+    assert!(err.contains("unknown field `enable`"), "{err}");
+
+    // A refused entry (bad slot) drops that package only: a set naming it says nothing
+    // more, a set naming a package no file declares is still reported.
+    fixture.write(
+        "teams/traffic.toml",
+        &twenty_entries(None).replacen("slot = \"checksum\"", "slot = \"chksum\"", 4),
+    );
+    fixture.write(
+        "sets/lean.toml",
+        "teams = [\"traffic\"]\nplugins = [\"p3\", \"nosuch\"]\n",
+    );
+    let err = fixture.error();
+    assert!(
+        err.starts_with("team files and sets: 5 problems\n"),
+        "{err}"
+    );
+    assert_eq!(err.matches("unknown slot `chksum`").count(), 4, "{err}");
+    assert!(
+        err.contains("sets/lean.toml:2:18: unknown plugin `nosuch`"),
+        "{err}"
+    );
+    assert!(!err.contains("`p3`"), "{err}");
+
+    // A file that is not TOML: the sets naming its team or any unknown plugin are quiet.
+    fixture.write("teams/traffic.toml", "[[plugin]\n");
+    let err = fixture.error();
+    assert!(err.starts_with("team files and sets: 1 problem\n"), "{err}");
+}
+
 #[test]
 fn features_no_team_file_mentions_are_errors() {
     let fixture = Fixture::new();
@@ -971,6 +1040,41 @@ fn the_sbom_validates_against_the_cyclonedx_schema() {
         .unwrap()
         .unwrap_err();
     assert!(problems.contains("components/"), "{problems}");
+}
+
+#[test]
+fn the_scan_checks_each_sets_sbom_against_the_lock_on_its_own() {
+    let project = Project::current().unwrap();
+    let lock = crate::scan::locked(&project).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge-agent.cdx.json");
+    for set in ["default", "edge-minimal"] {
+        let (_, text) = sbom_of(set);
+        std::fs::write(&path, &text).unwrap();
+        let linked = crate::scan::sbom_against_lock(&project, &path, &lock)
+            .unwrap_or_else(|err| panic!("{set}: {err:#}"));
+        assert!(linked.iter().any(|(name, _)| name == "serde"), "{set}");
+    }
+    // A version or checksum the lock does not have is named.
+    let (_, text) = sbom_of("edge-minimal");
+    let serde = lock
+        .keys()
+        .find(|(name, _, _)| name == "serde")
+        .map(|(_, version, _)| version.clone())
+        .unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            &format!("\"version\": \"{serde}\""),
+            "\"version\": \"0.0.1\"",
+        ),
+    )
+    .unwrap();
+    let err = format!(
+        "{:#}",
+        crate::scan::sbom_against_lock(&project, &path, &lock).unwrap_err()
+    );
+    assert!(err.contains("serde 0.0.1 is not in Cargo.lock"), "{err}");
 }
 
 /// A one-crate workspace at `ws` whose binary calls the plugin crate at `plugin` (a path
@@ -1529,4 +1633,264 @@ fn the_library_names_nothing_of_edge_agent() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A workspace at `ws` that cargo resolves offline (the real lock file pins every
+/// crate): host `ledger` over this repository's `muster` (a path dependency outside it,
+/// as an adopter has it), contract `ledger-api` with slot `fee_rule`, team `pricing`
+/// with plugin `outer` from `plugin` (an absolute path outside the workspace), set
+/// `prod`, generated files written. Its target directory is `target` (in
+/// `.cargo/config.toml`, which git ignores).
+fn resolving_workspace(ws: &Path, plugin: &Path, target: &Path) {
+    let real = Project::current().unwrap().root;
+    let write = |path: &str, text: &str| {
+        let path = ws.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"ledger\", \"ledger-api\"]\n\n\
+         [workspace.metadata.muster]\nhost = \"ledger\"\ncontracts = [\"ledger-api\"]\n\
+         default-set = \"prod\"\n",
+    );
+    write(
+        ".cargo/config.toml",
+        &format!(
+            "[net]\noffline = true\n\n[build]\ntarget-dir = \"{}\"\n",
+            target.display()
+        ),
+    );
+    write(".gitignore", "/.cargo/\n/target/\n");
+    std::fs::copy(real.join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();
+    write(
+        "ledger-api/Cargo.toml",
+        &format!(
+            "[package]\nname = \"ledger-api\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\nmuster = {{ path = \"{}\" }}\n",
+            real.join("core").display()
+        ),
+    );
+    write(
+        "ledger-api/src/lib.rs",
+        "//! Contract.\n/// Fees.\n#[muster::slot]\npub trait FeeRule: Send + Sync {}\n",
+    );
+    write(
+        "ledger/Cargo.toml",
+        &format!(
+            "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\n\n\
+             [dependencies]\nmuster = {{ path = \"{}\" }}\nledger-api = {{ path = \"../ledger-api\" }}\n",
+            real.join("core").display()
+        ),
+    );
+    write(
+        "ledger/src/main.rs",
+        "//! Host.\nmod plugins;\nfn main() {}\n",
+    );
+    write(
+        "teams/pricing.toml",
+        &format!(
+            "[[plugin]]\npackage = \"outer\"\nslot = \"fee_rule\"\nname = \"flat\"\nversion = \"2.0.0\"\n\
+             enabled = true\npath = \"{}\"\n",
+            plugin.display()
+        ),
+    );
+    write("sets/prod.toml", "teams = [\"pricing\"]\n");
+    let project = Project::at(ws).unwrap();
+    let config = Config::load(&project).unwrap_or_else(|err| panic!("{err:#}"));
+    sync::write(&project, &config).unwrap();
+}
+
+/// `git init`, everything committed at a fixed time (two checkouts of it, one commit).
+fn commit_all(ws: &Path) {
+    git(ws, &["init", "--quiet"]);
+    git(ws, &["add", "-A"]);
+    let output = Command::new("git")
+        .current_dir(ws)
+        .args([
+            "-c",
+            "user.name=xtask",
+            "-c",
+            "user.email=xtask@example.invalid",
+        ])
+        .args(["commit", "--quiet", "-m", "workspace"])
+        .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The SBOM and the manifest `cargo xtask build --set prod` would write for `ws`, for a
+/// stand-in binary hash (what is compared is what does not depend on the binary).
+fn sbom_and_manifest(ws: &Path) -> (String, String) {
+    let project = Project::at(ws).unwrap();
+    let prepared = crate::build::Prepared::unbuilt(&project, "prod").unwrap();
+    let sbom = crate::sbom::generate(&project, &prepared, &"ab".repeat(32))
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    (
+        sbom,
+        serde_json::to_string_pretty(&prepared.manifest()).unwrap(),
+    )
+}
+
+#[test]
+fn the_sbom_and_manifest_are_identical_from_two_checkouts_and_target_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("m-teams/outer");
+    plugin_crate(&plugin, "outer");
+    // Checkouts sorting before and after the plugin's directory, at different depths.
+    let one = dir.path().join("a/ledger");
+    let two = dir.path().join("zz/deeper/ledger");
+    resolving_workspace(&one, &plugin, &dir.path().join("target-one"));
+    crate::sync::lock_in_step(&Project::at(&one).unwrap()).unwrap();
+    commit_all(&one);
+    std::fs::create_dir_all(two.parent().unwrap()).unwrap();
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "--quiet",
+            one.to_str().unwrap(),
+            two.to_str().unwrap(),
+        ],
+    );
+    std::fs::create_dir_all(two.join(".cargo")).unwrap();
+    std::fs::write(
+        two.join(".cargo/config.toml"),
+        format!(
+            "[net]\noffline = true\n\n[build]\ntarget-dir = \"{}\"\n",
+            dir.path().join("elsewhere/target-two").display()
+        ),
+    )
+    .unwrap();
+
+    let (sbom_one, manifest_one) = sbom_and_manifest(&one);
+    let (sbom_two, manifest_two) = sbom_and_manifest(&two);
+    let first_difference = |a: &str, b: &str| {
+        a.lines()
+            .zip(b.lines())
+            .find(|(x, y)| x != y)
+            .map(|(x, y)| format!("{x:?} vs {y:?}"))
+    };
+    assert!(
+        sbom_one == sbom_two,
+        "the SBOMs differ: {:?}",
+        first_difference(&sbom_one, &sbom_two)
+    );
+    assert!(
+        manifest_one == manifest_two,
+        "the manifests differ: {:?}",
+        first_difference(&manifest_one, &manifest_two)
+    );
+    let root = dir.path().display().to_string();
+    let real = Project::current().unwrap().root.display().to_string();
+    for text in [&sbom_one, &manifest_one] {
+        assert!(!text.contains(&real), "a machine path in {text}");
+    }
+    assert!(!sbom_one.contains(&root), "a machine path in {sbom_one}");
+    // Outside the checkout: a stable label, the same for the plugin and for muster.
+    let sbom: serde_json::Value = serde_json::from_str(&sbom_one).unwrap();
+    let outer = component(&sbom, "outer").unwrap();
+    assert_eq!(
+        property(outer, crate::sbom::SOURCE),
+        ["path+<outside>/outer"]
+    );
+    let muster = component(&sbom, "muster").unwrap();
+    assert_eq!(
+        property(muster, crate::sbom::SOURCE),
+        ["path+<outside>/muster"]
+    );
+    let api = component(&sbom, "ledger-api").unwrap();
+    assert_eq!(property(api, crate::sbom::SOURCE), ["path+ledger-api"]);
+    // In identity order: by name, then version.
+    let order: Vec<(String, String)> = components(&sbom)
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+    assert!(
+        crate::build::git_state(&Project::at(&two).unwrap())
+            == crate::build::git_state(&Project::at(&one).unwrap())
+    );
+}
+
+#[test]
+fn committing_what_sync_wrote_leaves_a_clean_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("outer");
+    plugin_crate(&plugin, "outer");
+    let ws = dir.path().join("ledger");
+    resolving_workspace(&ws, &plugin, &dir.path().join("target"));
+    crate::sync::Sync { check: false }.run_at(&ws).unwrap();
+    commit_all(&ws);
+    // A second plugin, in the workspace: sync, commit what changed, then what a build
+    // runs first (cargo resolving the graph) changes nothing.
+    plugin_crate(&ws.join("fees/pricing/flat-v3"), "flat-v3");
+    let team = std::fs::read_to_string(ws.join("teams/pricing.toml")).unwrap();
+    std::fs::write(
+        ws.join("teams/pricing.toml"),
+        format!(
+            "{team}\n[[plugin]]\npackage = \"flat-v3\"\nslot = \"fee_rule\"\nname = \"flat\"\n\
+             version = \"3.0.0\"\nenabled = true\npath = \"fees/pricing/flat-v3\"\n"
+        ),
+    )
+    .unwrap();
+    crate::sync::Sync { check: false }.run_at(&ws).unwrap();
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "--quiet", "-m", "flat 3"]);
+    let project = Project::at(&ws).unwrap();
+    let status = |project: &Project| {
+        crate::project::stdout(project.command("git").args(["status", "--porcelain"])).unwrap()
+    };
+    assert_eq!(status(&project), "");
+    crate::cargo_meta::Metadata::read(project.cargo().args(["metadata", "--format-version", "1"]))
+        .unwrap();
+    assert_eq!(status(&project), "", "cargo changed a committed file");
+    assert!(!crate::build::git_state(&project).1);
+}
+
+#[test]
+fn a_build_outside_git_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("outer");
+    plugin_crate(&plugin, "outer");
+    let ws = dir.path().join("ledger");
+    resolving_workspace(&ws, &plugin, &dir.path().join("target"));
+    let project = Project::at(&ws).unwrap();
+    let Err(err) = crate::build::Build::unchecked("prod", false).prepare(&project) else {
+        panic!("a build outside git was not refused");
+    };
+    let err = format!("{err:#}");
+    assert!(err.contains("is not a git checkout with a commit"), "{err}");
+    assert!(err.contains("SOURCE_DATE_EPOCH"), "{err}");
+    assert!(err.contains("--allow-no-git"), "{err}");
+    let Ok(prepared) = crate::build::Build::unchecked("prod", true).prepare(&project) else {
+        panic!("--allow-no-git did not build");
+    };
+    let manifest = prepared.manifest();
+    assert_eq!(manifest.git_revision, crate::build::git::NO_GIT);
+    assert!(manifest.git_dirty);
+    // A repository without a commit is no better.
+    git(&ws, &["init", "--quiet"]);
+    assert!(
+        crate::build::Build::unchecked("prod", false)
+            .prepare(&project)
+            .is_err()
+    );
+    commit_all(&ws);
+    crate::build::Build::unchecked("prod", false)
+        .prepare(&project)
+        .unwrap_or_else(|err| panic!("{err:#}"));
 }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::auditable::Mode;
+use crate::build::git;
 use crate::build::manifest::Prepared;
 use crate::config::Config;
 use crate::plan::Resolved;
@@ -31,6 +32,11 @@ pub(crate) struct Build {
     /// `"auditable": false` in the manifest; not for binaries that ship.
     #[arg(long)]
     no_auditable: bool,
+    /// Build outside a git checkout (or one without a commit): the manifest records
+    /// `git_revision: "none: not a git checkout"`, the build has no `SOURCE_DATE_EPOCH`
+    /// unless set, and `cargo xtask rebuild` cannot rebuild it. Refused without this flag.
+    #[arg(long)]
+    allow_no_git: bool,
 }
 
 impl Build {
@@ -41,10 +47,12 @@ impl Build {
             profile: "release".to_owned(),
             target: None,
             no_auditable: false,
+            allow_no_git: false,
         }
     }
 
-    /// A build of `set` in the dev profile for the host (tests: cheaper than release).
+    /// A build of `set` in the dev profile for the host (tests: cheaper than release),
+    /// `--allow-no-git` (fixture workspaces are not git checkouts).
     #[cfg(test)]
     pub(crate) fn dev(set: &str) -> Build {
         Build {
@@ -52,6 +60,18 @@ impl Build {
             profile: "dev".to_owned(),
             target: None,
             no_auditable: false,
+            allow_no_git: true,
+        }
+    }
+
+    /// A release build of `set` with no tool check (`--no-auditable`), outside a git
+    /// checkout if `allow_no_git` (tests of what is refused before cargo runs).
+    #[cfg(test)]
+    pub(crate) fn unchecked(set: &str, allow_no_git: bool) -> Build {
+        Build {
+            no_auditable: true,
+            allow_no_git,
+            ..Build::release(set)
         }
     }
 
@@ -75,6 +95,7 @@ impl Build {
         eprint!("{}", plan.table());
         sync::check(project, &config).context("refusing to build from stale generated files")?;
         check::all(project, &config)?;
+        git::require_checkout(project, self.allow_no_git)?;
 
         Prepared::new(project, plan, &self.profile, self.target.as_deref(), mode)
     }

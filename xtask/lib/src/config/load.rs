@@ -1,5 +1,7 @@
 //! Loading the model: every team file and set read, validated against the contract's
 //! slots and each other, every problem collected before one error names them all.
+//! A problem's consequences are not reported again: a set naming a team whose file
+//! could not be read, or a plugin whose entry was refused, adds no second message.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -20,9 +22,9 @@ impl Config {
     pub(crate) fn load(project: &Project) -> Result<Config> {
         let slots = contract_slots(project)?;
         let mut problems = Problems::default();
-        let (teams, plugins) = read_teams(project, &slots, &mut problems)?;
+        let (teams, plugins, reported) = read_teams(project, &slots, &mut problems)?;
         check_plugins(&plugins, &mut problems);
-        let sets = read_sets(project, &teams, &plugins, &mut problems)?;
+        let sets = read_sets(project, &teams, &plugins, &reported, &mut problems)?;
         let default_set = project.settings.default_set.clone();
         if !sets.contains_key(&default_set) {
             problems.push(format!(
@@ -57,14 +59,29 @@ impl Config {
     }
 }
 
-/// The team files: each team and every plugin they declare, sorted by package.
+/// Teams and packages that exist in the team files but were dropped because a problem
+/// was already reported for them: a set naming one is a consequence of that problem,
+/// not a second mistake (one mistake, one message).
+#[derive(Default)]
+struct Reported {
+    /// Team files that exist but could not be read as team files.
+    teams: BTreeSet<String>,
+    /// Packages a team file names (read leniently) whose entry was refused.
+    packages: BTreeSet<String>,
+    /// A team file that is not even TOML: any package may be in it.
+    any_package: bool,
+}
+
+/// The team files: each team and every plugin they declare, sorted by package, and
+/// what was dropped because of a problem already reported.
 fn read_teams(
     project: &Project,
     slots: &BTreeSet<String>,
     problems: &mut Problems,
-) -> Result<(BTreeMap<String, Team>, Vec<Plugin>)> {
+) -> Result<(BTreeMap<String, Team>, Vec<Plugin>, Reported)> {
     let mut teams = BTreeMap::new();
     let mut plugins: Vec<Plugin> = Vec::new();
+    let mut reported = Reported::default();
     let team_files = toml_files(&project.teams_dir())?;
     if team_files.is_empty() {
         problems.push(format!(
@@ -81,7 +98,16 @@ fn read_teams(
                 file.name
             ));
         }
-        let Some((description, found)) = parse_team_file(&file, &team, slots, problems) else {
+        let before = problems.0.len();
+        let parsed = parse_team_file(&file, &team, slots, problems);
+        if problems.0.len() > before {
+            match declared_packages(&file.text) {
+                Some(named) => reported.packages.extend(named),
+                None => reported.any_package = true,
+            }
+        }
+        let Some((description, found)) = parsed else {
+            reported.teams.insert(team);
             continue;
         };
         plugins.extend(found);
@@ -95,7 +121,25 @@ fn read_teams(
     }
 
     plugins.sort_by(|a, b| a.package.cmp(&b.package));
-    Ok((teams, plugins))
+    for plugin in &plugins {
+        reported.packages.remove(&plugin.package);
+    }
+    Ok((teams, plugins, reported))
+}
+
+/// The `package` of every `[[plugin]]` of a team file's text, read leniently (any
+/// other key may be wrong); `None` if the text is not TOML.
+fn declared_packages(text: &str) -> Option<BTreeSet<String>> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    Some(
+        table
+            .get("plugin")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.get("package")?.as_str().map(str::to_owned))
+            .collect(),
+    )
 }
 
 /// No package declared twice, no version of a slot enabled twice.
@@ -132,6 +176,7 @@ fn read_sets(
     project: &Project,
     teams: &BTreeMap<String, Team>,
     plugins: &[Plugin],
+    reported: &Reported,
     problems: &mut Problems,
 ) -> Result<BTreeMap<String, Set>> {
     let mut sets = BTreeMap::new();
@@ -145,14 +190,20 @@ fn read_sets(
                 continue;
             }
         };
-        let mut names = |list: Vec<Spanned<String>>, known: &dyn Fn(&str) -> bool, what: &str| {
+        let mut names = |list: Vec<Spanned<String>>,
+                         known: &dyn Fn(&str) -> bool,
+                         dropped: &dyn Fn(&str) -> bool,
+                         what: &str| {
             let mut seen = BTreeSet::new();
             let mut out = Vec::new();
             for item in list {
                 let at = file.at(item.span());
                 let name = item.into_inner();
                 if !known(&name) {
-                    problems.push(format!("{at}: unknown {what} `{name}`"));
+                    // Dropped because of a problem already reported: not a second one.
+                    if !dropped(&name) {
+                        problems.push(format!("{at}: unknown {what} `{name}`"));
+                    }
                 } else if !seen.insert(name.clone()) {
                     problems.push(format!("{at}: {what} `{name}` is listed twice"));
                 } else {
@@ -163,10 +214,12 @@ fn read_sets(
         };
         let known_team = |name: &str| teams.contains_key(name);
         let known_plugin = |name: &str| plugins.iter().any(|p| p.package == name);
+        let dropped_team = |name: &str| reported.teams.contains(name);
+        let dropped_plugin = |name: &str| reported.any_package || reported.packages.contains(name);
         let set = Set {
-            teams: names(raw.teams, &known_team, "team"),
-            plugins: names(raw.plugins, &known_plugin, "plugin"),
-            exclude: names(raw.exclude, &known_plugin, "plugin"),
+            teams: names(raw.teams, &known_team, &dropped_team, "team"),
+            plugins: names(raw.plugins, &known_plugin, &dropped_plugin, "plugin"),
+            exclude: names(raw.exclude, &known_plugin, &dropped_plugin, "plugin"),
             file: file.name,
             description: raw.description,
         };
