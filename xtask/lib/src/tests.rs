@@ -1667,7 +1667,7 @@ fn resolving_workspace(ws: &Path, plugin: &Path, target: &Path) {
         "ledger-api/Cargo.toml",
         &format!(
             "[package]\nname = \"ledger-api\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-             [dependencies]\nmuster = {{ path = \"{}\" }}\n",
+             [dependencies]\nmuster-rt = {{ path = \"{}\" }}\n",
             real.join("core").display()
         ),
     );
@@ -1679,7 +1679,7 @@ fn resolving_workspace(ws: &Path, plugin: &Path, target: &Path) {
         "ledger/Cargo.toml",
         &format!(
             "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[features]\n\n\
-             [dependencies]\nmuster = {{ path = \"{}\" }}\nledger-api = {{ path = \"../ledger-api\" }}\n",
+             [dependencies]\nmuster-rt = {{ path = \"{}\" }}\nledger-api = {{ path = \"../ledger-api\" }}\n",
             real.join("core").display()
         ),
     );
@@ -1800,10 +1800,10 @@ fn the_sbom_and_manifest_are_identical_from_two_checkouts_and_target_directories
         property(outer, crate::sbom::SOURCE),
         ["path+<outside>/outer"]
     );
-    let muster = component(&sbom, "muster").unwrap();
+    let muster = component(&sbom, "muster-rt").unwrap();
     assert_eq!(
         property(muster, crate::sbom::SOURCE),
-        ["path+<outside>/muster"]
+        ["path+<outside>/muster-rt"]
     );
     let api = component(&sbom, "ledger-api").unwrap();
     assert_eq!(property(api, crate::sbom::SOURCE), ["path+ledger-api"]);
