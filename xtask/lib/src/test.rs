@@ -289,24 +289,20 @@ fn full(
             }
             // Verification builds each crate from a local registry of the tarballs just
             // made, at the version they had before: cargo takes a registry crate's
-            // build for immutable, so one left from an earlier run of this step would
-            // pass for the new sources. Its own target directory, with those crates'
-            // builds removed first; the other dependencies stay built.
+            // sources and build for immutable, so those left by an earlier run of this
+            // step would pass for the new sources. They are removed first; every other
+            // build in the target directory stays.
+            let target = crate::cargo_meta::target_dir(project)?;
+            forget_registry_builds(&target, &settings.publish)?;
             if let Some(unchecked) = crate::crates_io::check_names(project, &settings.publish)? {
                 not_run.push(unchecked);
             }
-            let verify_dir = crate::cargo_meta::target_dir(project)?.join("package-verify");
-            forget_builds(&verify_dir, &settings.publish)?;
             step(
                 &format!(
                     "cargo {} (publishable crates package and verify)",
                     args.join(" ")
                 ),
-                &mut || {
-                    let mut cmd = cargo(&args);
-                    cmd.env("CARGO_TARGET_DIR", &verify_dir);
-                    project::run(&mut cmd)
-                },
+                &mut || project::run(&mut cargo(&args)),
             )?;
         }
         step("cargo xtask api (public API listings)", &mut || {
@@ -322,29 +318,78 @@ fn registry_members(project: &Project) -> Result<Vec<String>> {
     Ok(metadata.members_linking(crate::settings::RUNTIME_PACKAGE))
 }
 
-/// Removes what `target` holds of the builds of `packages` (fingerprints, libraries,
-/// dep-info), so that cargo builds them again.
-fn forget_builds(target: &Path, packages: &[String]) -> Result<()> {
+/// Removes the builds of `packages` that `target` made from registry sources (the
+/// local registry `cargo package` verifies from), and those extracted sources: each
+/// build's dep-info file (`deps/<crate>-<hash>.d`) names its sources. Builds from the
+/// workspace's own directories stay.
+fn forget_registry_builds(target: &Path, packages: &[String]) -> Result<()> {
     let profile = target.join("debug");
-    for dir in [profile.join(".fingerprint"), profile.join("deps")] {
+    let deps = profile.join("deps");
+    let Ok(entries) = std::fs::read_dir(&deps) else {
+        return Ok(());
+    };
+    let mut stale: Vec<(String, String)> = Vec::new();
+    let mut sources: std::collections::BTreeSet<std::path::PathBuf> = Default::default();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(package) = packages.iter().find(|p| is_build_of(&name, p)) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".d") else {
+            continue;
+        };
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let first = text.lines().next().unwrap_or("");
+        let registry: Vec<&str> = first
+            .split_whitespace()
+            .skip(1)
+            .filter(|src| src.contains("/registry/src/"))
+            .collect();
+        if registry.is_empty() {
+            continue;
+        }
+        for src in registry {
+            // `<cargo home>/registry/src/<index>/<name>-<version>/...`
+            let path = Path::new(src);
+            if let Some(dir) = path.ancestors().find(|a| {
+                a.parent()
+                    .and_then(Path::parent)
+                    .is_some_and(|p| p.ends_with("registry/src"))
+            }) {
+                sources.insert(dir.to_path_buf());
+            }
+        }
+        if let Some((_, hash)) = stem.rsplit_once('-') {
+            stale.push((package.clone(), hash.to_owned()));
+        }
+    }
+    for dir in [profile.join(".fingerprint"), deps] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !packages.iter().any(|p| is_build_of(&name, p)) {
-                continue;
+            let ours = stale
+                .iter()
+                .any(|(package, hash)| is_build_of(&name, package) && name.contains(hash.as_str()));
+            if ours {
+                remove(&entry.path())?;
             }
-            let path = entry.path();
-            let removed = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
-            removed.with_context(|| format!("cannot remove {}", path.display()))?;
         }
     }
+    for dir in sources {
+        remove(&dir)?;
+    }
     Ok(())
+}
+
+fn remove(path: &Path) -> Result<()> {
+    let removed = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    removed.with_context(|| format!("cannot remove {}", path.display()))
 }
 
 /// Whether `file` (in `.fingerprint/` or `deps/`) is a build of `package`: `<package>-<hash>`,
@@ -393,7 +438,51 @@ fn components() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::test::is_build_of;
+    use crate::test::{forget_registry_builds, is_build_of};
+
+    #[test]
+    fn only_the_builds_from_registry_sources_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        let deps = target.join("debug/deps");
+        let prints = target.join("debug/.fingerprint");
+        std::fs::create_dir_all(&deps).unwrap();
+        std::fs::create_dir_all(&prints).unwrap();
+        let extracted = dir
+            .path()
+            .join("home/registry/src/-c56d/muster-names-0.1.0");
+        std::fs::create_dir_all(extracted.join("src")).unwrap();
+        let write = |path: std::path::PathBuf, text: String| std::fs::write(path, text).unwrap();
+        // From the local registry `cargo package` verifies from.
+        write(
+            deps.join("muster_names-00aa.d"),
+            format!(
+                "{}: {}\n",
+                deps.join("muster_names-00aa.d").display(),
+                extracted.join("src/lib.rs").display()
+            ),
+        );
+        write(deps.join("libmuster_names-00aa.rlib"), String::new());
+        std::fs::create_dir(prints.join("muster-names-00aa")).unwrap();
+        // From the workspace's own directory.
+        write(
+            deps.join("muster_names-11bb.d"),
+            format!(
+                "{}: /work/names/src/lib.rs\n",
+                deps.join("muster_names-11bb.d").display()
+            ),
+        );
+        write(deps.join("libmuster_names-11bb.rlib"), String::new());
+        std::fs::create_dir(prints.join("muster-names-11bb")).unwrap();
+        forget_registry_builds(&target, &["muster-names".to_owned()]).unwrap();
+        assert!(!deps.join("muster_names-00aa.d").exists());
+        assert!(!deps.join("libmuster_names-00aa.rlib").exists());
+        assert!(!prints.join("muster-names-00aa").exists());
+        assert!(!extracted.exists(), "the extracted sources are removed too");
+        assert!(deps.join("muster_names-11bb.d").exists());
+        assert!(deps.join("libmuster_names-11bb.rlib").exists());
+        assert!(prints.join("muster-names-11bb").exists());
+    }
 
     #[test]
     fn the_builds_of_a_package_are_told_by_name_and_hash() {
