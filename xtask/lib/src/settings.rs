@@ -616,6 +616,6 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         workspace(dir.path(), "api = \"0.1\"\n");
         let err = error(dir.path(), "host = \"svc\"\ncontracts = [\"api\"]\n");
-        assert!(err.contains("does not depend on `muster`"), "{err}");
+        assert!(err.contains("does not depend on `muster-rt`"), "{err}");
     }
 }
