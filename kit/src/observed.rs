@@ -126,6 +126,11 @@ pub struct QuarantinedOn {
     pub version: String,
     /// Why, as the agent recorded it.
     pub reason: String,
+    /// Whether the preview selects this version on this host: the policy admits the
+    /// host to it (its rollout, pins and denies), so the quarantine keeps the host
+    /// from a version it should run. `false`: a quarantine of a version the host
+    /// would not run anyway (not admitted by the rollout, or not compiled in here).
+    pub admitted: bool,
 }
 
 /// A report that could not be read: that host is not compared.
@@ -368,7 +373,16 @@ impl Observed {
             out.push_str("\nquarantined on the hosts:\n");
         }
         for q in &self.quarantined {
-            let _ = writeln!(out, "  {} {}@{}: {}", q.host, q.slot, q.version, q.reason);
+            let admitted = if q.admitted {
+                ""
+            } else {
+                " (not admitted here)"
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}@{}{admitted}: {}",
+                q.host, q.slot, q.version, q.reason
+            );
         }
         if !self.unreadable.is_empty() {
             out.push_str("\nunreadable reports (those hosts are not compared):\n");
@@ -472,18 +486,21 @@ fn compare_host(g: &Gathered, policy: &Policy) -> Result<HostCompared, String> {
         }
         differences.push(difference(g, slot, theirs, previewed, observed));
     }
-    let quarantined = g
-        .report
-        .state
-        .iter()
-        .flat_map(|s| &s.quarantined)
-        .map(|q| QuarantinedOn {
-            host: g.host.clone(),
-            slot: q.slot.clone(),
-            version: q.version.clone(),
-            reason: q.reason.clone(),
-        })
-        .collect();
+    let quarantined =
+        g.report
+            .state
+            .iter()
+            .flat_map(|s| &s.quarantined)
+            .map(|q| QuarantinedOn {
+                host: g.host.clone(),
+                slot: q.slot.clone(),
+                version: q.version.clone(),
+                reason: q.reason.clone(),
+                admitted: preview.slots.iter().any(|s| {
+                    s.slot == q.slot && s.selected.is_some_and(|c| c.version == q.version)
+                }),
+            })
+            .collect();
     Ok(HostCompared {
         differences,
         quarantined,

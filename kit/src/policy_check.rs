@@ -1,8 +1,11 @@
 //! `plugins policy-check FILE`: whether a policy file is fit for this binary — it
 //! parses, and every rule names a slot and a version compiled in. A deployment tool
 //! runs it on the host before a new policy replaces the old one (Ansible's
-//! `validate:`), so a policy the binary would only warn about never lands.
+//! `validate:`), so a policy the binary would only warn about never lands. `-` reads
+//! the policy from standard input (a deployment tool checks what it would write
+//! without writing it first).
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -16,8 +19,8 @@ use crate::{print, print_json};
 /// `plugins policy-check`.
 #[derive(Debug, Args)]
 pub struct PolicyCheckArgs {
-    /// The TOML policy file to check (read alone: the MUSTER_* environment and the
-    /// policy flags are not layered over it).
+    /// The TOML policy file to check, `-` for standard input (read alone: the
+    /// MUSTER_* environment and the policy flags are not layered over it).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Print JSON: {"file","ok","problems":[...],"rules":{"pins","denies","rollouts"}}.
@@ -59,6 +62,19 @@ impl PolicyCheck {
                 file: file.to_owned(),
                 ok: false,
                 problems: vec![problem],
+                rules: RuleCounts::default(),
+            },
+        }
+    }
+
+    /// Checks the policy text `text`, read from `file` (named in the verdict).
+    pub fn of_text(file: &Path, text: &str) -> PolicyCheck {
+        match Policy::from_toml(text, file) {
+            Ok(policy) => PolicyCheck::of_policy(file, &policy),
+            Err(e) => PolicyCheck {
+                file: file.to_owned(),
+                ok: false,
+                problems: vec![e.to_string()],
                 rules: RuleCounts::default(),
             },
         }
@@ -112,7 +128,11 @@ impl PolicyCheck {
 /// Runs `plugins policy-check`: prints the verdict; any problem is [`BadInput`]
 /// (exit 4), after the verdict is printed.
 pub fn run(args: &PolicyCheckArgs) -> anyhow::Result<()> {
-    let check = PolicyCheck::of_file(&args.file);
+    let check = if args.file.as_os_str() == "-" {
+        PolicyCheck::of_text(&args.file, &read_stdin()?)
+    } else {
+        PolicyCheck::of_file(&args.file)
+    };
     if args.json {
         print_json(&check)?;
     } else {
@@ -127,6 +147,29 @@ pub fn run(args: &PolicyCheckArgs) -> anyhow::Result<()> {
         check.problems.join("; ")
     ))
     .into())
+}
+
+/// Standard input as text, at most [`muster::input::MAX_INPUT_BYTES`] (the limit of
+/// a policy file).
+fn read_stdin() -> Result<String, BadInput> {
+    let limit = muster::input::MAX_INPUT_BYTES;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| BadInput(format!("cannot read the policy from standard input: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(BadInput(format!(
+            "the policy on standard input is larger than the {limit}-byte limit for input files"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        BadInput(format!(
+            "the policy on standard input is not valid UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -154,6 +197,16 @@ mod tests {
         assert_eq!(check.rules, RuleCounts::default());
         assert!(check.to_text().contains("1 problem(s)\n  problem: "));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn text_is_checked_like_a_file() {
+        let bad = PolicyCheck::of_text(Path::new("-"), "[[rollout]]\nshare = 150\n");
+        assert!(!bad.ok);
+        assert_eq!(bad.problems.len(), 1, "{:?}", bad.problems);
+        assert!(bad.to_text().starts_with("-: 1 problem(s)\n"));
+        let empty = PolicyCheck::of_text(Path::new("-"), "# nothing\n");
+        assert!(empty.ok, "{:?}", empty.problems);
     }
 
     /// No slot is compiled into this test binary: every rule is a problem.
