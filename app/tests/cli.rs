@@ -800,7 +800,7 @@ fn each_command_lists_only_the_options_that_act_there() {
     ];
     let with_policy =
         |before: &[&'static str], after: &[&'static str]| [before, &POLICY[..], after].concat();
-    let cases: [(&[&str], Vec<&str>); 11] = [
+    let cases: [(&[&str], Vec<&str>); 12] = [
         (&[], vec!["--help", "--version"]),
         (&["plugins"], vec!["--help"]),
         (&["plugins", "list"], vec!["--json", "--help"]),
@@ -813,8 +813,12 @@ fn each_command_lists_only_the_options_that_act_there() {
         ),
         (
             &["plugins", "fleet"],
-            with_policy(&["--ansible", "--diff-policy"], &["--json", "--help"]),
+            with_policy(
+                &["--observed", "--ansible", "--diff-policy"],
+                &["--json", "--help"],
+            ),
         ),
+        (&["plugins", "policy-check"], vec!["--json", "--help"]),
         (&["facts"], vec!["--json", "--help"]),
         (&["build-info"], vec!["--json", "--help"]),
         (
@@ -917,6 +921,7 @@ fn help_text_of_every_command_is_the_committed_one() {
         &["plugins", "list"],
         &["plugins", "explain"],
         &["plugins", "fleet"],
+        &["plugins", "policy-check"],
         &["facts"],
         &["build-info"],
         &["run"],

@@ -52,6 +52,10 @@ pub enum PluginsCommand<E: Args = NoExtra> {
     /// Ansible fact cache file) is in DIR, and how staged rollouts land; with
     /// --diff-policy, which hosts change which slot under a proposed policy.
     Fleet(FleetArgs),
+    /// Check a policy file against what is compiled in: exit 4 on a parse error or a
+    /// rule naming a slot or version that is not (deployment tools run it before a
+    /// new policy replaces the old one).
+    PolicyCheck(crate::policy_check::PolicyCheckArgs),
 }
 
 // The doc comments are the `--help` text, shown verbatim: `[pin]` there is a TOML
@@ -118,9 +122,15 @@ pub struct ExplainArgs<E: Args = NoExtra> {
 /// `plugins fleet`.
 #[derive(Debug, Args)]
 pub struct FleetArgs {
-    /// Directory of facts files, one per host.
+    /// Directory of facts files, one per host (with --observed: of gathered reports).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// DIR holds one gathered `plugins explain --json` report per host (file name =
+    /// host): show per slot the hosts that decided otherwise than the preview for
+    /// the policy given here, with reason codes. Exit 4 when a report is unreadable
+    /// (listed; the other hosts are still compared).
+    #[arg(long, conflicts_with_all = ["ansible", "diff_policy"])]
+    pub observed: bool,
     /// DIR is Ansible's fact cache (`ansible -m setup --tree DIR`, or the jsonfile
     /// cache): muster facts are read from `ansible_local.muster` in every file.
     #[arg(long)]

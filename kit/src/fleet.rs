@@ -81,7 +81,7 @@ pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput
 
 /// `items.iter().map(f).collect()`, on all available cores for large inputs
 /// (scoped threads over contiguous chunks; the order is kept).
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads == 1 || items.len() < 1024 {
         return items.iter().map(f).collect();
@@ -306,7 +306,7 @@ impl RolloutStat {
     }
 }
 
-fn rollout_stats(hosts: &[Host], policy: &Policy) -> Vec<RolloutStat> {
+pub(crate) fn rollout_stats(hosts: &[Host], policy: &Policy) -> Vec<RolloutStat> {
     let shared = policy.rollout_salt.as_ref().map(|(s, _)| s.as_str());
     policy
         .rollouts

@@ -51,7 +51,9 @@ pub mod error;
 pub mod exit_status;
 pub mod fleet;
 pub mod fleet_diff;
+pub mod observed;
 pub mod policy;
+pub mod policy_check;
 pub mod render;
 pub mod start_check;
 

@@ -115,7 +115,13 @@ pub fn run<H: Host>(command: Command<H::Explain>, host: &H) -> anyhow::Result<Ex
             }
         }
         Command::Plugins(PluginsCommand::Explain(args)) => explain(&args, host)?,
+        Command::Plugins(PluginsCommand::Fleet(args)) if args.observed => {
+            crate::observed::run(&args)?;
+        }
         Command::Plugins(PluginsCommand::Fleet(args)) => fleet(&args)?,
+        Command::Plugins(PluginsCommand::PolicyCheck(args)) => {
+            crate::policy_check::run(&args)?;
+        }
         Command::Facts { json } => {
             let facts = probe_facts()?;
             if json {
