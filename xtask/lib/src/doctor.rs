@@ -64,6 +64,7 @@ impl Doctor {
         );
         println!("\npinned tools (the commands install them there on first use):");
         let needed = needed(&project);
+        let width = table::TOOLS.iter().map(|t| t.needed_by.len()).max().unwrap_or(0);
         for tool in table::TOOLS {
             let used = needed.contains(tool);
             let lookup = cache::lookup(tool, &root, path.as_ref());
@@ -87,7 +88,7 @@ impl Doctor {
                 }
             };
             println!(
-                "  {:<22} {:<9} {:<40} {status}",
+                "  {:<22} {:<9} {:<width$} {status}",
                 tool.name, tool.version, tool.needed_by
             );
             for note in &lookup.notes {

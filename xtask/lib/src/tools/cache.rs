@@ -117,10 +117,11 @@ pub(crate) fn lookup(tool: &Tool, root: &Path, path: Option<&OsString>) -> Looku
                 tool.version
             )),
             None => lookup.notes.push(format!(
-                "{} does not run as {} (`{program} {}` failed): not used",
+                "{} does not provide {} {} (`{program} {}` failed): not used",
                 candidate.display(),
                 tool.name,
-                args.join(" ")
+                tool.version,
+                args.first().copied().unwrap_or("")
             )),
         }
         break;

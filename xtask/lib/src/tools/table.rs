@@ -114,7 +114,7 @@ pub(crate) const CYCLONEDX: Tool = Tool {
 pub(crate) const ANSIBLE: Tool = Tool {
     name: "ansible-core",
     version: "2.19.14",
-    needed_by: "test (the workspace's tests, when `test-tools` names it)",
+    needed_by: "test (the workspace's own tests, via test-tools)",
     why: "writes the fact cache `plugins fleet --ansible` reads",
     installer: Installer::Pip {
         requirement: "ansible-core",
