@@ -658,14 +658,13 @@ fn fleet_diff_previews_raising_a_share() {
     );
     assert!(
         text.contains(&format!(
-            "{:<43} {}",
-            "showcase 0.10.0 -> 0.1.0",
+            "TRANSITION                HOSTS\nshowcase 0.10.0 -> 0.1.0  {}\n",
             moving.len()
         )),
         "{text}"
     );
     assert!(
-        text.contains(&format!("{:<20} showcase       0.10.0 -> 0.1.0", moving[0])),
+        text.contains(&format!("{}  showcase  0.10.0 -> 0.1.0", moving[0])),
         "{text}"
     );
     // The same policy on both sides changes nothing.
@@ -951,4 +950,34 @@ fn help_text_of_every_command_is_the_committed_one() {
         "{}\n(if intended: UPDATE_HELP=1 cargo test -p edge-agent --test cli help_text)",
         stale.join("\n")
     );
+}
+
+#[test]
+fn fleet_rows_tell_hosts_with_one_hostname_apart_and_columns_stay_under_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(host("edge-a")).unwrap();
+    // Two facts files, one hostname, two host ids; a hostname longer than any column.
+    for (file, id, name) in [
+        ("one.json", "rack-1-slot-07", "edge-a"),
+        ("two.json", "rack-2-slot-11", "edge-a"),
+        ("three.json", "x", "a-very-long-hostname-of-the-edge-fleet"),
+    ] {
+        let facts = text
+            .replacen('{', &format!("{{\"host_id\":\"{id}\","), 1)
+            .replace("\"edge-a\"", &format!("\"{name}\""));
+        std::fs::write(dir.path().join(file), facts).unwrap();
+    }
+    let (code, out, err) = run(agent().args(["plugins", "fleet"]).arg(dir.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("edge-a (rack-1-slot-07)"), "{out}");
+    assert!(out.contains("edge-a (rack-2-slot-11)"), "{out}");
+    let table: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).collect();
+    let header = table[0];
+    for slot in ["checksum", "showcase", "uplink"] {
+        let at = header.find(slot).unwrap();
+        for row in &table[1..] {
+            assert_eq!(row.as_bytes()[at - 1], b' ', "{slot} in {row:?}\n{out}");
+            assert_ne!(row.as_bytes()[at], b' ', "{slot} in {row:?}\n{out}");
+        }
+    }
 }

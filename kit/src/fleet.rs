@@ -242,22 +242,36 @@ impl Fleet {
     /// The host x slot table, then per slot how many hosts get each version, then
     /// each rollout's admitted / eligible hosts.
     pub fn to_text(&self) -> String {
-        let slots: Vec<&String> = self.summary.keys().collect();
-        let mut out = format!("{:<20}", "HOST");
-        for s in &slots {
-            let _ = write!(out, " {s:<14}");
-        }
-        out.push('\n');
-        for h in &self.hosts {
-            let _ = write!(out, "{:<20}", h.host);
-            for s in &slots {
-                let cell = match h.slots.get(s.as_str()) {
-                    Some(Some(v)) => v,
+        let slots: Vec<&str> = self.summary.keys().map(String::as_str).collect();
+        let labels = crate::table::host_labels(
+            self.hosts
+                .iter()
+                .map(|h| (h.host.as_str(), h.host_id.as_str(), h.file.as_path())),
+        );
+        let cells = |h: &HostDecision| -> Vec<&str> {
+            slots
+                .iter()
+                .map(|s| match h.slots.get(*s) {
+                    Some(Some(v)) => *v,
                     _ => "FAILED",
-                };
-                let _ = write!(out, " {cell:<14}");
-            }
-            out.push('\n');
+                })
+                .collect()
+        };
+        let header: Vec<&str> = std::iter::once("HOST")
+            .chain(slots.iter().copied())
+            .collect();
+        let mut columns = crate::table::Columns::new(&header);
+        for (h, label) in self.hosts.iter().zip(&labels) {
+            let mut row = cells(h);
+            row.insert(0, label);
+            columns.fit(&row);
+        }
+        let mut out = String::new();
+        columns.write(&mut out, &header);
+        for (h, label) in self.hosts.iter().zip(&labels) {
+            let mut row = cells(h);
+            row.insert(0, label);
+            columns.write(&mut out, &row);
         }
         out.push('\n');
         for (slot, versions) in &self.summary {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::fleet::{Fleet, RolloutStat};
+use crate::table::Columns;
 
 /// One host's slot changing version (`None`: no acceptable version).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,21 +121,50 @@ impl FleetDiff {
         let v = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
         let mut out = format!("{} of {} hosts change\n", self.hosts_changed, self.hosts);
         if !self.transitions.is_empty() {
-            out.push_str("\nTRANSITION                                  HOSTS\n");
-            for t in &self.transitions {
-                let name = format!("{} {} -> {}", t.slot, v(&t.from), v(&t.to));
-                let _ = writeln!(out, "{name:<43} {}", t.hosts);
+            let names: Vec<String> = self
+                .transitions
+                .iter()
+                .map(|t| format!("{} {} -> {}", t.slot, v(&t.from), v(&t.to)))
+                .collect();
+            let counts: Vec<String> = self
+                .transitions
+                .iter()
+                .map(|t| t.hosts.to_string())
+                .collect();
+            let mut columns = Columns::new(&["TRANSITION", "HOSTS"]);
+            for (name, count) in names.iter().zip(&counts) {
+                columns.fit(&[name, count]);
             }
-            let _ = writeln!(out, "\n{:<20} {:<14} CHANGE", "HOST", "SLOT");
-            for c in &self.changes {
-                let _ = writeln!(
-                    out,
-                    "{:<20} {:<14} {} -> {}",
-                    c.host,
-                    c.slot,
-                    v(&c.from),
-                    v(&c.to)
-                );
+            out.push('\n');
+            columns.write(&mut out, &["TRANSITION", "HOSTS"]);
+            for (name, count) in names.iter().zip(&counts) {
+                columns.write(&mut out, &[name, count]);
+            }
+            let labels = crate::table::host_labels(
+                self.changes
+                    .iter()
+                    .map(|c| (c.host.as_str(), c.host_id.as_str(), c.file.as_path())),
+            );
+            let rows: Vec<[String; 3]> = self
+                .changes
+                .iter()
+                .zip(labels)
+                .map(|(c, label)| {
+                    [
+                        label,
+                        c.slot.clone(),
+                        format!("{} -> {}", v(&c.from), v(&c.to)),
+                    ]
+                })
+                .collect();
+            let mut columns = Columns::new(&["HOST", "SLOT", "CHANGE"]);
+            for row in &rows {
+                columns.fit(&row.each_ref().map(String::as_str));
+            }
+            out.push('\n');
+            columns.write(&mut out, &["HOST", "SLOT", "CHANGE"]);
+            for row in &rows {
+                columns.write(&mut out, &row.each_ref().map(String::as_str));
             }
         }
         for (label, stats) in [

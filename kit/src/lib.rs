@@ -43,6 +43,7 @@
 mod command;
 mod host;
 mod run;
+mod table;
 
 pub mod ansible;
 pub mod build_info;

@@ -1,9 +1,9 @@
 //! Human-readable and JSON renderings of listings, facts and decisions.
 
-use std::fmt::Write;
-
 use muster::{Facts, PluginListing, PluginMeta, Policy, ReasonCode, Report};
 use serde_json::{Value, json};
+
+use crate::table::Columns;
 
 /// `plugins list --json`: `{"plugins": [{"slot","name","version","team","crate",...}]}`.
 /// The one serde type `cargo xtask build` reads back ([`muster::PluginListing`]).
@@ -11,28 +11,35 @@ pub fn plugins_json(plugins: &[&PluginMeta]) -> Value {
     serde_json::to_value(PluginListing::of(plugins)).unwrap_or(Value::Null)
 }
 
-/// `plugins list`: one line per registered version.
+/// `plugins list`: one line per registered version, the columns fitted to the names.
 pub fn plugins_text(plugins: &[&PluginMeta]) -> String {
-    let mut out = format!(
-        "{:<10} {:<8} {:<14} {:<11} {:<16} REQUIRES\n",
-        "SLOT", "NAME", "VERSION", "TEAM", "CRATE"
-    );
-    for p in plugins {
-        let requires: Vec<String> = p.requires().iter().map(ToString::to_string).collect();
-        let _ = writeln!(
-            out,
-            "{:<10} {:<8} {:<14} {:<11} {:<16} {}",
-            p.slot(),
-            p.name(),
-            p.version(),
-            p.team().unwrap_or("-"),
-            p.crate_name(),
-            if requires.is_empty() {
-                "-".to_owned()
-            } else {
-                requires.join(" ")
-            }
-        );
+    const HEADERS: [&str; 6] = ["SLOT", "NAME", "VERSION", "TEAM", "CRATE", "REQUIRES"];
+    let rows: Vec<[String; 6]> = plugins
+        .iter()
+        .map(|p| {
+            let requires: Vec<String> = p.requires().iter().map(ToString::to_string).collect();
+            [
+                p.slot().to_owned(),
+                p.name().to_owned(),
+                p.version().to_owned(),
+                p.team().unwrap_or("-").to_owned(),
+                p.crate_name().to_owned(),
+                if requires.is_empty() {
+                    "-".to_owned()
+                } else {
+                    requires.join(" ")
+                },
+            ]
+        })
+        .collect();
+    let mut columns = Columns::new(&HEADERS);
+    for row in &rows {
+        columns.fit(&row.each_ref().map(String::as_str));
+    }
+    let mut out = String::new();
+    columns.write(&mut out, &HEADERS);
+    for row in &rows {
+        columns.write(&mut out, &row.each_ref().map(String::as_str));
     }
     out
 }

@@ -64,7 +64,11 @@ impl Doctor {
         );
         println!("\npinned tools (the commands install them there on first use):");
         let needed = needed(&project);
-        let width = table::TOOLS.iter().map(|t| t.needed_by.len()).max().unwrap_or(0);
+        let width = table::TOOLS
+            .iter()
+            .map(|t| t.needed_by.len())
+            .max()
+            .unwrap_or(0);
         for tool in table::TOOLS {
             let used = needed.contains(tool);
             let lookup = cache::lookup(tool, &root, path.as_ref());
