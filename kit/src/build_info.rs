@@ -52,12 +52,12 @@ macro_rules! __host_build {
     };
 }
 
-/// Build facts recorded at compile time (by the host's build script and `cargo xtask
-/// build`); a fact the host did not record is `null`.
+/// Build facts recorded at compile time: by `cargo xtask build` (its embedded manifest
+/// is the source for an xtask-built binary) and by a host's build script if it has one
+/// (`MUSTER_HOST_*`, which take precedence); a fact nothing recorded is `null`.
 #[derive(Debug, Serialize)]
 pub struct BuildInfo {
     /// The host's name.
-    #[serde(skip)]
     pub name: &'static str,
     /// The host's package version.
     pub version: &'static str,
@@ -66,15 +66,15 @@ pub struct BuildInfo {
     /// Hash of the plan the set resolved to (`cargo xtask build`).
     pub plan: Option<&'static str>,
     /// Cargo features enabled (one `plugin-<package>` per plugin crate).
-    pub features: Vec<&'static str>,
+    pub features: Vec<String>,
     /// Cargo profile (`debug` or `release`).
-    pub profile: Option<&'static str>,
+    pub profile: Option<String>,
     /// Target triple.
-    pub target: Option<&'static str>,
+    pub target: Option<String>,
     /// Optimisation level.
     pub opt_level: Option<&'static str>,
     /// The compiler.
-    pub rustc: Option<&'static str>,
+    pub rustc: Option<String>,
     /// Registry backend of muster (`linkme` or `inventory`).
     pub backend: &'static str,
     /// Plugin versions compiled in, per slot: `slot name@version`.
@@ -106,21 +106,41 @@ impl BuildInfo {
     pub fn current(host: &HostBuild) -> BuildInfo {
         let manifest: Option<serde_json::Value> =
             host.manifest.and_then(|m| serde_json::from_str(m).ok());
+        // The host's own record first, else what `cargo xtask build` embedded.
+        let recorded = |own: Option<&'static str>, key: &str| -> Option<String> {
+            own.map(str::to_owned).or_else(|| {
+                manifest.as_ref()?[key]
+                    .as_str()
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            })
+        };
+        let features = match host.features {
+            Some(list) => list
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => manifest
+                .as_ref()
+                .and_then(|m| m["features"].as_array())
+                .map(|fs| {
+                    fs.iter()
+                        .filter_map(|f| f.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
         BuildInfo {
             name: host.name,
             version: host.version,
             set: host.set,
             plan: host.plan,
-            features: host
-                .features
-                .unwrap_or_default()
-                .split(',')
-                .filter(|f| !f.is_empty())
-                .collect(),
-            profile: host.profile,
-            target: host.target,
+            profile: recorded(host.profile, "profile"),
+            target: recorded(host.target, "target"),
+            rustc: recorded(host.rustc, "rustc"),
+            features,
             opt_level: host.opt_level,
-            rustc: host.rustc,
             backend: muster::BACKEND,
             plugins: muster::plugins()
                 .iter()
@@ -142,12 +162,16 @@ impl BuildInfo {
             self.version,
             self.set.unwrap_or("(not built by cargo xtask build)"),
             self.plan.unwrap_or("-"),
-            self.profile.unwrap_or("-"),
+            self.profile.as_deref().unwrap_or(UNKNOWN),
             self.opt_level.unwrap_or("-"),
-            self.target.unwrap_or("-"),
-            self.rustc.unwrap_or("-"),
+            self.target.as_deref().unwrap_or(UNKNOWN),
+            self.rustc.as_deref().unwrap_or(UNKNOWN),
             self.backend,
-            self.features.join(" "),
+            if self.features.is_empty() && self.manifest.is_none() && self.profile.is_none() {
+                UNKNOWN.to_owned()
+            } else {
+                self.features.join(" ")
+            },
         );
         for p in &self.plugins {
             out.push_str("  ");
@@ -166,6 +190,11 @@ impl BuildInfo {
     }
 }
 
+/// What `build-info` says of a fact nothing recorded: a plain `cargo build` of a host
+/// without a build script.
+const UNKNOWN: &str =
+    "unknown (not recorded: built without `cargo xtask build` and without a host build script)";
+
 /// `file_name` in the directory of the running executable.
 fn sbom_beside_executable(file_name: &str) -> Sbom {
     let path = std::env::current_exe()
@@ -176,5 +205,65 @@ fn sbom_beside_executable(file_name: &str) -> Sbom {
         present: path.is_file(),
         path: path.display().to_string(),
         format: "CycloneDX 1.5 JSON",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::build_info::{BuildInfo, HostBuild};
+
+    const PLAIN: HostBuild = HostBuild {
+        name: "ledger",
+        version: "0.1.0",
+        features: None,
+        profile: None,
+        target: None,
+        opt_level: None,
+        rustc: None,
+        set: None,
+        plan: None,
+        manifest: None,
+    };
+
+    #[test]
+    fn an_xtask_built_binary_without_a_build_script_reads_its_manifest() {
+        let host = HostBuild {
+            set: Some("prod"),
+            manifest: Some(
+                r#"{"set":"prod","profile":"release","target":"x86_64-unknown-linux-musl",
+                    "rustc":"rustc 1.95.0","features":["plugin-a","plugin-b"]}"#,
+            ),
+            ..PLAIN
+        };
+        let info = BuildInfo::current(&host);
+        assert_eq!(info.profile.as_deref(), Some("release"));
+        assert_eq!(info.target.as_deref(), Some("x86_64-unknown-linux-musl"));
+        assert_eq!(info.rustc.as_deref(), Some("rustc 1.95.0"));
+        assert_eq!(info.features, ["plugin-a", "plugin-b"]);
+        let text = info.to_text();
+        assert!(text.contains("profile: release"), "{text}");
+        assert!(text.contains("features: plugin-a plugin-b"), "{text}");
+        let json = serde_json::to_value(&info).unwrap();
+        assert_eq!(json["name"], "ledger");
+        // A build script's own record wins.
+        let info = BuildInfo::current(&HostBuild {
+            profile: Some("dev"),
+            ..host
+        });
+        assert_eq!(info.profile.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn a_plain_build_says_what_it_does_not_know() {
+        let text = BuildInfo::current(&PLAIN).to_text();
+        assert!(text.starts_with("ledger 0.1.0\n"), "{text}");
+        for line in [
+            "profile: unknown (not recorded",
+            "target: unknown",
+            "rustc: unknown",
+            "features: unknown",
+        ] {
+            assert!(text.contains(line), "{line}: {text}");
+        }
     }
 }
