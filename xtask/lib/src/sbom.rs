@@ -479,7 +479,52 @@ fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::sbom::{rfc3339, serial_number};
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use crate::cargo_meta::Package;
+    use crate::sbom::{component, rfc3339, serial_number, source_of};
+
+    /// A package as `cargo metadata` describes one from a local git repository.
+    fn git_package() -> Package {
+        serde_json::from_value(serde_json::json!({
+            "id": "git+file:///srv/repos/outer?branch=main#0123abcd",
+            "name": "outer",
+            "version": "0.4.0",
+            "license": "MIT",
+            "source": "git+file:///srv/repos/outer?branch=main#0123abcdef0123abcdef0123abcdef0123abcdef",
+            "manifest_path": "/root/.cargo/git/checkouts/outer-1a2b/0123abc/Cargo.toml"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_git_source_is_recorded_by_url_and_commit_with_a_vcs_purl() {
+        let package = git_package();
+        let source = source_of(&package, Path::new("/work/ws"));
+        assert_eq!(
+            source, "git+file:///srv/repos/outer#0123abcdef0123abcdef0123abcdef0123abcdef",
+            "the branch is dropped, the commit kept, no checkout path"
+        );
+        let c = component(
+            &package,
+            "outer@0.4.0".into(),
+            Path::new("/work/ws"),
+            &BTreeMap::new(),
+            &[],
+        );
+        let purl = c.purl.as_ref().map(ToString::to_string).unwrap_or_default();
+        assert!(
+            purl.starts_with("pkg:cargo/outer@0.4.0?vcs_url=git%2Bfile"),
+            "a purl scanners do not take for the crates.io crate: {purl}"
+        );
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("file:///srv/repos/outer#0123abcdef"),
+            "{shown}"
+        );
+        assert!(!shown.contains(".cargo/git"), "no checkout path: {shown}");
+    }
 
     #[test]
     fn timestamps_are_utc_rfc3339() {
