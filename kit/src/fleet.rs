@@ -29,27 +29,38 @@ pub struct Host {
     pub facts: Facts,
 }
 
-/// Reads every host's facts in `dir`; the first unusable file is an error naming it.
-pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        BadInput(format!(
-            "cannot read fleet directory {}: {e}",
-            dir.display()
-        ))
-    })?;
+/// The regular files of `dir` that `keep`, sorted by name; `what` names the directory
+/// in the error when it cannot be listed.
+pub(crate) fn files_in(
+    dir: &Path,
+    what: &str,
+    keep: impl Fn(&Path) -> bool,
+) -> Result<Vec<PathBuf>, BadInput> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| BadInput(format!("cannot read {what} {}: {e}", dir.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.path())
-        .filter(|p| match format {
-            FactsFormat::Muster => p.extension().is_some_and(|x| x == "json"),
-            FactsFormat::Ansible => p
-                .file_name()
-                .is_some_and(|n| !n.to_string_lossy().starts_with('.')),
-        })
+        .filter(|p| keep(p))
         .collect();
     // One directory: comparing the bytes orders as comparing paths, faster.
     files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    Ok(files)
+}
+
+/// Whether the file's name starts with a dot.
+pub(crate) fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+}
+
+/// Reads every host's facts in `dir`; the first unusable file is an error naming it.
+pub fn load_hosts(dir: &Path, format: FactsFormat) -> Result<Vec<Host>, BadInput> {
+    let files = files_in(dir, "fleet directory", |p| match format {
+        FactsFormat::Muster => p.extension().is_some_and(|x| x == "json"),
+        FactsFormat::Ansible => !is_hidden(p),
+    })?;
     if files.is_empty() {
         return Err(BadInput(match format {
             FactsFormat::Muster => format!(

@@ -201,22 +201,9 @@ impl Observed {
     /// with the preview under `policy`. Only a directory that cannot be listed or
     /// holds no file is an error.
     pub fn compare_dir(dir: &Path, policy: &Policy) -> Result<Observed, BadInput> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            BadInput(format!(
-                "cannot read the reports directory {}: {e}",
-                dir.display()
-            ))
+        let files = crate::fleet::files_in(dir, "the reports directory", |p| {
+            !crate::fleet::is_hidden(p)
         })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         if files.is_empty() {
             return Err(BadInput(format!(
                 "reports directory {} holds no report (one file per host, as `plugins explain \

@@ -179,6 +179,34 @@ impl Metadata {
     }
 }
 
+/// `Cargo.lock`: the fields the xtask reads (the SBOM's checksums, the scan's check
+/// of an SBOM against the lock).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Lock {
+    #[serde(default)]
+    pub(crate) package: Vec<LockedPackage>,
+}
+
+/// One `[[package]]` of `Cargo.lock`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LockedPackage {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    /// `None` for a path package.
+    #[serde(default)]
+    pub(crate) source: Option<String>,
+    #[serde(default)]
+    pub(crate) checksum: Option<String>,
+}
+
+/// The workspace's `Cargo.lock`.
+pub(crate) fn read_lock(project: &Project) -> Result<Lock> {
+    let path = project.root.join("Cargo.lock");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::cargo_meta::Metadata;

@@ -33,7 +33,6 @@ use cyclonedx_bom::models::metadata::Metadata as BomMetadata;
 use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::{Tool, Tools};
 use cyclonedx_bom::validation::Validate;
-use serde::Deserialize;
 
 use crate::build::manifest::Prepared;
 use crate::cargo_meta::{Metadata, Node, NodeDep, Package};
@@ -55,19 +54,6 @@ pub(crate) const PLUGIN_NAME: &str = "muster:plugin-name";
 pub(crate) const PLUGIN_VERSION: &str = "muster:plugin-version";
 pub(crate) const PACKAGE: &str = "muster:package";
 
-#[derive(Deserialize)]
-struct Lock {
-    #[serde(default)]
-    package: Vec<LockedPackage>,
-}
-
-#[derive(Deserialize)]
-struct LockedPackage {
-    name: String,
-    version: String,
-    checksum: Option<String>,
-}
-
 /// The SBOM of the binary `prepared` built, whose SHA-256 is `binary_sha256`, as JSON.
 /// Fails if the library's own validation of the document fails.
 pub(crate) fn generate(
@@ -86,9 +72,7 @@ pub(crate) fn generate(
             .arg("--no-default-features")
             .args(["--features", &plan.features.join(",")]),
     )?;
-    let lock_text = std::fs::read_to_string(project.root.join("Cargo.lock"))
-        .context("cannot read Cargo.lock")?;
-    let lock: Lock = toml::from_str(&lock_text).context("cannot parse Cargo.lock")?;
+    let lock = crate::cargo_meta::read_lock(project)?;
     let checksums: BTreeMap<(String, String), String> = lock
         .package
         .into_iter()

@@ -103,31 +103,11 @@ pub(crate) fn check(project: &Project, set: &str) -> Result<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct Lock {
-    #[serde(default)]
-    package: Vec<LockedPackage>,
-}
-
-#[derive(Deserialize)]
-struct LockedPackage {
-    name: String,
-    version: String,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    checksum: Option<String>,
-}
-
 /// `Cargo.lock`: `(name, version, source)` (source `""` for a path package) to checksum.
 pub(crate) fn locked(
     project: &Project,
 ) -> Result<BTreeMap<(String, String, String), Option<String>>> {
-    let path = project.root.join("Cargo.lock");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let lock: Lock = toml::from_str(&text).context("cannot parse Cargo.lock")?;
-    Ok(lock
+    Ok(crate::cargo_meta::read_lock(project)?
         .package
         .into_iter()
         .map(|p| {
