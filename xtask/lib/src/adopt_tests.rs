@@ -11,28 +11,85 @@ use std::process::Command;
 
 use crate::project::Project;
 
-/// The host's whole `main.rs`: the operator glue it writes (besides `mod linked;`) to
-/// get every operator command from the kit, `muster-kit`.
-const HOST_MAIN: &str = r#"//! Ledger: a service hosting fee rules.
-mod linked;
+/// The fenced code blocks of `docs/adopting.md`, in order.
+fn guide_blocks() -> Vec<String> {
+    let root = Project::current().unwrap().root;
+    let guide = std::fs::read_to_string(root.join("docs/adopting.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in guide.lines() {
+        match (&mut current, line.starts_with("```")) {
+            (None, true) => current = Some(String::new()),
+            (Some(block), true) => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), false) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, false) => {}
+        }
+    }
+    blocks
+}
 
-struct Ledger;
-
-impl muster_kit::Host for Ledger {
-    type Explain = muster_kit::NoExtra;
-
-    fn build(&self) -> muster_kit::HostBuild {
-        muster_kit::host_build!()
+/// The guide's block that starts with `first` (a path comment such as
+/// `# xtask/Cargo.toml`, or the block's first line), without a path comment line.
+fn guide_block(blocks: &[String], first: &str) -> String {
+    let block = blocks
+        .iter()
+        .find(|b| b.lines().next() == Some(first))
+        .unwrap_or_else(|| panic!("docs/adopting.md has no code block starting `{first}`"));
+    if first.starts_with("# ") || first.starts_with("// ") {
+        block
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .to_owned()
+    } else {
+        block.clone()
     }
 }
 
-fn main() -> std::process::ExitCode {
-    muster_kit::main(&Ledger)
+/// The guide's dependency lines on muster's crates (`muster-rt = "0.1"`) as path
+/// dependencies on this checkout: the crates are not on crates.io yet. Each version
+/// the guide names must be the one this checkout would publish.
+fn unpublished(text: &str, real: &Path) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut out = String::new();
+    for line in text.lines() {
+        let crate_dir = [
+            ("muster-rt", "core"),
+            ("muster-kit", "kit"),
+            ("muster-xtask", "xtask/lib"),
+        ]
+        .into_iter()
+        .find(|(name, _)| line.starts_with(&format!("{name} = \"")));
+        match crate_dir {
+            Some((name, dir)) => {
+                let req = line
+                    .split('"')
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{line}: no version"));
+                assert!(
+                    semver::VersionReq::parse(req)
+                        .unwrap()
+                        .matches(&semver::Version::parse(version).unwrap()),
+                    "docs/adopting.md: `{line}` does not take this checkout's {version}"
+                );
+                out.push_str(&format!(
+                    "{name} = {{ path = \"{}\" }}\n",
+                    real.join(dir).display()
+                ));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
-"#;
-
-/// The xtask's whole `main.rs`.
-const XTASK_MAIN: &str = "fn main() -> std::process::ExitCode {\n    muster_xtask::main()\n}\n";
 
 fn write(root: &Path, path: &str, text: &str) {
     let path = root.join(path);
@@ -71,10 +128,19 @@ fn fee_plugin(root: &Path, dir: &str, package: &str, version: &str, fee: u64) {
 #[test]
 #[ignore = "a release build of a new workspace: the full `cargo xtask test` runs it (`--ignored`)"]
 fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
-    assert!(code_lines(XTASK_MAIN) <= 5, "{}", code_lines(XTASK_MAIN));
-    assert!(code_lines(HOST_MAIN) <= 30, "{}", code_lines(HOST_MAIN));
-
+    // What the guide shows is what this builds: its code blocks, verbatim, but for
+    // muster's own crates by path (not yet on crates.io).
     let real = Project::current().unwrap().root;
+    let blocks = guide_blocks();
+    let xtask_main = guide_block(&blocks, "// xtask/src/main.rs");
+    let host_main = guide_block(&blocks, "mod linked;");
+    assert!(
+        host_main.contains("muster_kit::main(&Ledger)"),
+        "{host_main}"
+    );
+    assert!(code_lines(&xtask_main) <= 5, "{}", code_lines(&xtask_main));
+    assert!(code_lines(&host_main) <= 30, "{}", code_lines(&host_main));
+
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path();
     write(
@@ -82,13 +148,9 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         "Cargo.toml",
         &format!(
             "[workspace]\nresolver = \"3\"\nmembers = [\"ledger\", \"ledger-api\", \"xtask\", \"fees/*/*\"]\n\n\
-             [workspace.package]\nedition = \"2024\"\n\n\
-             [workspace.dependencies]\nmuster-rt = {{ path = \"{core}\" }}\nmuster-kit = {{ path = \"{kit}\" }}\nledger-api = {{ path = \"ledger-api\" }}\n\n\
-             [workspace.metadata.muster]\nhost = \"ledger\"\ncontracts = [\"ledger-api\"]\n\
-             teams = \"deploy/teams\"\nsets = \"deploy/sets\"\nplugins = \"fees\"\ndist = \"out\"\n\
-             registry = \"src/linked.rs\"\ndefault-set = \"prod\"\ntest-sets = [\"prod\"]\nrepro-set = \"prod\"\n",
-            core = real.join("core").display(),
-            kit = real.join("kit").display()
+             [workspace.package]\nedition = \"2024\"\n\n{}\n{}",
+            unpublished(&guide_block(&blocks, "[workspace.dependencies]"), &real),
+            guide_block(&blocks, "[workspace.metadata.muster]"),
         ),
     );
     // Share compiled dependencies with the other fixture builds; the real lock file
@@ -97,7 +159,8 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         ws,
         ".cargo/config.toml",
         &format!(
-            "[alias]\nxtask = \"run --package ledger-xtask --\"\n\n[build]\ntarget-dir = \"{}\"\n",
+            "{}\n[build]\ntarget-dir = \"{}\"\n",
+            guide_block(&blocks, "# .cargo/config.toml"),
             real.join("target").join("xtask-fixture").display()
         ),
     );
@@ -105,13 +168,9 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
     write(
         ws,
         "xtask/Cargo.toml",
-        &format!(
-            "[package]\nname = \"ledger-xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nmuster-xtask = {{ path = \"{}\" }}\n",
-            real.join("xtask/lib").display()
-        ),
+        &unpublished(&guide_block(&blocks, "# xtask/Cargo.toml"), &real),
     );
-    write(ws, "xtask/src/main.rs", XTASK_MAIN);
+    write(ws, "xtask/src/main.rs", &xtask_main);
     write(
         ws,
         "ledger-api/Cargo.toml",
@@ -121,30 +180,38 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
     write(
         ws,
         "ledger-api/src/lib.rs",
-        "//! The ledger's contract.\n/// Computes a transfer's fee.\n#[muster::slot]\n\
-         pub trait FeeRule: Send + Sync {\n    /// The fee, in cents, of a transfer of `cents`.\n\
-         \x20   fn fee(&self, cents: u64) -> u64;\n}\n",
+        &guide_block(&blocks, "//! ledger-api: what fee plugins implement."),
     );
     write(
         ws,
         "ledger/Cargo.toml",
-        "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [features]\n\n[dependencies]\nmuster-rt.workspace = true\nmuster-kit.workspace = true\n\
-         ledger-api.workspace = true\n",
+        &format!(
+            "[package]\nname = \"ledger\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n{}",
+            guide_block(&blocks, "# ledger/Cargo.toml")
+        ),
     );
-    write(ws, "ledger/src/main.rs", HOST_MAIN);
+    write(
+        ws,
+        "ledger/src/main.rs",
+        &format!("//! Ledger: a service hosting fee rules.\n{host_main}"),
+    );
     fee_plugin(ws, "fees/pricing/flat-v1", "flat-v1", "1.0.0", 25);
     fee_plugin(ws, "fees/pricing/flat-v2", "flat-v2", "2.0.0", 20);
+    // The guide's team file, and a second version of the plugin beside it.
     write(
         ws,
         "deploy/teams/pricing.toml",
-        "description = \"Fees.\"\n\n\
-         [[plugin]]\npackage = \"flat-v1\"\nslot = \"fee_rule\"\nname = \"flat\"\nversion = \"1.0.0\"\n\
-         enabled = true\npath = \"fees/pricing/flat-v1\"\n\n\
-         [[plugin]]\npackage = \"flat-v2\"\nslot = \"fee_rule\"\nname = \"flat\"\nversion = \"2.0.0\"\n\
-         enabled = true\npath = \"fees/pricing/flat-v2\"\n",
+        &format!(
+            "{}\n[[plugin]]\npackage = \"flat-v2\"\nslot = \"fee_rule\"\nname = \"flat\"\nversion = \"2.0.0\"\n\
+             enabled = true\npath = \"fees/pricing/flat-v2\"\n",
+            guide_block(&blocks, "# deploy/teams/pricing.toml")
+        ),
     );
-    write(ws, "deploy/sets/prod.toml", "teams = [\"pricing\"]\n");
+    write(
+        ws,
+        "deploy/sets/prod.toml",
+        &guide_block(&blocks, "# deploy/sets/prod.toml"),
+    );
 
     let cargo = || {
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
