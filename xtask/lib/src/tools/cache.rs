@@ -233,7 +233,10 @@ pub(crate) fn install(tool: &Tool, root: &Path) -> Result<PathBuf> {
     }
     let final_dir = root.join(tool.dir_name());
     let staging = staging_root.join(format!("{}.{}", tool.dir_name(), std::process::id()));
-    let build_dir = staging_root.join(format!("{}.{}.build", tool.dir_name(), std::process::id()));
+    // One build directory for every `cargo install`: the tools share many
+    // dependencies (serde, clap, ...), compiled once. Cargo locks it; it is only a
+    // cache (`rm -rf` it to reclaim the space).
+    let build_dir = root.join(".build");
     let log = root.join(".logs").join(format!("{}.log", tool.dir_name()));
     let _ = std::fs::remove_dir_all(&staging);
     eprint!(
@@ -247,7 +250,6 @@ pub(crate) fn install(tool: &Tool, root: &Path) -> Result<PathBuf> {
     let _ = std::io::stderr().flush();
     let started = Instant::now();
     let result = install_into(tool, &staging, &build_dir, &final_dir, &log);
-    let _ = std::fs::remove_dir_all(&build_dir);
     if let Err(err) = result {
         eprintln!("failed");
         let _ = std::fs::remove_dir_all(&staging);
