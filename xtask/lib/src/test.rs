@@ -138,6 +138,23 @@ impl Test {
             sync::check(&project, &config)
         })?;
         steps.step("cargo xtask check", &mut || check::all(&project, &config))?;
+        // The fuzz targets are a workspace of their own (`cargo xtask fuzz`, nightly):
+        // their committed lock file must be in step with this one's crates, or the
+        // fuzz run refuses it (it builds `--locked`).
+        let fuzz_manifest = project.root.join("fuzz/Cargo.toml");
+        if fuzz_manifest.is_file() {
+            steps.step(
+                "fuzz/Cargo.lock in step (cargo metadata --locked)",
+                &mut || {
+                    let mut cmd = cargo(&["metadata", "--locked", "--format-version", "1"]);
+                    cmd.arg("--manifest-path").arg(&fuzz_manifest);
+                    project::output(&mut cmd).map(drop).context(
+                        "fuzz/Cargo.lock is out of date: run `cargo metadata --manifest-path \
+                     fuzz/Cargo.toml` and commit it",
+                    )
+                },
+            )?;
+        }
         steps.step("cargo clippy", &mut || {
             project::run(&mut cargo(&[
                 "clippy",
