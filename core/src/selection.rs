@@ -15,7 +15,7 @@ use crate::report::{Candidate, Choice, NotTried, Outcome, SelectionError, SlotRe
 use crate::slot::entries::{Collector, IndexEntry, newest_first, sort, typed};
 use crate::{Facts, PluginMeta, Policy, Quarantine, Registration, Rejection, Slot};
 
-/// Chooses versions for a host: facts, policy and (optionally) a quarantine (a second measured one-line change).
+/// Chooses versions for a host: facts, policy and (optionally) a quarantine.
 #[derive(Debug, Clone, Copy)]
 pub struct Selector<'a> {
     facts: &'a Facts,
