@@ -179,6 +179,25 @@ impl Metadata {
     }
 }
 
+/// The host's dependency graph as one set builds it: `cargo metadata` resolved for
+/// `target` and the set's `features` (without the host's defaults).
+pub(crate) fn set_metadata(
+    project: &Project,
+    target: &str,
+    features: &[String],
+) -> Result<Metadata> {
+    Metadata::read(
+        project
+            .cargo()
+            .args(["metadata", "--format-version", "1", "--filter-platform"])
+            .arg(target)
+            .arg("--manifest-path")
+            .arg(project.app_manifest())
+            .arg("--no-default-features")
+            .args(["--features", &features.join(",")]),
+    )
+}
+
 /// `Cargo.lock`: the fields the xtask reads (the SBOM's checksums, the scan's check
 /// of an SBOM against the lock).
 #[derive(Debug, Deserialize)]

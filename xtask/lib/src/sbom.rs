@@ -35,7 +35,7 @@ use cyclonedx_bom::models::tool::{Tool, Tools};
 use cyclonedx_bom::validation::Validate;
 
 use crate::build::manifest::Prepared;
-use crate::cargo_meta::{Metadata, Node, NodeDep, Package};
+use crate::cargo_meta::{Node, NodeDep, Package};
 use crate::plan::PlannedPlugin;
 use crate::project::{self, Project};
 
@@ -62,16 +62,7 @@ pub(crate) fn generate(
     binary_sha256: &str,
 ) -> Result<String> {
     let plan = &prepared.plan;
-    let metadata = Metadata::read(
-        project
-            .cargo()
-            .args(["metadata", "--format-version", "1", "--filter-platform"])
-            .arg(&prepared.target)
-            .arg("--manifest-path")
-            .arg(project.app_manifest())
-            .arg("--no-default-features")
-            .args(["--features", &plan.features.join(",")]),
-    )?;
+    let metadata = crate::cargo_meta::set_metadata(project, &prepared.target, &plan.features)?;
     let lock = crate::cargo_meta::read_lock(project)?;
     let checksums: BTreeMap<(String, String), String> = lock
         .package

@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::build::BuildManifest;
-use crate::cargo_meta::{Metadata, target_dir};
+use crate::cargo_meta::target_dir;
 use crate::project::Project;
 use crate::{sbom, tools};
 
@@ -186,16 +186,7 @@ fn used_by_build(project: &Project, set: &str) -> Result<BTreeSet<String>> {
         .with_context(|| format!("cannot read {}", path.display()))?;
     let manifest: BuildManifest =
         serde_json::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
-    let metadata = Metadata::read(
-        project
-            .cargo()
-            .args(["metadata", "--format-version", "1", "--filter-platform"])
-            .arg(&manifest.target)
-            .arg("--manifest-path")
-            .arg(project.app_manifest())
-            .arg("--no-default-features")
-            .args(["--features", &manifest.features.join(",")]),
-    )?;
+    let metadata = crate::cargo_meta::set_metadata(project, &manifest.target, &manifest.features)?;
     let nodes: BTreeMap<&str, _> = metadata
         .resolve
         .as_ref()
