@@ -22,21 +22,12 @@ pub(crate) struct Doctor {
     install: bool,
 }
 
-/// The pinned tools this workspace's commands use: the build's and the scan's, the
-/// `test-tools` its tests run, cargo-fuzz where there are fuzz targets and
-/// cargo-public-api where crates are published.
+/// The pinned tools this workspace's commands use: the full test run's (which include
+/// the build's) and cargo-fuzz where there are fuzz targets.
 pub(crate) fn needed(project: &Project) -> Vec<&'static Tool> {
-    let mut tools = vec![
-        &table::CARGO_AUDITABLE,
-        &table::CARGO_AUDIT,
-        &table::CYCLONEDX,
-    ];
-    tools.extend(project.settings.test_tools.iter().copied());
+    let mut tools = crate::tools::for_test(&project.settings, false);
     if has_fuzz_targets(&project.root) {
         tools.push(&table::CARGO_FUZZ);
-    }
-    if !project.settings.publish.is_empty() {
-        tools.push(&table::CARGO_PUBLIC_API);
     }
     tools
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::cargo_meta::Metadata;
 use crate::config::Config;
 use crate::project::{self, Project};
-use crate::tools::{self, table};
+use crate::tools;
 use crate::{check, sync};
 
 /// Run fmt, sync --check, check, clippy, tests on both registry backends, docs, the
@@ -88,15 +88,7 @@ impl Test {
         eprintln!("==> tools");
         let at = Instant::now();
         components()?;
-        let mut needed = vec![&table::CYCLONEDX];
-        if !self.quick {
-            needed.extend([&table::CARGO_AUDITABLE, &table::CARGO_AUDIT]);
-            if !settings.publish.is_empty() {
-                needed.push(&table::CARGO_PUBLIC_API);
-            }
-        }
-        needed.extend(settings.test_tools.iter().copied());
-        for tool in needed {
+        for tool in tools::for_test(settings, self.quick) {
             tools::ensure(tool)?;
         }
         eprintln!("<== tools: ok ({:.1?})", at.elapsed());

@@ -12,6 +12,8 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use crate::settings::Settings;
+
 pub(crate) use crate::tools::cache::{ensure, path_env};
 pub(crate) use crate::tools::cyclonedx::validate_cyclonedx;
 
@@ -21,4 +23,20 @@ pub(crate) fn cargo_audit() -> Result<Command> {
     let mut cmd = Command::new(exe);
     cmd.arg("audit");
     Ok(cmd)
+}
+
+/// The pinned tools `cargo xtask test` needs (`quick`: its inner loop): the SBOM
+/// validator (the xtask's tests use it), the `test-tools` the workspace's tests run,
+/// and for the full run the build's, the scan's and, where crates are published, the
+/// API listing's. `doctor` lists these, and cargo-fuzz where there are fuzz targets.
+pub(crate) fn for_test(settings: &Settings, quick: bool) -> Vec<&'static table::Tool> {
+    let mut tools = vec![&table::CYCLONEDX];
+    if !quick {
+        tools.extend([&table::CARGO_AUDITABLE, &table::CARGO_AUDIT]);
+        if !settings.publish.is_empty() {
+            tools.push(&table::CARGO_PUBLIC_API);
+        }
+    }
+    tools.extend(settings.test_tools.iter().copied());
+    tools
 }
