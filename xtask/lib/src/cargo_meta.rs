@@ -6,6 +6,7 @@
 
 pub(crate) mod manifest;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -137,6 +138,19 @@ impl Metadata {
     /// Reads `cargo metadata` output.
     pub(crate) fn parse(json: &str) -> Result<Metadata> {
         serde_json::from_str(json).context("cannot parse `cargo metadata` output")
+    }
+
+    /// The resolved graph's nodes by package id; an error when `cargo metadata` was run
+    /// without resolving (`--no-deps`).
+    pub(crate) fn nodes_by_id(&self) -> Result<BTreeMap<&str, &Node>> {
+        Ok(self
+            .resolve
+            .as_ref()
+            .context("`cargo metadata` printed no resolved graph")?
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n))
+            .collect())
     }
 
     /// The names of the workspace members that are the package `name` or depend on it

@@ -75,14 +75,7 @@ pub(crate) fn generate(
         .iter()
         .map(|p| (p.id.as_str(), p))
         .collect();
-    let nodes: BTreeMap<&str, &Node> = metadata
-        .resolve
-        .as_ref()
-        .context("`cargo metadata` printed no resolved graph")?
-        .nodes
-        .iter()
-        .map(|n| (n.id.as_str(), n))
-        .collect();
+    let nodes = metadata.nodes_by_id()?;
     let root = metadata
         .packages
         .iter()

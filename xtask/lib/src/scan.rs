@@ -187,14 +187,7 @@ fn used_by_build(project: &Project, set: &str) -> Result<BTreeSet<String>> {
     let manifest: BuildManifest =
         serde_json::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
     let metadata = crate::cargo_meta::set_metadata(project, &manifest.target, &manifest.features)?;
-    let nodes: BTreeMap<&str, _> = metadata
-        .resolve
-        .as_ref()
-        .context("`cargo metadata` printed no resolved graph")?
-        .nodes
-        .iter()
-        .map(|n| (n.id.as_str(), n))
-        .collect();
+    let nodes = metadata.nodes_by_id()?;
     let names: BTreeMap<&str, &str> = metadata
         .packages
         .iter()
