@@ -159,9 +159,9 @@ fn a_new_workspace_adopts_muster_with_a_config_block_and_a_thin_xtask() {
         ws,
         ".cargo/config.toml",
         &format!(
-            "{}\n[build]\ntarget-dir = \"{}\"\n",
+            "{}\n{}",
             guide_block(&blocks, "# .cargo/config.toml"),
-            real.join("target").join("xtask-fixture").display()
+            crate::tests::fixture_cargo_config(&real)
         ),
     );
     std::fs::copy(real.join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();

@@ -99,6 +99,17 @@ impl Fixture {
 }
 
 /// A plugin crate directory with package `package`.
+/// The `.cargo/config.toml` of a fixture workspace that builds: one target directory
+/// shared by every fixture (`target/xtask-fixture`, compiled dependencies are reused) and
+/// no debug info or incremental state, which fixtures never use (disk is what a fresh CI
+/// machine runs short of).
+pub(crate) fn fixture_cargo_config(real: &Path) -> String {
+    format!(
+        "[build]\ntarget-dir = \"{}\"\n\n[profile.dev]\ndebug = false\nincremental = false\n",
+        real.join("target").join("xtask-fixture").display()
+    )
+}
+
 fn plugin_crate(dir: &Path, package: &str) {
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(
@@ -1320,10 +1331,7 @@ fn one_crate_registering_several_versions_and_slots_builds() {
     // Share compiled dependencies between runs; the real lock file pins them offline.
     fixture.write(
         ".cargo/config.toml",
-        &format!(
-            "[build]\ntarget-dir = \"{}\"\n",
-            real.join("target").join("xtask-fixture").display()
-        ),
+        &fixture_cargo_config(&real),
     );
     std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
     let muster = format!("muster-rt = {{ path = \"{}\" }}", core.display());
@@ -1517,10 +1525,7 @@ fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
     );
     fixture.write(
         ".cargo/config.toml",
-        &format!(
-            "[build]\ntarget-dir = \"{}\"\n",
-            real.join("target").join("xtask-fixture").display()
-        ),
+        &fixture_cargo_config(&real),
     );
     std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
     fixture.write(
