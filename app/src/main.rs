@@ -211,15 +211,8 @@ fn print_state(args: &StateArgs, view: &StateView) -> anyhow::Result<()> {
 
 /// An error (exit 4) unless `slot` is compiled in.
 fn known_slot(flag: &str, slot: &str) -> anyhow::Result<()> {
-    let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
-    if known.contains(&slot) {
-        return Ok(());
-    }
-    Err(BadInput(format!(
-        "{flag} {slot}: no such slot (compiled in: {})",
-        known.join(", ")
-    ))
-    .into())
+    muster::compiled_slot(slot).map_err(|e| BadInput(format!("{flag} {slot}: {e}")))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -779,7 +779,7 @@ fn policy_pins_a_version_that_does_not_exist() {
         &[
             "warning: pin showcase==9.9.9",
             &s(&pin),
-            "matches no compiled-in version",
+            "slot `showcase` has no version matching =9.9.9 compiled in (versions: 0.10.0, 0.2.0, 0.1.0)",
             "error: no acceptable version for slot(s): showcase",
         ],
     );
@@ -810,8 +810,9 @@ fn policy_names_an_unknown_slot() {
         explain().arg("--policy").arg(&p),
         &[
             "warning: pin nosuch=^1",
-            "deny of slot ghost",
-            "not compiled in",
+            "no slot `nosuch` is compiled in (slots: checksum, ",
+            "warning: deny ghost@1.0.0",
+            "no slot `ghost` is compiled in",
         ],
     );
     assert_unchanged(&before, &fx.snapshot(), "");
@@ -1230,7 +1231,7 @@ fn quarantine_clear_unknown_slot_or_bad_version() {
             .args(["quarantine", "clear", "--slot", "nosuch", "--state"])
             .arg(fx.path("agent")),
         4,
-        &["--slot nosuch", "no such slot", "checksum"],
+        &["--slot nosuch: no slot `nosuch` is compiled in (slots: checksum, "],
     );
     refused(
         &fx,
@@ -1606,9 +1607,9 @@ fn policy_rollout_names_an_unknown_slot_or_version() {
         explain().arg("--policy").arg(&p),
         &[
             "warning: rollout nosuch@1.0.0 on 10%",
-            "names a slot that is not compiled in",
+            "no slot `nosuch` is compiled in",
             "warning: rollout showcase@9.9.9 on 10%",
-            "matches no compiled-in version",
+            "slot `showcase` has no version 9.9.9 compiled in (versions: 0.10.0, 0.2.0, 0.1.0)",
         ],
     );
     assert_unchanged(&before, &fx.snapshot(), "");

@@ -303,7 +303,7 @@ fn no_acceptable_version_exits_3_and_lists_every_candidate() {
         "{err}"
     );
     assert!(
-        err.contains("warning: pin showcase=^9 (flag) matches no compiled-in version"),
+        err.contains("warning: pin showcase=^9 (flag): slot `showcase` has no version matching ^9 compiled in"),
         "{err}"
     );
     assert!(out.contains("showcase: no acceptable version"), "{out}");

@@ -54,7 +54,7 @@
 //! assert_eq!(showcase.render(), "fancy");
 //!
 //! // Roll back without a rebuild: pin the slot.
-//! let policy = Policy::from_flags(&["showcase=^0.1"], &[] as &[&str], false).unwrap();
+//! let policy = Policy::from_flags(&["showcase=^0.1".parse().unwrap()], &[], &[], false).unwrap();
 //! let showcase = Selector::new(&facts, &policy).select::<dyn Showcase>().unwrap();
 //! assert_eq!(showcase.render(), "plain");
 //! println!("{}", showcase.report());
@@ -148,7 +148,10 @@ pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, Slot
 pub use crate::requirement::Requirement;
 pub use crate::rollout::{NotAdmitted, ROLLOUT_ENV, Rollout, RolloutFlag, Share, Target};
 pub use crate::selection::{Selected, Selector};
-pub use crate::slot::{Slot, SlotIndex, SlotInfo, plugins, registry_problems, slots};
+pub use crate::slot::{
+    NotCompiledIn, Slot, SlotIndex, SlotInfo, check_compiled, compiled_slot, plugins,
+    registry_problems, slots,
+};
 
 /// The registry backend compiled in: `"linkme"` (default) or `"inventory"`.
 pub const BACKEND: &str = if cfg!(feature = "inventory") {

@@ -329,6 +329,13 @@ impl FromStr for RolloutFlag {
     }
 }
 
+/// `SLOT@TARGET=SHARE`, as parsed (the share with its `%`).
+impl fmt::Display for RolloutFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}={}", self.slot, self.target, self.share)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::rollout::{Bucket, Share, Target, bucket, parse_rollout};

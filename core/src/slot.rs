@@ -13,9 +13,10 @@
 //!
 //! One file a job: the [`Slot`] trait and typed index ([`typed`]), the erased entries
 //! and their order ([`entries`]), the slot descriptor ([`info`]), the registry
-//! ([`registry`]) and its by-type [`hasher`], and the drivers that decide every slot
-//! ([`drivers`]).
+//! ([`registry`]) and its by-type [`hasher`], the one "is it compiled in?" check
+//! ([`compiled`]), and the drivers that decide every slot ([`drivers`]).
 
+mod compiled;
 mod drivers;
 pub(crate) mod entries;
 mod hasher;
@@ -23,6 +24,7 @@ mod info;
 pub(crate) mod registry;
 mod typed;
 
+pub use crate::slot::compiled::{NotCompiledIn, check_compiled, compiled_slot};
 pub use crate::slot::info::SlotInfo;
 pub use crate::slot::registry::{plugins, registry_problems, slots};
 pub use crate::slot::typed::{Slot, SlotIndex};

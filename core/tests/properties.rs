@@ -391,7 +391,7 @@ fn equal_versions_are_ambiguous_and_never_selected() {
     let facts = base_facts();
     for policy in [
         Policy::new(),
-        Policy::from_flags(&["twin=1.0.0"], &[] as &[&str], false).unwrap(),
+        Policy::from_flags(&["twin=1.0.0".parse().unwrap()], &[], &[], false).unwrap(),
     ] {
         let report = Selector::new(&facts, &policy).explain::<dyn Twin>();
         for c in report

@@ -126,8 +126,8 @@ proptest! {
     fn the_source_does_not_move_a_host(id in "[a-f0-9]{32}", share in 0u32..=100) {
         let facts = host(&id);
         let file = policy(&rollout_110(&share.to_string()));
-        let mut flags = Policy::new();
-        flags.add_rollout_strings(&[format!("wave@1.1.0={share}%")], &Source::Flag).unwrap();
+        let rule = format!("wave@1.1.0={share}%").parse().unwrap();
+        let flags = Policy::from_flags(&[], &[], &[rule], false).unwrap();
         prop_assert_eq!(decide(&facts, &file), decide(&facts, &flags));
     }
 }
@@ -300,10 +300,7 @@ fn rollouts_compose_with_pins_denies_prereleases_and_quarantine() {
 #[test]
 fn layers_replace_same_rules_and_one_layer_rejects_duplicates() {
     let file = policy(&rollout_110("10"));
-    let mut flags = Policy::new();
-    flags
-        .add_rollout_strings(&["wave@1.1.0=25%"], &Source::Flag)
-        .unwrap();
+    let flags = Policy::from_flags(&[], &[], &["wave@1.1.0=25%".parse().unwrap()], false).unwrap();
     let p = file.layered(flags);
     assert_eq!(p.rollouts.len(), 1);
     assert_eq!(p.rollouts[0].share.basis_points(), 2500);

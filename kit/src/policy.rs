@@ -9,11 +9,9 @@
 //! (one policy file, one systemd `EnvironmentFile` pushed to every host), and a rule for
 //! a slot one binary lacks must not stop that binary.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use muster::{Policy, Rollout, Source};
-use semver::Version;
+use muster::{Policy, Target};
 
 use crate::error::BadInput;
 
@@ -57,78 +55,34 @@ pub fn read_policy_file(path: &Path) -> Result<Policy, BadInput> {
 
 pub use muster::{DenyFlag, PinFlag, RolloutFlag};
 
-/// The flag layer: `--pin`, `--deny`, `--rollout`, `--allow-prerelease`. Refuses a
-/// pin, deny or rollout naming a slot that is not compiled in, and a deny or rollout
-/// naming no compiled-in version, naming the flag and listing what is compiled in;
-/// and two rollouts of one slot and version (`duplicate`).
+/// The flag layer: `--pin`, `--deny`, `--rollout`, `--allow-prerelease`, built by
+/// [`Policy::from_flags`]. Refuses a pin naming a slot that is not compiled in, and a
+/// deny or rollout naming no compiled-in version ([`muster::check_compiled`]: the
+/// message names the flag and lists what is compiled in); and two rollouts of one
+/// slot and version (`duplicate`).
 pub fn flag_policy(
     pins: &[PinFlag],
     denies: &[DenyFlag],
     rollouts: &[RolloutFlag],
     allow_prerelease: bool,
 ) -> Result<Policy, BadInput> {
-    let slots = muster::slots();
-    let slot_names = || slots.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
-    let find = |flag: &str, shown: String, slot: &str| {
-        slots.iter().find(|s| s.name == slot).ok_or_else(|| {
-            BadInput(format!(
-                "{flag} {shown}: no slot `{slot}` is compiled in (slots: {})",
-                slot_names()
-            ))
-        })
+    let refused = |flag: &str, shown: &dyn std::fmt::Display, e: &dyn std::fmt::Display| {
+        BadInput(format!("{flag} {shown}: {e}"))
     };
-    let mut policy = Policy::new();
     for pin in pins {
-        find("--pin", format!("{}={}", pin.slot, pin.req), &pin.slot)?;
-        policy.pin(pin.slot.clone(), pin.req.clone(), Source::Flag);
+        muster::compiled_slot(&pin.slot).map_err(|e| refused("--pin", pin, &e))?;
     }
     for deny in denies {
-        let shown = format!("{}@{}", deny.slot, deny.version);
-        let info = find("--deny", shown.clone(), &deny.slot)?;
-        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version()).collect();
-        let compiled_in = versions
-            .iter()
-            .any(|v| Version::parse(v).is_ok_and(|v| v.cmp_precedence(&deny.version).is_eq()));
-        if !compiled_in {
-            return Err(BadInput(format!(
-                "--deny {shown}: slot `{}` has no version {} compiled in (versions: {})",
-                deny.slot,
-                deny.version,
-                versions.join(", ")
-            )));
-        }
-        policy.deny(deny.slot.clone(), deny.version.clone(), Source::Flag);
+        muster::check_compiled(&deny.slot, &Target::Exact(deny.version.clone()))
+            .map_err(|e| refused("--deny", deny, &e))?;
     }
     for r in rollouts {
-        let shown = format!("{}@{}={}", r.slot, r.target, r.share);
-        let info = find("--rollout", shown.clone(), &r.slot)?;
-        let versions: Vec<&str> = info.plugins().iter().map(|m| m.version()).collect();
-        let covers = versions
-            .iter()
-            .any(|v| Version::parse(v).is_ok_and(|v| r.target.matches(&v)));
-        if !covers {
-            return Err(BadInput(format!(
-                "--rollout {shown}: slot `{}` has no version matching {} compiled in (versions: {})",
-                r.slot,
-                r.target,
-                versions.join(", ")
-            )));
-        }
-        policy
-            .add_rollout(Rollout {
-                slot: r.slot.clone(),
-                target: r.target.clone(),
-                share: r.share,
-                labels: BTreeMap::new(),
-                salt: None,
-                source: Source::Flag,
-            })
-            .map_err(|e| BadInput(format!("--rollout {shown}: {e}")))?;
+        muster::check_compiled(&r.slot, &r.target).map_err(|e| refused("--rollout", r, &e))?;
     }
-    if allow_prerelease {
-        policy.allow_prerelease(true, Source::Flag);
-    }
-    Ok(policy)
+    Policy::from_flags(pins, denies, rollouts, allow_prerelease).map_err(|e| {
+        // Only a rollout can be refused here (a duplicate): name the flag.
+        BadInput(format!("--rollout: {e}"))
+    })
 }
 
 #[cfg(test)]

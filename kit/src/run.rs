@@ -202,6 +202,9 @@ fn explain<H: Host>(args: &ExplainArgs<H::Explain>, host: &H) -> anyhow::Result<
     };
     let policy: Policy = args.policy.layers()?.load()?;
     let extra = host.explain_extra(&args.extra)?;
+    if let Some(slot) = &args.slot {
+        muster::compiled_slot(slot).map_err(|e| BadInput(format!("--slot {slot}: {e}")))?;
+    }
     let quarantine = extra.quarantine.as_ref();
     // Without `start`, the report ends with each slot's fallback: found by the
     // decision's own walk.
@@ -214,14 +217,6 @@ fn explain<H: Host>(args: &ExplainArgs<H::Explain>, host: &H) -> anyhow::Result<
     let mut report = selector.explain_all();
     if let Some(slot) = &args.slot {
         report.slots.retain(|s| s.slot == slot.as_str());
-        if report.slots.is_empty() {
-            let known: Vec<&str> = muster::slots().iter().map(|s| s.name).collect();
-            return Err(BadInput(format!(
-                "--slot {slot}: no such slot (compiled in: {})",
-                known.join(", ")
-            ))
-            .into());
-        }
     }
     let start = if args.start {
         StartCheck::Ran

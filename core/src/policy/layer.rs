@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::policy::error::PolicyError;
 use crate::policy::model::Policy;
-use crate::policy::parse::{parse_deny, parse_pin};
+use crate::policy::parse::{DenyFlag, PinFlag, parse_deny, parse_pin};
 use crate::policy::source::Source;
-use crate::rollout::{ROLLOUT_ENV, Rollout, parse_rollout};
+use crate::rollout::{ROLLOUT_ENV, Rollout, RolloutFlag, parse_rollout};
 
 /// Environment variable with comma-separated pins (`showcase=^0.1,checksum=~1.2`).
 pub const PIN_ENV: &str = "MUSTER_PIN";
@@ -17,40 +17,34 @@ pub const DENY_ENV: &str = "MUSTER_DENY";
 pub const PRERELEASE_ENV: &str = "MUSTER_ALLOW_PRERELEASE";
 
 impl Policy {
-    /// Adds rollouts in the flag form (`showcase@0.10.0=10%`), all from `source`.
-    pub fn add_rollout_strings<R: AsRef<str>>(
-        &mut self,
-        rules: &[R],
-        source: &Source,
-    ) -> Result<&mut Self, PolicyError> {
-        for rule in rules {
-            let (slot, target, share) = parse_rollout(rule.as_ref())?;
-            self.add_rollout(Rollout {
-                slot,
-                target,
-                share,
-                labels: BTreeMap::new(),
-                salt: None,
-                source: source.clone(),
-            })?;
-        }
-        Ok(self)
-    }
-
-    /// A policy from command-line strings (`--pin`, `--deny`, `--allow-prerelease`).
-    pub fn from_flags<P: AsRef<str>, D: AsRef<str>>(
-        pins: &[P],
-        denies: &[D],
+    /// The flag layer: `--pin`, `--deny`, `--rollout` and `--allow-prerelease`, parsed
+    /// (each flag type is [`FromStr`](std::str::FromStr)); every rule's source is
+    /// [`Source::Flag`]. Refuses two rollouts of one slot and target. Whether the slots
+    /// and versions are compiled in is the caller's check ([`check_compiled`](crate::check_compiled)):
+    /// an operator tool refuses such a flag, a library may only warn
+    /// ([`unknown_rules`](Policy::unknown_rules)).
+    pub fn from_flags(
+        pins: &[PinFlag],
+        denies: &[DenyFlag],
+        rollouts: &[RolloutFlag],
         allow_prerelease: bool,
     ) -> Result<Policy, PolicyError> {
         let mut policy = Policy::new();
         for pin in pins {
-            let (slot, req) = parse_pin(pin.as_ref())?;
-            policy.pin(slot, req, Source::Flag);
+            policy.pin(pin.slot.clone(), pin.req.clone(), Source::Flag);
         }
         for deny in denies {
-            let (slot, version) = parse_deny(deny.as_ref())?;
-            policy.deny(slot, version, Source::Flag);
+            policy.deny(deny.slot.clone(), deny.version.clone(), Source::Flag);
+        }
+        for r in rollouts {
+            policy.add_rollout(Rollout {
+                slot: r.slot.clone(),
+                target: r.target.clone(),
+                share: r.share,
+                labels: BTreeMap::new(),
+                salt: None,
+                source: Source::Flag,
+            })?;
         }
         if allow_prerelease {
             policy.allow_prerelease(true, Source::Flag);
@@ -124,16 +118,23 @@ impl Policy {
     /// Adds the rollouts of a `MUSTER_ROLLOUT` value (comma-separated
     /// `SLOT@VERSION=SHARE`).
     pub fn add_rollouts_env_value(&mut self, value: &str) -> Result<&mut Self, PolicyError> {
-        let rules: Vec<&str> = value
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        self.add_rollout_strings(&rules, &Source::Env(ROLLOUT_ENV.to_owned()))
-            .map_err(|e| PolicyError::Env {
-                var: ROLLOUT_ENV.to_owned(),
-                reason: e.to_string(),
+        let env_err = |e: PolicyError| PolicyError::Env {
+            var: ROLLOUT_ENV.to_owned(),
+            reason: e.to_string(),
+        };
+        for rule in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (slot, target, share) = parse_rollout(rule).map_err(env_err)?;
+            self.add_rollout(Rollout {
+                slot,
+                target,
+                share,
+                labels: BTreeMap::new(),
+                salt: None,
+                source: Source::Env(ROLLOUT_ENV.to_owned()),
             })
+            .map_err(env_err)?;
+        }
+        Ok(self)
     }
 
     /// Layers `over` on top of `self`: its pins replace same-slot pins, its denies
@@ -236,12 +237,20 @@ mod tests {
         .unwrap();
         let env =
             Policy::from_env_values(Some("showcase=^0.2"), Some("showcase@0.2.0"), None).unwrap();
-        let flags = Policy::from_flags(&["showcase=^0.10"], &["showcase@0.1.0"], false).unwrap();
+        let flags = Policy::from_flags(
+            &["showcase=^0.10".parse().unwrap()],
+            &["showcase@0.1.0".parse().unwrap()],
+            &["showcase@0.10.0=5%".parse().unwrap()],
+            false,
+        )
+        .unwrap();
         let p = file.layered(env).layered(flags);
         assert_eq!(p.pins["showcase"].req.to_string(), "^0.10");
         assert_eq!(p.pins["showcase"].source, Source::Flag);
         assert_eq!(p.pins["checksum"].source, Source::File("p.toml".into()));
         assert_eq!(p.denies["showcase"].len(), 2);
         assert!(p.prereleases_allowed());
+        assert_eq!(p.rollouts.len(), 1);
+        assert_eq!(p.rollouts[0].source, Source::Flag);
     }
 }

@@ -74,6 +74,13 @@ impl std::str::FromStr for PinFlag {
     }
 }
 
+/// `SLOT=REQ`, as parsed.
+impl std::fmt::Display for PinFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.slot, self.req)
+    }
+}
+
 /// A deny as a flag or `MUSTER_DENY` entry writes it (`SLOT@VERSION`, e.g.
 /// `showcase@0.3.0`), parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +97,13 @@ impl std::str::FromStr for DenyFlag {
     fn from_str(s: &str) -> Result<DenyFlag, PolicyError> {
         let (slot, version) = parse_deny(s)?;
         Ok(DenyFlag { slot, version })
+    }
+}
+
+/// `SLOT@VERSION`, as parsed.
+impl std::fmt::Display for DenyFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.slot, self.version)
     }
 }
 

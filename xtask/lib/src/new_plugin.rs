@@ -483,7 +483,7 @@ fn write_crate(
     let prerelease = !version.pre.is_empty();
     let policy = if prerelease {
         "    // A pre-release: selected only when the policy allows pre-releases.\n    \
-         let policy = Policy::from_flags(&[] as &[&str], &[] as &[&str], true).unwrap();\n"
+         let policy = Policy::from_flags(&[], &[], &[], true).unwrap();\n"
     } else {
         "    let policy = Policy::new();\n"
     };

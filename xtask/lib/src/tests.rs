@@ -762,7 +762,7 @@ fn new_plugin_scaffolds_enables_and_syncs() {
         "impl Checksum for CrcNew {",
         ".select::<dyn Checksum>()",
         // A pre-release is selected only when the policy allows it.
-        "Policy::from_flags(&[] as &[&str], &[] as &[&str], true)",
+        "Policy::from_flags(&[], &[], &[], true)",
     ] {
         assert!(lib.contains(expected), "missing {expected:?} in:\n{lib}");
     }
@@ -1329,10 +1329,7 @@ fn one_crate_registering_several_versions_and_slots_builds() {
         ),
     );
     // Share compiled dependencies between runs; the real lock file pins them offline.
-    fixture.write(
-        ".cargo/config.toml",
-        &fixture_cargo_config(&real),
-    );
+    fixture.write(".cargo/config.toml", &fixture_cargo_config(&real));
     std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
     let muster = format!("muster-rt = {{ path = \"{}\" }}", core.display());
     fixture.write(
@@ -1523,10 +1520,7 @@ fn new_plugin_skeleton_compiles_for_a_slot_without_a_template() {
             real.join("core").display()
         ),
     );
-    fixture.write(
-        ".cargo/config.toml",
-        &fixture_cargo_config(&real),
-    );
+    fixture.write(".cargo/config.toml", &fixture_cargo_config(&real));
     std::fs::copy(real.join("Cargo.lock"), fixture.root().join("Cargo.lock")).unwrap();
     fixture.write(
         "app/contract/Cargo.toml",
