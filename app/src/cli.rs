@@ -51,7 +51,8 @@ pub(crate) struct ExplainState {
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub(crate) enum QuarantineCommand {
-    /// Quarantined versions and strikes, with codes `quarantined` / `strikes`.
+    /// Held slots, quarantined versions and strikes, with codes `held` /
+    /// `quarantined` / `strikes`.
     List(StateArgs),
     /// Lift quarantines and forget strikes (all, or those of --slot / --version).
     /// A running agent picks the change up before its next unit.
@@ -72,7 +73,7 @@ pub(crate) struct StateArgs {
     /// The agent's spool or state directory.
     #[arg(long, visible_alias = "spool", value_name = "DIR")]
     pub(crate) state: PathBuf,
-    /// Print JSON: {"quarantined": [...], "strikes": [...]}.
+    /// Print JSON: {"held": [...], "quarantined": [...], "strikes": [...]}.
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -39,11 +39,11 @@ impl muster_kit::Host for EdgeAgent {
         Ok(ExplainExtra {
             json: vec![(
                 "state".to_owned(),
-                state_json(&state.quarantine, &state.strikes),
+                state_json(&state.quarantine, &state.strikes, &state.held),
             )],
             text: format!(
                 "\nagent state:\n{}",
-                state_text(&state.quarantine, &state.strikes)
+                state_text(&state.quarantine, &state.strikes, &state.held)
             ),
             quarantine: Some(state.quarantine),
         })
@@ -201,11 +201,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn print_state(args: &StateArgs, view: &StateView) -> anyhow::Result<()> {
     if args.json {
-        let mut value = state_json(&view.quarantine, &view.strikes);
+        let mut value = state_json(&view.quarantine, &view.strikes, &view.held);
         value["state"] = view.dir.display().to_string().into();
         print_json(&value)
     } else {
-        print(state_text(&view.quarantine, &view.strikes))
+        print(state_text(&view.quarantine, &view.strikes, &view.held))
     }
 }
 

@@ -1149,6 +1149,11 @@ fn state_corrupt_strikes_at_start() {
 }
 
 #[test]
+fn state_corrupt_held_slots_at_start() {
+    starts_despite_state_file("held.json", b"{\"held\": [{\"slot\": 3}]}");
+}
+
+#[test]
 fn state_in_flight_record_naming_an_unknown_slot_is_a_harmless_strike() {
     let fx = Fixture::new();
     std::fs::write(
@@ -1211,6 +1216,21 @@ fn quarantine_list_of_a_directory_without_state() {
 fn quarantine_list_with_corrupt_strikes() {
     let fx = Fixture::new();
     let bad = fx.write("agent/state/strikes.json", b"{\"slots\": 7}");
+    refused(
+        &fx,
+        agent()
+            .args(["quarantine", "list", "--spool"])
+            .arg(fx.path("agent")),
+        4,
+        &[&s(&bad), "invalid state file"],
+    );
+}
+
+#[test]
+fn quarantine_list_with_corrupt_held_slots() {
+    let fx = Fixture::new();
+    fx.write("agent/state/quarantine.json", b"{\"slots\": {}}");
+    let bad = fx.write("agent/state/held.json", b"{\"held\": 7}");
     refused(
         &fx,
         agent()

@@ -884,7 +884,7 @@ fn deferred_subcommands_keep_their_own_help() {
         (&["build-info", "--help"], "What this binary contains"),
         (
             &["quarantine", "list", "--help"],
-            "Quarantined versions and strikes",
+            "Held slots, quarantined versions and strikes",
         ),
         (&["quarantine", "clear", "--help"], "Lift quarantines"),
         (

@@ -337,40 +337,233 @@ fn hang_killed_by_a_watchdog_is_quarantined() {
     });
 }
 
-/// A slot's last acceptable version is never quarantined on strikes (the slot
-/// would stop for good; a kill from outside looks the same as a crash): the strikes
-/// are counted and one error event per start says the quarantine was withheld.
-#[test]
-fn the_last_acceptable_version_is_not_quarantined() {
+/// The policy of the hold drills: only the chaos version 1.9.0 is acceptable.
+fn last_version_policy(limit: u32, extra: &str) -> String {
+    format!("quarantine_strikes = {limit}\n{extra}[deny]\nchecksum = [\"1.0.0\", \"1.1.0\"]\n")
+}
+
+/// The messages a run sent to systemd's notify socket (bound at `socket`).
+fn notifications(socket: &std::os::unix::net::UnixDatagram) -> Vec<String> {
+    socket.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut messages = Vec::new();
+    while let Ok(n) = socket.recv(&mut buf) {
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    messages
+}
+
+/// A fault in the slot's **last** acceptable version: after `limit` strikes the
+/// version is quarantined and the slot is held — the agent stops restarting (at most
+/// `limit` + 1 runs), calls no version of the slot, keeps every input where it is,
+/// and says so (event `slot_held`, code `held`; `STATUS=`; `held.json`; `quarantine
+/// list`). A policy that brings an acceptable version back resumes the slot and every
+/// kept input is processed, once.
+fn held_drill(drill: &Drill) {
     let spool = tempfile::tempdir().unwrap();
     let root = spool.path();
     std::fs::create_dir_all(root.join("incoming")).unwrap();
-    std::fs::write(root.join("incoming/a.txt"), b"a").unwrap();
+    let files = inputs();
+    for (name, body) in &files {
+        std::fs::write(root.join("incoming").join(name), body).unwrap();
+    }
+    let limit = drill.strikes.unwrap_or(2);
     let policy = root.join("policy.toml");
-    std::fs::write(
-        &policy,
-        "quarantine_strikes = 1\n[deny]\nchecksum = [\"1.0.0\", \"1.1.0\"]\n",
-    )
-    .unwrap();
-    let drill = Drill {
+    std::fs::write(&policy, last_version_policy(limit, "")).unwrap();
+
+    // Supervised like `Restart=on-failure`, until a run ends by itself.
+    let socket_path = root.join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    let mut runs = Vec::new();
+    loop {
+        let log = root.join(format!("run-{}.log", runs.len()));
+        let mut cmd = command(root, drill, &policy);
+        cmd.env("NOTIFY_SOCKET", &socket_path);
+        let run = run_once(cmd, &log, drill.kill_after);
+        let faulted = run.code.is_none() || run.code == drill.fault_code;
+        runs.push(run);
+        if !faulted {
+            break;
+        }
+        assert!(
+            runs.len() as u32 <= limit + 1,
+            "restart loop: {} runs; last stderr:\n{}",
+            runs.len(),
+            runs.last().unwrap().stderr
+        );
+    }
+    let last = runs.last().unwrap();
+    assert_eq!(
+        runs.len() as u32,
+        limit + 1,
+        "one restart per strike, then held: {}",
+        last.stderr
+    );
+    assert_eq!(
+        last.code,
+        Some(3),
+        "--once with a held slot exits 3: {}",
+        last.stderr
+    );
+    assert_eq!(events(&runs, "strike").len() as u32, limit);
+    let quarantines = events(&runs, "quarantine");
+    assert_eq!(quarantines.len(), 1, "{}", last.stderr);
+    assert_eq!(quarantines[0]["held"], true);
+    let held = events(&runs, "slot_held");
+    assert_eq!(held.len(), 1, "{}", last.stderr);
+    assert_eq!(
+        (&held[0]["code"], &held[0]["slot"], &held[0]["version"]),
+        (&"held".into(), &"checksum".into(), &"1.9.0".into())
+    );
+    let kept = events(&runs[runs.len() - 1..], "unit_kept");
+    assert!(kept.iter().all(|e| e["code"] == "held"), "{kept:?}");
+    // Nothing lost, nothing moved: every input is still in incoming/.
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(dir_names(&root.join("incoming")), names);
+    assert!(!root.join("done").exists() || dir_names(&root.join("done")).is_empty());
+    // systemd hears it, and so does the operator.
+    let messages = notifications(&socket);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("STATUS=") && m.contains("held: checksum@1.9.0")),
+        "{messages:?}"
+    );
+    assert_eq!(
+        json_file(&root.join("state/held.json"))["held"][0]["slot"],
+        "checksum"
+    );
+    let mut list = Command::new(bin());
+    clean_env(&mut list);
+    let out = list
+        .args(["quarantine", "list", "--json", "--spool"])
+        .arg(root)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&v["held"][0]["code"], &v["held"][0]["version"]),
+        (&"held".into(), &"1.9.0".into()),
+        "{v}"
+    );
+
+    // Held across a restart: no call, no strike, no new event, inputs kept.
+    let again = run_once(command(root, drill, &policy), &root.join("again.log"), None);
+    assert_eq!(again.code, Some(3), "{}", again.stderr);
+    let again = [again];
+    assert!(events(&again, "strike").is_empty(), "{}", again[0].stderr);
+    assert_eq!(dir_names(&root.join("incoming")), names);
+
+    // A policy that brings an acceptable version: the slot resumes, every input is
+    // processed once.
+    std::fs::write(&policy, format!("quarantine_strikes = {limit}\n")).unwrap();
+    let resumed = run_once(
+        command(root, drill, &policy),
+        &root.join("resumed.log"),
+        None,
+    );
+    assert_eq!(resumed.code, Some(0), "{}", resumed.stderr);
+    let resumed = [resumed];
+    let events_resumed = events(&resumed, "slot_resumed");
+    assert_eq!(events_resumed.len(), 1, "{}", resumed[0].stderr);
+    assert_eq!(events_resumed[0]["slot"], "checksum");
+    assert!(dir_names(&root.join("incoming")).is_empty());
+    assert_eq!(dir_names(&root.join("done")), names);
+    assert_eq!(events(&resumed, "processed").len(), files.len());
+    assert_eq!(
+        json_file(&root.join("state/held.json"))["held"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn an_aborting_last_version_is_held_not_looped_on() {
+    held_drill(&Drill {
         fault: "abort",
+        at: 1,
+        strikes: None,
+        args: &[],
+        kill_after: None,
+        fault_code: None,
+    });
+}
+
+#[test]
+fn a_stack_overflow_in_the_last_version_is_held() {
+    held_drill(&Drill {
+        fault: "stack-overflow",
         at: 1,
         strikes: Some(1),
         args: &[],
         kill_after: None,
         fault_code: None,
+    });
+}
+
+#[test]
+fn a_hanging_last_version_is_held_after_its_timeouts() {
+    held_drill(&Drill {
+        fault: "hang",
+        at: 1,
+        strikes: Some(2),
+        args: &["--plugin-timeout", "300ms"],
+        kill_after: None,
+        fault_code: Some(6),
+    });
+}
+
+/// A hold ends by itself when its quarantine expires (`quarantine_seconds`): the
+/// version is probed once, on probation — one more death holds the slot again at
+/// once (no second round of strikes); a version that works resumes the slot.
+#[test]
+fn an_expired_hold_is_probed_once() {
+    let spool = tempfile::tempdir().unwrap();
+    let root = spool.path();
+    std::fs::create_dir_all(root.join("incoming")).unwrap();
+    std::fs::write(root.join("incoming/a.txt"), b"a").unwrap();
+    let policy = root.join("policy.toml");
+    std::fs::write(&policy, last_version_policy(2, "quarantine_seconds = 3\n")).unwrap();
+    let drill = Drill {
+        fault: "abort",
+        at: 1,
+        strikes: Some(2),
+        args: &[],
+        kill_after: None,
+        fault_code: None,
     };
-    let first = run_once(command(root, &drill, &policy), &root.join("1.log"), None);
-    assert_eq!(first.code, None, "aborted: {}", first.stderr);
-    let second = run_once(command(root, &drill, &policy), &root.join("2.log"), None);
-    assert_eq!(second.code, None, "aborted again: {}", second.stderr);
-    let runs = [first, second];
-    assert_eq!(events(&runs, "strike").len(), 1);
-    let withheld = events(&runs, "quarantine_withheld");
-    assert_eq!(withheld.len(), 1, "{}", runs[1].stderr);
-    assert_eq!(withheld[0]["version"], "1.9.0");
-    assert!(events(&runs, "quarantine").is_empty());
-    assert!(root.join("incoming/a.txt").exists(), "the input is kept");
+    let run = |name: &str, at: &str| {
+        let mut cmd = command(root, &drill, &policy);
+        cmd.env("EDGE_CHAOS_PANIC_AT", at);
+        run_once(cmd, &root.join(name), None)
+    };
+    assert_eq!(run("1.log", "1").code, None);
+    assert_eq!(run("2.log", "1").code, None);
+    let held = run("3.log", "1");
+    assert_eq!(held.code, Some(3), "{}", held.stderr);
+    // Expired: probed, and it still aborts: held again after this one death.
+    std::thread::sleep(Duration::from_millis(3200));
+    let probe = run("4.log", "1");
+    assert_eq!(
+        probe.code, None,
+        "the probe ran the version: {}",
+        probe.stderr
+    );
+    let after = run("5.log", "1");
+    assert_eq!(after.code, Some(3), "held again at once: {}", after.stderr);
+    let probed = [probe, after];
+    let strikes = events(&probed, "strike");
+    assert_eq!(strikes.len(), 1, "{}", probed[1].stderr);
+    assert_eq!(
+        strikes[0]["strikes"], 2,
+        "on probation: one short of the limit"
+    );
+    assert!(root.join("incoming/a.txt").exists());
+    // Expired again, and fixed (it no longer faults): the slot resumes.
+    std::thread::sleep(Duration::from_millis(3200));
+    let fixed = run("6.log", "0");
+    assert_eq!(fixed.code, Some(0), "{}", fixed.stderr);
+    assert_eq!(events(&[fixed], "slot_resumed").len(), 1);
+    assert!(root.join("done/a.txt").exists());
 }
 
 /// An operator lifts a quarantine with `edge-agent quarantine clear` while the

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use muster::{Facts, Policy, Quarantine};
-use muster_kit::crash::{InFlight, InFlightLog, Strikes, Verdict, now_unix, quarantine_struck};
+use muster_kit::crash::{
+    Hold, InFlight, InFlightLog, Strikes, Verdict, expire, now_unix, quarantine_struck,
+};
 use semver::Version;
 
 use crate::agent::state::{self, IN_FLIGHT_FILE, STRIKES_FILE};
@@ -25,22 +27,20 @@ pub(crate) struct CrashMemory {
 }
 
 impl CrashMemory {
-    /// At start: loads the strikes, counts a call left in flight by a dead process
-    /// as a strike, quarantines versions at the policy's limit, and opens the
-    /// in-flight file. Never fails: a corrupt file is set aside, an unwritable
-    /// state directory turns crash memory off, each with one error event.
+    /// At start: loads the strikes, lifts the quarantines and strikes the policy's
+    /// `quarantine_seconds` expired (a struck version stays on probation), counts a call
+    /// left in flight by a dead process as a strike, quarantines versions at the
+    /// policy's limit, and opens the in-flight file. Never fails: a corrupt file is
+    /// set aside, an unwritable state directory turns crash memory off, each with one
+    /// error event.
     pub(crate) fn start(
         state: &Path,
         facts: &Facts,
         policy: &Policy,
         quarantine: &mut Quarantine,
+        holds: &[Hold],
     ) -> CrashMemory {
-        let mut strikes: Strikes = state::load_at_start(state, STRIKES_FILE);
-        if let Some((ttl, _)) = policy.quarantine_seconds
-            && !strikes.expire(ttl, now_unix()).is_empty()
-        {
-            state::save(state, STRIKES_FILE, &strikes);
-        }
+        let strikes: Strikes = state::load_at_start(state, STRIKES_FILE);
         let mut memory = CrashMemory {
             state: state.to_owned(),
             log: None,
@@ -50,6 +50,7 @@ impl CrashMemory {
             facts: facts.clone(),
             policy: policy.clone(),
         };
+        memory.expire(quarantine, holds);
         // Strikes already at the limit (a lower limit, a strike recorded by the
         // deadline thread) are applied as well.
         match InFlightLog::previous(state) {
@@ -97,35 +98,29 @@ impl CrashMemory {
         self.quarantine_struck(quarantine)
     }
 
-    /// Quarantines every version with as many strikes as the limit that is not
-    /// yet, unless it is the slot's last acceptable version (the kit's rule,
-    /// [`quarantine_struck`]): logs each verdict, saves the quarantine if it grew.
+    /// Quarantines every version with as many strikes as the limit that is not yet
+    /// (the kit's rule, [`quarantine_struck`]; the slot is held when it was its last
+    /// acceptable version): logs each, saves the quarantine if it grew.
     fn quarantine_struck(&self, quarantine: &mut Quarantine) -> bool {
-        let limit = self.policy.strikes_limit();
-        let mut added = false;
-        for verdict in quarantine_struck(&self.strikes, quarantine, &self.facts, &self.policy) {
-            match verdict {
-                Verdict::Withheld {
-                    slot,
-                    version,
-                    strikes,
-                } => {
-                    tracing::error!(event = "quarantine_withheld", slot = %slot, version = %version, strikes, limit, "the slot has no other acceptable version; not quarantined");
-                }
-                Verdict::Quarantined {
-                    slot,
-                    version,
-                    reason,
-                } => {
-                    tracing::warn!(event = "quarantine", slot = %slot, version = %version, reason = %reason);
-                    added = true;
-                }
+        let verdicts = quarantine_struck(&self.strikes, quarantine, &self.facts, &self.policy);
+        for verdict in &verdicts {
+            let (Verdict::Quarantined {
+                slot,
+                version,
+                reason,
             }
+            | Verdict::Held {
+                slot,
+                version,
+                reason,
+            }) = verdict;
+            let held = matches!(verdict, Verdict::Held { .. });
+            tracing::warn!(event = "quarantine", slot = %slot, version = %version, reason = %reason, held);
         }
-        if added {
+        if !verdicts.is_empty() {
             state::save_quarantine(&self.state, quarantine);
         }
-        added
+        !verdicts.is_empty()
     }
 
     /// Records a call into `slot`@`version` for `unit` as in flight.
@@ -162,11 +157,30 @@ impl CrashMemory {
         self.end();
     }
 
-    /// Forgets strikes older than `ttl` seconds (with the quarantine they led to).
-    pub(crate) fn expire(&mut self, ttl: u64) {
-        if !self.strikes.expire(ttl, now_unix()).is_empty() {
+    /// Lifts the quarantines and forgets the strikes the policy's `quarantine_seconds`
+    /// expired, and the quarantines of the `holds` that ended (the kit's [`expire`]: a
+    /// version lifted from a strikes quarantine stays on probation); logs each lifted
+    /// quarantine and saves what changed. Returns whether a quarantine was lifted.
+    pub(crate) fn expire<'a>(
+        &mut self,
+        quarantine: &mut Quarantine,
+        holds: impl IntoIterator<Item = &'a Hold>,
+    ) -> bool {
+        let holds: Vec<Hold> = holds.into_iter().cloned().collect();
+        let before = self.strikes.clone();
+        let now = now_unix();
+        let lifted = expire(quarantine, &mut self.strikes, &self.policy, &holds, now);
+        for (slot, entry) in &lifted {
+            let after_seconds = now.saturating_sub(entry.since_unix);
+            tracing::info!(event = "quarantine_expired", slot = %slot, version = %entry.version, after_seconds);
+        }
+        if self.strikes != before {
             state::save(&self.state, STRIKES_FILE, &self.strikes);
         }
+        if !lifted.is_empty() {
+            state::save_quarantine(&self.state, quarantine);
+        }
+        !lifted.is_empty()
     }
 
     /// Re-reads the strikes file (an operator changed the state); a file that

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use edge_contract::PluginError;
 use muster::{Facts, Policy, Quarantine, Selected, Selector, Slot, panic_message};
+use muster_kit::crash::hold_of;
 
 use crate::agent::UnitError;
 use crate::agent::crash::CrashMemory;
@@ -79,6 +80,10 @@ impl<S: ?Sized + Slot> Active<S> {
                     self.current = Some(selected);
                 }
                 Err(err) => {
+                    // Held: the agent logs the hold once, not each call.
+                    if let Some(hold) = hold_of(policy, quarantine, &err.report) {
+                        return Err(UnitError::SlotHeld(Box::new(hold)));
+                    }
                     tracing::error!(event = "slot_failed", slot = S::NAME, error = %err);
                     return Err(UnitError::SlotFailed(S::NAME));
                 }
@@ -134,6 +139,11 @@ impl<S: ?Sized + Slot> Active<S> {
                 self.current = None;
             }
         }
+    }
+
+    /// The active version, if one is selected.
+    pub(crate) fn version(&self) -> Option<String> {
+        self.current.as_ref().map(|s| s.version().to_string())
     }
 
     pub(crate) fn stop(&mut self) {

@@ -15,6 +15,7 @@ pub mod state;
 mod systemd;
 mod watchdog;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use edge_contract::{Checksum, Report, Showcase, Status, Uplink, UplinkContext};
 use muster::{Facts, Policy, Quarantine};
-use muster_kit::crash::{Strikes, now_unix};
+use muster_kit::crash::{HELD_CODE, Hold, Strikes};
 
 use crate::agent::crash::CrashMemory;
 use crate::agent::failover::{Active, CallContext, lock};
@@ -75,6 +76,8 @@ pub enum Exit {
 pub(crate) enum UnitError {
     /// No acceptable version of the slot is left.
     SlotFailed(&'static str),
+    /// The slot is held: its last acceptable version is quarantined.
+    SlotHeld(Box<Hold>),
     /// The plugin said the failure is temporary.
     Transient(String),
     /// Reading the input or moving it failed.
@@ -99,9 +102,17 @@ pub struct Agent {
     showcase: Active<dyn Showcase>,
     processed: u64,
     failed_slots: Vec<String>,
+    holds: BTreeMap<String, Hold>,
     stop: Arc<AtomicBool>,
     exe_stamp: Option<Stamp>,
 }
+
+/// The slots the agent runs, in the order a unit calls them.
+const SLOTS: [&str; 3] = [
+    <dyn Checksum as muster::Slot>::NAME,
+    <dyn Uplink as muster::Slot>::NAME,
+    <dyn Showcase as muster::Slot>::NAME,
+];
 
 impl Agent {
     /// Prepares an agent: opens the spool, reads the policy, records the
@@ -121,19 +132,21 @@ impl Agent {
             tracing::warn!(event = "policy_warning", warning = %warning);
         }
         let state = spool.state();
+        let holds = state::load_holds_at_start(&state);
         let mut quarantine: Quarantine = state::load_at_start(&state, state::QUARANTINE_FILE);
-        if let Some((ttl, _)) = policy.quarantine_seconds {
-            for (slot, entry) in quarantine.expire(ttl, now_unix()) {
-                tracing::info!(event = "quarantine_expired", slot = %slot, version = %entry.version, after_seconds = ttl);
-            }
-        }
-        for (slot, entries) in &quarantine.slots {
-            for e in entries {
+        let loaded = quarantine.clone();
+        let held: Vec<Hold> = holds.values().cloned().collect();
+        let crash = CrashMemory::start(&state, &facts, &policy, &mut quarantine, &held);
+        state::save_quarantine(&state, &quarantine);
+        // What the file held and is still in force (not expired at start).
+        for (slot, entries) in &loaded.slots {
+            for e in entries
+                .iter()
+                .filter(|e| quarantine.get(slot, &e.version).is_some())
+            {
                 tracing::info!(event = "quarantine_loaded", slot = %slot, version = %e.version, since_unix = e.since_unix, reason = %e.reason);
             }
         }
-        let crash = CrashMemory::start(&state, &facts, &policy, &mut quarantine);
-        state::save_quarantine(&state, &quarantine);
         for dir in [state.clone(), spool.root().join("outbox")] {
             for path in
                 state::remove_stale_temporaries(&dir, state::STALE_TEMPORARY, SystemTime::now())
@@ -169,6 +182,7 @@ impl Agent {
             showcase: Active::new(),
             processed: 0,
             failed_slots: Vec::new(),
+            holds,
             stop,
             exe_stamp,
         })
@@ -205,20 +219,109 @@ impl Agent {
     /// Selects every slot's version (running `start` hooks), then tells systemd
     /// the agent is ready.
     fn select_all(&mut self) {
+        let mut chosen = Vec::new();
+        for slot in SLOTS {
+            if let Some(version) = self.ensure_slot(slot) {
+                chosen.push(format!("{slot} {version}"));
+            }
+        }
+        let mut status = format!("selected: {}", chosen.join(", "));
+        self.append_holds(&mut status);
+        self.notifier.ready(&status);
+    }
+
+    /// Selects `slot`'s version if none is active (for a held slot that is the
+    /// probe, recorded in flight like any first call) and tracks whether it is held.
+    /// Returns the active version.
+    fn ensure_slot(&mut self, slot: &str) -> Option<String> {
         let (facts, policy, quarantine) = (&self.facts, &self.policy, &self.quarantine);
         let crash = &*self.crash;
-        let mut chosen = Vec::new();
-        if let Ok(s) = self.checksum.ensure(facts, policy, quarantine, crash) {
-            chosen.push(format!("checksum {}", s.version()));
+        let result = match slot {
+            "checksum" => self
+                .checksum
+                .ensure(facts, policy, quarantine, crash)
+                .map(|s| s.version().to_string()),
+            "uplink" => self
+                .uplink
+                .ensure(facts, policy, quarantine, crash)
+                .map(|s| s.version().to_string()),
+            _ => self
+                .showcase
+                .ensure(facts, policy, quarantine, crash)
+                .map(|s| s.version().to_string()),
+        };
+        match result {
+            Ok(version) => {
+                self.running(slot, &version);
+                Some(version)
+            }
+            Err(UnitError::SlotHeld(hold)) => {
+                self.held(*hold);
+                None
+            }
+            Err(_) => {
+                self.not_held(slot);
+                None
+            }
         }
-        if let Ok(s) = self.uplink.ensure(facts, policy, quarantine, crash) {
-            chosen.push(format!("uplink {}", s.version()));
+    }
+
+    /// `slot` runs `version`: a hold on it ends (`event=slot_resumed`).
+    fn running(&mut self, slot: &str, version: &str) {
+        if let Some(hold) = self.holds.remove(slot) {
+            tracing::warn!(event = "slot_resumed", slot, version, held_version = %hold.version, "the slot runs again");
+            self.save_holds();
         }
-        if let Ok(s) = self.showcase.ensure(facts, policy, quarantine, crash) {
-            chosen.push(format!("showcase {}", s.version()));
+    }
+
+    /// `slot` selects nothing for another reason than a quarantine: not held.
+    fn not_held(&mut self, slot: &str) {
+        if self.holds.remove(slot).is_some() {
+            self.save_holds();
         }
-        self.notifier
-            .ready(&format!("selected: {}", chosen.join(", ")));
+    }
+
+    /// The slot is held (`event=slot_held`, once per hold): no version of it is
+    /// called and its inputs stay where they are until it resumes.
+    fn held(&mut self, hold: Hold) {
+        if self.holds.get(&hold.slot) == Some(&hold) {
+            return;
+        }
+        tracing::error!(event = "slot_held", code = HELD_CODE, slot = %hold.slot, version = %hold.version, reason = %hold.reason, since_unix = hold.since_unix, until_unix = ?hold.until_unix, "{hold}");
+        self.holds.insert(hold.slot.clone(), hold);
+        self.save_holds();
+    }
+
+    /// A held slot whose version became active during a unit has resumed.
+    fn check_resumed(&mut self) {
+        let held: Vec<String> = self.holds.keys().cloned().collect();
+        for slot in held {
+            let version = match slot.as_str() {
+                "checksum" => self.checksum.version(),
+                "uplink" => self.uplink.version(),
+                _ => self.showcase.version(),
+            };
+            if let Some(version) = version {
+                self.running(&slot, &version);
+            }
+        }
+    }
+
+    fn save_holds(&self) {
+        let holds: Vec<&Hold> = self.holds.values().collect();
+        state::save_holds(&self.spool.state(), &holds);
+    }
+
+    /// `; held: checksum@1.9.0` when slots are held (for systemd's `STATUS=`).
+    fn append_holds(&self, status: &mut String) {
+        if !self.holds.is_empty() {
+            let held: Vec<String> = self
+                .holds
+                .values()
+                .map(|h| format!("{}@{}", h.slot, h.version))
+                .collect();
+            status.push_str(&format!("; held: {}", held.join(", ")));
+        }
     }
 
     fn pause(&mut self) -> Option<Exit> {
@@ -276,23 +379,15 @@ impl Agent {
     }
 
     /// Lifts quarantines older than the policy's `quarantine_seconds`; the slots
-    /// then reselect, so a recovered newer version comes back.
+    /// then reselect, so a recovered newer version comes back (a held slot is probed).
     fn expire_quarantine(&mut self) {
-        let Some((ttl, _)) = self.policy.quarantine_seconds else {
-            return;
-        };
-        let lifted = self.quarantine.expire(ttl, now_unix());
-        if lifted.is_empty() {
-            return;
+        if lock(&self.crash).expire(&mut self.quarantine, self.holds.values()) {
+            self.revisit_all();
         }
-        for (slot, entry) in &lifted {
-            tracing::info!(event = "quarantine_expired", slot = %slot, version = %entry.version, after_seconds = ttl);
-        }
-        lock(&self.crash).expire(ttl);
-        state::save_quarantine(&self.spool.state(), &self.quarantine);
-        self.revisit_all();
     }
 
+    /// Drops the active versions the policy or quarantine no longer selects, and
+    /// probes the held slots (a lifted quarantine, a new policy may free them).
     fn revisit_all(&mut self) {
         self.checksum
             .revisit(&self.facts, &self.policy, &self.quarantine);
@@ -300,6 +395,10 @@ impl Agent {
             .revisit(&self.facts, &self.policy, &self.quarantine);
         self.showcase
             .revisit(&self.facts, &self.policy, &self.quarantine);
+        let held: Vec<String> = self.holds.keys().cloned().collect();
+        for slot in held {
+            self.ensure_slot(&slot);
+        }
     }
 
     /// Adopts the quarantine and strikes files when someone else changed them
@@ -352,6 +451,15 @@ impl Agent {
                 Ok(()) => {
                     self.processed += 1;
                     pending -= 1;
+                    if !self.holds.is_empty() {
+                        self.check_resumed();
+                    }
+                }
+                Err(UnitError::SlotHeld(hold)) => {
+                    self.failed_slots.push(hold.slot.clone());
+                    tracing::info!(event = "unit_kept", code = HELD_CODE, file = %input.name, slot = %hold.slot, "the slot is held; input kept until it resumes");
+                    self.held(*hold);
+                    break;
                 }
                 Err(UnitError::SlotFailed(slot)) => {
                     self.failed_slots.push(slot.to_owned());
@@ -381,19 +489,30 @@ impl Agent {
             state: &state,
             crash: &self.crash,
         };
-        match self
+        let mut line = match self
             .showcase
             .call(&mut ctx, "status", |s| Ok(s.render(&status)))
         {
             Ok((line, _)) => {
                 tracing::info!(event = "status", "{line}");
-                self.notifier.status(&line);
+                self.check_resumed();
+                Some(line)
             }
-            Err(_) => {
+            Err(error) => {
                 if !self.failed_slots.iter().any(|s| s == "showcase") {
                     self.failed_slots.push("showcase".to_owned());
                 }
+                if let UnitError::SlotHeld(hold) = error {
+                    self.held(*hold);
+                }
+                // Without a status line, systemd still hears what is held.
+                (!self.holds.is_empty())
+                    .then(|| format!("processed {}, pending {pending}", self.processed))
             }
+        };
+        if let Some(line) = &mut line {
+            self.append_holds(line);
+            self.notifier.status(line);
         }
         Ok(None)
     }

@@ -3,21 +3,26 @@
 //! removing temporary files that a killed write left behind, and showing them
 //! (`quarantine list`, `plugins explain --state`).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use muster::{Quarantine, QuarantineEntry, ReasonCode};
-use muster_kit::crash::{StrikeEntry, Strikes};
+use muster_kit::crash::{HELD_CODE, Hold, StrikeEntry, Strikes};
 use semver::Version;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use muster_kit::crash::{IN_FLIGHT_FILE, STRIKES_FILE};
 
 /// File name of the quarantine in a state directory.
 pub const QUARANTINE_FILE: &str = "quarantine.json";
+/// File name of the held slots in a state directory: what the running agent holds
+/// (`{"held": [{"code","slot","version","reason","since_unix","until_unix"}]}`),
+/// for `quarantine list`; rewritten whenever a hold starts or ends.
+pub const HELD_FILE: &str = "held.json";
 /// A temporary file of [`edge_contract::write_atomically`] older than this is an
 /// orphan of a killed write (a live write takes milliseconds).
 pub const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
@@ -25,6 +30,29 @@ pub const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
 /// Path of the quarantine state file in a state directory.
 pub fn quarantine_file(state: &Path) -> PathBuf {
     state.join(QUARANTINE_FILE)
+}
+
+/// The held slots as the agent wrote them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldFile {
+    /// One per held slot.
+    pub held: Vec<Hold>,
+}
+
+/// The holds of the last run, at start (a corrupt file is set aside): kept until the
+/// first decision confirms or ends each.
+pub(crate) fn load_holds_at_start(state: &Path) -> BTreeMap<String, Hold> {
+    let file: HeldFile = load_at_start(state, HELD_FILE);
+    file.held.into_iter().map(|h| (h.slot.clone(), h)).collect()
+}
+
+/// Writes the held slots (logged, never fatal, like every state write).
+pub(crate) fn save_holds(state: &Path, holds: &[&Hold]) {
+    let file = HeldFile {
+        held: holds.iter().map(|&h| h.clone()).collect(),
+    };
+    save(state, HELD_FILE, &file);
 }
 
 /// Path of the strikes state file in a state directory.
@@ -139,11 +167,15 @@ pub fn remove_stale_temporaries(dir: &Path, stale: Duration, now: SystemTime) ->
 /// Machine-readable code of a version with strikes in state listings.
 pub const CODE_STRIKES: &str = "strikes";
 
-/// An agent's state (`quarantine list`, `explain --state`): one line per
-/// quarantined version (code `quarantined`, as the candidate's reason code in
-/// `explain`), then one per version with strikes (code `strikes`).
-pub fn state_text(quarantine: &Quarantine, strikes: &Strikes) -> String {
+/// An agent's state (`quarantine list`, `explain --state`): one line per held slot
+/// (code `held`), then one per quarantined version (code `quarantined`, as the
+/// candidate's reason code in `explain`), then one per version with strikes (code
+/// `strikes`).
+pub fn state_text(quarantine: &Quarantine, strikes: &Strikes, held: &[Hold]) -> String {
     let mut out = String::new();
+    for h in held {
+        let _ = writeln!(out, "{HELD_CODE} {}@{}: {h}", h.slot, h.version);
+    }
     for (slot, entries) in &quarantine.slots {
         for e in entries {
             let _ = writeln!(
@@ -171,10 +203,11 @@ pub fn state_text(quarantine: &Quarantine, strikes: &Strikes) -> String {
     out
 }
 
-/// An agent's state as JSON: `{"quarantined": [{"code","slot","version",
+/// An agent's state as JSON: `{"held": [{"code","slot","version","reason",
+/// "since_unix","until_unix"}], "quarantined": [{"code","slot","version",
 /// "since_unix","reason"}], "strikes": [{"code","slot","version","count",
 /// "last_unix","reason"}]}`.
-pub fn state_json(quarantine: &Quarantine, strikes: &Strikes) -> Value {
+pub fn state_json(quarantine: &Quarantine, strikes: &Strikes, held: &[Hold]) -> Value {
     let quarantined: Vec<Value> = quarantine
         .slots
         .iter()
@@ -206,7 +239,7 @@ pub fn state_json(quarantine: &Quarantine, strikes: &Strikes) -> Value {
             })
         })
         .collect();
-    json!({ "quarantined": quarantined, "strikes": struck })
+    json!({ "held": held, "quarantined": quarantined, "strikes": struck })
 }
 
 /// An agent's state as an operator command sees it: strict (a corrupt file is an
@@ -219,6 +252,8 @@ pub struct StateView {
     pub quarantine: Quarantine,
     /// Strikes.
     pub strikes: Strikes,
+    /// The slots the agent holds (its `held.json`; none when there is no file).
+    pub held: Vec<Hold>,
 }
 
 /// What `clear` lifted.
@@ -237,15 +272,23 @@ impl StateView {
                 q.display()
             ));
         }
+        let held = state.join(HELD_FILE);
+        let held = if held.exists() {
+            load::<HeldFile>(&held)?.held
+        } else {
+            Vec::new()
+        };
         Ok(StateView {
             quarantine: load_quarantine(&q)?,
             strikes: load_strikes(&s)?,
+            held,
             dir: state,
         })
     }
 
     /// Lifts the quarantines and forgets the strikes matching `slot` and
-    /// `version` (`None` matches any), and writes both files.
+    /// `version` (`None` matches any), drops the holds on what was lifted, and
+    /// writes the files.
     pub fn clear(
         &mut self,
         slot: Option<&str>,
@@ -253,9 +296,18 @@ impl StateView {
     ) -> Result<Cleared, String> {
         let lifted = self.quarantine.remove(slot, version);
         let forgotten = self.strikes.remove(slot, version);
+        self.held.retain(|h| {
+            !lifted
+                .iter()
+                .any(|(s, e)| s == &h.slot && e.version == h.version)
+        });
+        let held = HeldFile {
+            held: self.held.clone(),
+        };
         for (name, value) in [
             (QUARANTINE_FILE, serde_json::to_vec_pretty(&self.quarantine)),
             (STRIKES_FILE, serde_json::to_vec_pretty(&self.strikes)),
+            (HELD_FILE, serde_json::to_vec_pretty(&held)),
         ] {
             let json = value.expect("state serializes");
             edge_contract::write_atomically(&self.dir, name, &json)

@@ -12,13 +12,17 @@
 //! - the **strikes** ([`Strikes`], serialized as the host's `strikes.json`): one
 //!   per such death (or per call a watchdog gave up on), per slot and version;
 //! - the **quarantine rule** ([`quarantine_struck`]): a version with the policy's
-//!   `quarantine_strikes` strikes ([`Policy::strikes_limit`]) is quarantined, unless
-//!   it is the slot's last acceptable version. Strikes and quarantines expire with
-//!   the policy's `quarantine_seconds`.
+//!   `quarantine_strikes` strikes ([`Policy::strikes_limit`]) is quarantined; when it
+//!   was the slot's last acceptable version the slot is then **held**
+//!   ([`holds`]): the host calls no version of it and keeps its inputs, instead of
+//!   restarting on the version forever. Quarantines and strikes expire with the
+//!   policy's `quarantine_seconds`, a hold after [`hold_seconds`] ([`expire`]); a
+//!   version lifted from a strikes quarantine stays on probation, so one more death
+//!   quarantines it again.
 //!
 //! ```no_run
 //! use muster::{Facts, Policy, Quarantine};
-//! use muster_kit::crash::{InFlight, InFlightLog, Strikes, quarantine_struck};
+//! use muster_kit::crash::{InFlight, InFlightLog, Strikes, holds, quarantine_struck};
 //!
 //! # fn main() -> std::io::Result<()> {
 //! # let (facts, policy) = (Facts::probe(), Policy::new());
@@ -30,6 +34,11 @@
 //! }
 //! for verdict in quarantine_struck(&strikes, &mut quarantine, &facts, &policy) {
 //!     eprintln!("{verdict:?}"); // Then save the quarantine and the strikes.
+//! }
+//! // A slot whose last acceptable version is quarantined is held: call none of it.
+//! let report = muster::Selector::new(&facts, &policy).with_quarantine(&quarantine).explain_all();
+//! for hold in holds(&policy, &quarantine, &report) {
+//!     eprintln!("held: {hold}");
 //! }
 //! // Around every plugin call:
 //! let mut log = InFlightLog::open(state)?;
@@ -44,6 +53,7 @@
 //! host of these parts: it adds its events, atomic writes of the state files and a
 //! deadline thread (`--plugin-timeout`).
 
+mod hold;
 mod inflight;
 mod strikes;
 
@@ -52,6 +62,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use muster::{Facts, Policy, Quarantine, Selector};
 use semver::Version;
 
+pub use crate::crash::hold::{
+    DEFAULT_HOLD_SECONDS, HELD_CODE, Hold, expire, hold_of, hold_seconds, holds,
+};
 pub use crate::crash::inflight::{IN_FLIGHT_FILE, InFlight, InFlightLog};
 pub use crate::crash::strikes::{StrikeEntry, Strikes};
 
@@ -61,7 +74,7 @@ pub const STRIKES_FILE: &str = "strikes.json";
 /// What [`quarantine_struck`] did with a version at the strikes limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Quarantined now, for `reason`.
+    /// Quarantined now, for `reason`; the slot selects an older version.
     Quarantined {
         /// The slot.
         slot: String,
@@ -70,24 +83,24 @@ pub enum Verdict {
         /// Why: the strikes, the limit and the last strike's reason.
         reason: String,
     },
-    /// Not quarantined: it is the slot's last acceptable version (quarantining it
-    /// would stop the slot for good, while a process killed from outside, which a host
-    /// cannot tell from a crash, still makes progress between restarts).
-    Withheld {
+    /// Quarantined now, and it was the slot's last acceptable version on this host:
+    /// the slot is held (see [`holds`]) until the quarantine expires, is lifted, or a
+    /// new binary or policy brings an acceptable version.
+    Held {
         /// The slot.
         slot: String,
         /// The version.
         version: Version,
-        /// Its strikes.
-        strikes: u32,
+        /// Why: the strikes, the limit and the last strike's reason.
+        reason: String,
     },
 }
 
 /// Quarantines every version of `strikes` with at least the policy's
-/// [`strikes_limit`](Policy::strikes_limit) that `quarantine` does not hold yet,
-/// unless the slot would then select nothing on this host (`facts`, `policy`);
-/// returns what it did, in slot and version order. A slot that is not compiled in
-/// counts as still selecting (its strikes are only kept).
+/// [`strikes_limit`](Policy::strikes_limit) that `quarantine` does not hold yet;
+/// returns what it did, in slot and version order: [`Verdict::Held`] when the slot
+/// then selects nothing on this host (`facts`, `policy`). A slot that is not compiled
+/// in is only quarantined.
 pub fn quarantine_struck(
     strikes: &Strikes,
     quarantine: &mut Quarantine,
@@ -102,21 +115,20 @@ pub fn quarantine_struck(
                 continue;
             }
             let reason = format!("{} strikes (limit {limit}); last: {}", e.count, e.reason);
-            let mut trial = quarantine.clone();
-            trial.add(slot, e.version.clone(), &reason);
-            if !selects_a_version(slot, facts, policy, &trial) {
-                verdicts.push(Verdict::Withheld {
-                    slot: slot.clone(),
-                    version: e.version.clone(),
-                    strikes: e.count,
-                });
-                continue;
-            }
-            *quarantine = trial;
-            verdicts.push(Verdict::Quarantined {
-                slot: slot.clone(),
-                version: e.version.clone(),
-                reason,
+            quarantine.add(slot, e.version.clone(), &reason);
+            let (slot, version) = (slot.clone(), e.version.clone());
+            verdicts.push(if selects_a_version(&slot, facts, policy, quarantine) {
+                Verdict::Quarantined {
+                    slot,
+                    version,
+                    reason,
+                }
+            } else {
+                Verdict::Held {
+                    slot,
+                    version,
+                    reason,
+                }
             });
         }
     }

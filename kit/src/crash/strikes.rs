@@ -57,6 +57,25 @@ impl Strikes {
         1
     }
 
+    /// Sets the strikes against `version` of `slot` to `count`, with `reason`, dated
+    /// `last_unix` (a count of 0 forgets them).
+    pub fn set(&mut self, slot: &str, version: &Version, count: u32, reason: &str, last_unix: u64) {
+        let entries = self.slots.entry(slot.to_owned()).or_default();
+        let entry = StrikeEntry {
+            version: version.clone(),
+            count,
+            reason: reason.to_owned(),
+            last_unix,
+        };
+        match entries.iter().position(|e| &e.version == version) {
+            Some(_) if count == 0 => entries.retain(|e| &e.version != version),
+            Some(at) => entries[at] = entry,
+            None if count > 0 => entries.push(entry),
+            None => {}
+        }
+        self.slots.retain(|_, entries| !entries.is_empty());
+    }
+
     /// The strikes against `version` of `slot`, if any.
     pub fn get(&self, slot: &str, version: &Version) -> Option<&StrikeEntry> {
         self.slots.get(slot)?.iter().find(|e| &e.version == version)
