@@ -146,7 +146,7 @@ pub use crate::registration::{PluginMeta, Registration};
 pub use crate::rejection::Rejection;
 pub use crate::report::{Candidate, Choice, Outcome, Report, SelectionError, SlotReport};
 pub use crate::requirement::Requirement;
-pub use crate::rollout::{NotAdmitted, ROLLOUT_ENV, Rollout, RolloutFlag, Share, Target};
+pub use crate::rollout::{NotAdmitted, ROLLOUT_ENV, Rollout, RolloutFlag, Share, VersionSpec};
 pub use crate::selection::{Selected, Selector};
 pub use crate::slot::{
     NotCompiledIn, Slot, SlotIndex, SlotInfo, check_compiled, compiled_slot, plugins,

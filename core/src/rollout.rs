@@ -28,32 +28,33 @@ pub const ROLLOUT_ENV: &str = "MUSTER_ROLLOUT";
 /// Buckets per host and rule: shares have a resolution of 0.01 %.
 pub const BUCKETS: u32 = 10_000;
 
-/// Which versions a rollout rule covers.
+/// The versions a rule names: one exact version or a requirement (a rollout's
+/// `version`; also how a pin or deny is checked against what is compiled in).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum VersionSpec {
     /// Exactly this version (by semver precedence): `0.10.0`.
     Exact(Version),
     /// Every version matching a requirement: `^0.10`, `>=1.2, <2`.
     Req(VersionReq),
 }
 
-impl Target {
+impl VersionSpec {
     /// Parses an exact version (`0.10.0`) or, failing that, a requirement (`^0.10`).
-    pub fn parse(text: &str) -> Result<Target, String> {
+    pub fn parse(text: &str) -> Result<VersionSpec, String> {
         let text = text.trim();
         if let Ok(version) = Version::parse(text) {
-            return Ok(Target::Exact(version));
+            return Ok(VersionSpec::Exact(version));
         }
         VersionReq::parse(text)
-            .map(Target::Req)
+            .map(VersionSpec::Req)
             .map_err(|e| format!("`{text}` is neither a version nor a version requirement: {e}"))
     }
 
     /// Whether the rule covers `version`.
     pub fn matches(&self, version: &Version) -> bool {
         match self {
-            Target::Exact(v) => v.cmp_precedence(version).is_eq(),
-            Target::Req(req) => req.matches(version),
+            VersionSpec::Exact(v) => v.cmp_precedence(version).is_eq(),
+            VersionSpec::Req(req) => req.matches(version),
         }
     }
 
@@ -63,16 +64,16 @@ impl Target {
     }
 }
 
-impl fmt::Display for Target {
+impl fmt::Display for VersionSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Exact(v) => write!(f, "{v}"),
-            Target::Req(r) => write!(f, "{r}"),
+            VersionSpec::Exact(v) => write!(f, "{v}"),
+            VersionSpec::Req(r) => write!(f, "{r}"),
         }
     }
 }
 
-impl Serialize for Target {
+impl Serialize for VersionSpec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
@@ -172,7 +173,7 @@ pub struct Rollout {
     /// The slot.
     pub slot: String,
     /// The version or requirement the rule covers.
-    pub target: Target,
+    pub target: VersionSpec,
     /// The share of (matching) hosts admitted.
     pub share: Share,
     /// Only hosts with all these labels are eligible; others are not admitted.
@@ -286,7 +287,7 @@ impl Rollout {
 
 /// Parses the flag/environment form `SLOT@VERSION_OR_REQ=SHARE`, e.g.
 /// `showcase@0.10.0=10%` or `showcase@^0.10=25%`.
-pub(crate) fn parse_rollout(input: &str) -> Result<(String, Target, Share), PolicyError> {
+pub(crate) fn parse_rollout(input: &str) -> Result<(String, VersionSpec, Share), PolicyError> {
     let err = |reason: String| PolicyError::Rollout {
         input: input.to_owned(),
         reason,
@@ -299,7 +300,7 @@ pub(crate) fn parse_rollout(input: &str) -> Result<(String, Target, Share), Poli
     let slot = slot.trim();
     check_slot(slot).map_err(err)?;
     // `>=1.2` holds a `=`: only the last `=` separates the share.
-    let target = Target::parse(target).map_err(err)?;
+    let target = VersionSpec::parse(target).map_err(err)?;
     let share = Share::parse(share).map_err(err)?;
     Ok((slot.to_owned(), target, share))
 }
@@ -311,7 +312,7 @@ pub struct RolloutFlag {
     /// The slot.
     pub slot: String,
     /// The version or requirement.
-    pub target: Target,
+    pub target: VersionSpec,
     /// The share of hosts.
     pub share: Share,
 }
@@ -338,7 +339,7 @@ impl fmt::Display for RolloutFlag {
 
 #[cfg(test)]
 mod tests {
-    use crate::rollout::{Bucket, Share, Target, bucket, parse_rollout};
+    use crate::rollout::{Bucket, Share, VersionSpec, bucket, parse_rollout};
 
     #[test]
     fn shares_parse_with_percent_and_two_decimals_at_most() {
@@ -355,9 +356,15 @@ mod tests {
 
     #[test]
     fn targets_are_exact_versions_or_requirements() {
-        assert!(matches!(Target::parse("0.10.0"), Ok(Target::Exact(_))));
-        assert!(matches!(Target::parse("^0.10"), Ok(Target::Req(_))));
-        assert!(Target::parse("zero").is_err());
+        assert!(matches!(
+            VersionSpec::parse("0.10.0"),
+            Ok(VersionSpec::Exact(_))
+        ));
+        assert!(matches!(
+            VersionSpec::parse("^0.10"),
+            Ok(VersionSpec::Req(_))
+        ));
+        assert!(VersionSpec::parse("zero").is_err());
         let (slot, target, share) = parse_rollout("showcase@>=0.10, <1=25%").unwrap();
         assert_eq!((slot.as_str(), share.basis_points()), ("showcase", 2500));
         assert_eq!(target.to_string(), ">=0.10, <1");

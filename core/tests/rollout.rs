@@ -9,7 +9,7 @@ use std::path::Path;
 
 use muster::bucketing::bucket;
 use muster::{
-    Facts, Outcome, Policy, Quarantine, ReasonCode, Rollout, Selector, Share, Source, Target,
+    Facts, Outcome, Policy, Quarantine, ReasonCode, Rollout, Selector, Share, Source, VersionSpec,
 };
 use proptest::prelude::*;
 use semver::Version;
@@ -106,7 +106,7 @@ proptest! {
             let mut p = Policy::new();
             p.add_rollout(Rollout {
                 slot: "wave".into(),
-                target: Target::parse("1.1.0").unwrap(),
+                target: VersionSpec::parse("1.1.0").unwrap(),
                 share: Share::from_basis_points(bp).unwrap(),
                 labels: Default::default(),
                 salt: None,

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use muster::{Policy, Target};
+use muster::{Policy, VersionSpec};
 
 use crate::error::BadInput;
 
@@ -73,7 +73,7 @@ pub fn flag_policy(
         muster::compiled_slot(&pin.slot).map_err(|e| refused("--pin", pin, &e))?;
     }
     for deny in denies {
-        muster::check_compiled(&deny.slot, &Target::Exact(deny.version.clone()))
+        muster::check_compiled(&deny.slot, &VersionSpec::Exact(deny.version.clone()))
             .map_err(|e| refused("--deny", deny, &e))?;
     }
     for r in rollouts {

@@ -2,7 +2,7 @@
 //! does not contain (through the one check, [`check_compiled`]).
 
 use crate::policy::model::Policy;
-use crate::rollout::Target;
+use crate::rollout::VersionSpec;
 use crate::slot::check_compiled;
 
 impl Policy {
@@ -12,13 +12,13 @@ impl Policy {
     pub fn unknown_rules(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for (slot, pin) in &self.pins {
-            if let Err(e) = check_compiled(slot, &Target::Req(pin.req.clone())) {
+            if let Err(e) = check_compiled(slot, &VersionSpec::Req(pin.req.clone())) {
                 problems.push(format!("pin {slot}={} ({}): {e}", pin.req, pin.source));
             }
         }
         for (slot, denies) in &self.denies {
             for d in denies {
-                if let Err(e) = check_compiled(slot, &Target::Exact(d.version.clone())) {
+                if let Err(e) = check_compiled(slot, &VersionSpec::Exact(d.version.clone())) {
                     problems.push(format!("deny {slot}@{} ({}): {e}", d.version, d.source));
                 }
             }

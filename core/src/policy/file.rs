@@ -10,7 +10,7 @@ use crate::policy::error::PolicyError;
 use crate::policy::model::Policy;
 use crate::policy::parse::{check_slot, parse_deny, parse_pin};
 use crate::policy::source::Source;
-use crate::rollout::{Rollout, Share, Target};
+use crate::rollout::{Rollout, Share, VersionSpec};
 
 /// The on-disk policy file format.
 #[derive(Debug, Default, Deserialize)]
@@ -109,7 +109,7 @@ impl Policy {
         for (i, rule) in file.rollout.iter().enumerate() {
             let key = format!("rollout[{i}] ({}@{})", rule.slot, rule.version);
             check_slot(rule.slot.trim()).map_err(|e| file_err(format!("key `{key}.slot`: {e}")))?;
-            let target = Target::parse(&rule.version)
+            let target = VersionSpec::parse(&rule.version)
                 .map_err(|e| file_err(format!("key `{key}.version`: {e}")))?;
             let share = Share::from_percent(rule.share)
                 .map_err(|e| file_err(format!("key `{key}.share`: {e}")))?;

@@ -3,7 +3,7 @@
 //! `--deny`, `--rollout` and `--slot` flags (refused), policy file and environment
 //! rules ([`Policy::unknown_rules`](crate::Policy::unknown_rules), warnings).
 
-use crate::rollout::Target;
+use crate::rollout::VersionSpec;
 use crate::slot::info::SlotInfo;
 use crate::slot::registry::slot_infos;
 
@@ -29,20 +29,20 @@ pub enum NotCompiledIn {
         /// The slot named.
         slot: String,
         /// The version or requirement named.
-        target: Target,
+        target: VersionSpec,
         /// The slot's versions compiled in, newest first.
         compiled: Vec<String>,
     },
 }
 
 /// `1.0.0` or `matching ^1.2`.
-struct Wanted<'a>(&'a Target);
+struct Wanted<'a>(&'a VersionSpec);
 
 impl std::fmt::Display for Wanted<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            Target::Exact(version) => write!(f, "{version}"),
-            Target::Req(req) => write!(f, "matching {req}"),
+            VersionSpec::Exact(version) => write!(f, "{version}"),
+            VersionSpec::Req(req) => write!(f, "matching {req}"),
         }
     }
 }
@@ -63,7 +63,7 @@ pub fn compiled_slot(slot: &str) -> Result<&'static SlotInfo, NotCompiledIn> {
 impl SlotInfo {
     /// Ok when a version of this slot that `target` names is compiled in: the version
     /// itself (by precedence, build metadata ignored) or one the requirement matches.
-    pub fn check_compiled(&self, target: &Target) -> Result<(), NotCompiledIn> {
+    pub fn check_compiled(&self, target: &VersionSpec) -> Result<(), NotCompiledIn> {
         let entries = self.entries();
         if entries.iter().any(|e| target.matches(&e.version())) {
             return Ok(());
@@ -77,7 +77,10 @@ impl SlotInfo {
 }
 
 /// The slot `slot` and a version of it that `target` names, if compiled in.
-pub fn check_compiled(slot: &str, target: &Target) -> Result<&'static SlotInfo, NotCompiledIn> {
+pub fn check_compiled(
+    slot: &str,
+    target: &VersionSpec,
+) -> Result<&'static SlotInfo, NotCompiledIn> {
     let info = compiled_slot(slot)?;
     info.check_compiled(target)?;
     Ok(info)
