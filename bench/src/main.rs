@@ -3,7 +3,8 @@
 //!
 //! Builds the generated hosts (per size and backend, in their own target directory
 //! so that the criterion builds stay cached), times processes, builds and loads the
-//! dlopen alternative, runs the criterion benches on both backends, times a build
+//! dlopen alternative, runs the criterion benches on both backends (and the per-unit
+//! costs of the real agent: the in-flight record against a unit), times a build
 //! of 50 generated plugin crates, times `edge-agent plugins fleet` over 100,000
 //! hosts (`--fleet-only`: just that, written to `bench/results/fleet.json`), then writes `bench/results/<mode>.json`,
 //! `bench/results/<mode>.md` (tables, target against measured) and `bench/plots/*.svg`.
@@ -321,6 +322,14 @@ fn criterion(config: &Config) -> anyhow::Result<Value> {
         .args(["bench", "-p", "muster-bench", "--bench", "dispatch", "--"])
         .args(&extra)
         // The same sizes as above, so the build script does not rerun.
+        .env("MUSTER_BENCH_SIZES", spread)
+        .env("MUSTER_BENCH_WIDE", wide);
+    builds::run(&mut cmd)?;
+    // Per unit of the agent: the crash-memory record and the unit itself.
+    let mut cmd = Command::new(&config.cargo);
+    cmd.current_dir(&config.root)
+        .args(["bench", "-p", "muster-bench", "--bench", "inflight", "--"])
+        .args(&extra)
         .env("MUSTER_BENCH_SIZES", spread)
         .env("MUSTER_BENCH_WIDE", wide);
     builds::run(&mut cmd)?;

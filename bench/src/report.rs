@@ -71,7 +71,35 @@ pub(crate) fn markdown(results: &Value) -> String {
     size(&mut md, results);
     build(&mut md, results);
     fleet(&mut md, results);
+    per_unit(&mut md, results);
     md
+}
+
+/// What the agent adds to each unit, against the unit itself (one run, so a ratio).
+fn per_unit(md: &mut String, results: &Value) {
+    let _ = writeln!(
+        md,
+        "### 8. Per unit of `edge-agent` (criterion, mean; a unit: an input written, one tick: \
+         checksum, fsynced report, move to done/, status line)\n"
+    );
+    let Some(unit) = estimate(results, "inflight", "unit", None) else {
+        let _ = writeln!(md, "(not measured)\n");
+        return;
+    };
+    let _ = writeln!(md, "| cost | per unit | share of the unit | target |");
+    let _ = writeln!(md, "|---|---:|---:|---|");
+    let _ = writeln!(md, "| the unit | {} | 100 % | |", us(unit));
+    if let Some(record) = estimate(results, "inflight", "begin_end", None) {
+        // Three plugin calls per unit: checksum, uplink, the showcase's status line.
+        let calls = 3.0 * record;
+        let _ = writeln!(
+            md,
+            "| in-flight record, 3 calls × begin + end | {} | {:.2} % | |",
+            us(calls),
+            100.0 * calls / unit
+        );
+    }
+    let _ = writeln!(md);
 }
 
 /// `plugins fleet` over 100,000 hosts' facts files.
