@@ -11,6 +11,7 @@ use crate::metrics::{MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS};
 
 /// What is wrong with a metrics file, its path or the interval between writes.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MetricsError {
     /// The file name does not end in `.prom`.
     #[error(
