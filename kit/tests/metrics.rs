@@ -621,3 +621,39 @@ fn a_write_that_fails_half_way_leaves_the_previous_file() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The operator guide's "Metrics" table lists exactly the metrics and types written.
+#[test]
+fn the_operator_guide_lists_every_metric_with_its_type() {
+    let guide =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/operator.md"))
+            .unwrap();
+    let section = guide
+        .split("\n## Metrics\n")
+        .nth(1)
+        .expect("docs/operator.md: a `## Metrics` section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let documented: Vec<(String, String)> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (
+                cells[0].trim_end_matches('`').to_owned(),
+                cells[1].to_owned(),
+            )
+        })
+        .collect();
+    let text = metrics::encode(&snapshot(&host()));
+    let written: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| {
+            let (name, kind) = l.split_once(' ').unwrap();
+            (name.to_owned(), kind.to_owned())
+        })
+        .collect();
+    assert_eq!(documented, written, "docs/operator.md's metrics table");
+}
