@@ -127,6 +127,22 @@ fn by_version(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// The entries of per-slot state (quarantine, strikes) sorted by slot and version,
+/// the first of each (slot, version) only: a state file edited by hand may name a
+/// version twice, and a repeated series would make node_exporter refuse the file.
+fn per_version<E>(
+    slots: &BTreeMap<String, Vec<E>>,
+    version: impl Fn(&E) -> &semver::Version,
+) -> Vec<(&str, &E)> {
+    let mut seen: BTreeMap<(&str, &semver::Version), &E> = BTreeMap::new();
+    for (slot, entries) in slots {
+        for e in entries {
+            seen.entry((slot.as_str(), version(e))).or_insert(e);
+        }
+    }
+    seen.into_iter().map(|((slot, _), e)| (slot, e)).collect()
+}
+
 fn label(name: &'static str, value: impl Into<String>) -> (&'static str, String) {
     (name, value.into())
 }
@@ -253,13 +269,9 @@ fn families(s: &Snapshot<'_>) -> Vec<Family> {
         Kind::Gauge,
         "Strikes against the version: deaths of the process while it ran (crash memory).",
     );
-    for (slot, entries) in &s.strikes.slots {
-        let mut entries: Vec<_> = entries.iter().collect();
-        entries.sort_by(|a, b| a.version.cmp(&b.version));
-        for e in entries {
-            let labels = vec![label("slot", slot), label("version", e.version.to_string())];
-            strikes.push(labels, e.count.into());
-        }
+    for (slot, e) in per_version(&s.strikes.slots, |e| &e.version) {
+        let labels = vec![label("slot", slot), label("version", e.version.to_string())];
+        strikes.push(labels, e.count.into());
     }
 
     let mut quarantined = Family::new(
@@ -273,14 +285,10 @@ fn families(s: &Snapshot<'_>) -> Vec<Family> {
         "When the version was quarantined, in seconds since the Unix epoch.",
     )
     .seconds();
-    for (slot, entries) in &s.quarantine.slots {
-        let mut entries: Vec<_> = entries.iter().collect();
-        entries.sort_by(|a, b| a.version.cmp(&b.version));
-        for e in entries {
-            let labels = vec![label("slot", slot), label("version", e.version.to_string())];
-            quarantined.push(labels.clone(), 1);
-            since.push(labels, e.since_unix);
-        }
+    for (slot, e) in per_version(&s.quarantine.slots, |e| &e.version) {
+        let labels = vec![label("slot", slot), label("version", e.version.to_string())];
+        quarantined.push(labels.clone(), 1);
+        since.push(labels, e.since_unix);
     }
 
     let c = s.counters;
@@ -446,6 +454,30 @@ muster_last_success_timestamp_seconds 1795799990
 muster_metrics_written_timestamp_seconds 1795800000
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_version_named_twice_in_the_state_is_one_sample() {
+        let report = no_slots();
+        let mut quarantine = Quarantine::new();
+        quarantine.add("uplink", Version::new(1, 1, 0), "first");
+        let twice = quarantine.slots["uplink"][0].clone();
+        quarantine.slots.get_mut("uplink").unwrap().push(twice);
+        let mut strikes = Strikes::new();
+        strikes.add("uplink", &Version::new(1, 1, 0), "died");
+        let mut again = strikes.slots["uplink"][0].clone();
+        again.count = 5;
+        strikes.slots.get_mut("uplink").unwrap().push(again);
+        let counters = Counters::default();
+        let text = encode(&snapshot(&report, &[], &quarantine, &strikes, &counters));
+        assert_eq!(text.matches("muster_quarantined{").count(), 1, "{text}");
+        assert_eq!(
+            text.matches("muster_quarantine_since_timestamp_seconds{")
+                .count(),
+            1
+        );
+        assert_eq!(text.matches("muster_strikes{").count(), 1, "{text}");
+        assert!(text.contains("muster_strikes{slot=\"uplink\",version=\"1.1.0\"} 1\n"));
     }
 
     #[test]

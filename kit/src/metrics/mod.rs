@@ -129,8 +129,8 @@ pub struct Counters {
 }
 
 /// The interval between two metrics writes, checked: 1 to 86,400 seconds (a day).
-/// Zero would rewrite the file in a busy loop; more than a day is a mistake the
-/// scrape would not show (node_exporter serves the last file for ever).
+/// Zero would rewrite the file in a busy loop; more than a day is almost surely a unit
+/// mistake, and would leave node_exporter serving a stale file that long.
 pub fn check_interval(seconds: u64) -> Result<Duration, MetricsError> {
     if (MIN_INTERVAL_SECONDS..=MAX_INTERVAL_SECONDS).contains(&seconds) {
         Ok(Duration::from_secs(seconds))
