@@ -91,6 +91,8 @@ fn download(origin: &Origin, url: &str, to: &Path, log: &Path) -> Result<()> {
                     "--location",
                     "--retry",
                     "2",
+                    "--connect-timeout",
+                    "30",
                     "--output",
                 ])
                 .arg(to)
