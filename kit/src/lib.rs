@@ -37,6 +37,10 @@
 //! ([`crash`]): the in-flight record, strikes across restarts and the rule that
 //! quarantines a version that keeps killing the process.
 //!
+//! A host without an HTTP server publishes **metrics** ([`metrics`]) through
+//! node_exporter's textfile collector: a snapshot of its decisions, quarantine,
+//! strikes and work counters in the Prometheus text format, written atomically.
+//!
 //! `muster`, the runtime, has no command line and no clap: plugin and contract
 //! crates depend on it alone; only the host depends on this kit.
 
@@ -52,6 +56,7 @@ pub mod error;
 pub mod exit_status;
 pub mod fleet;
 pub mod fleet_diff;
+pub mod metrics;
 pub mod observed;
 pub mod policy;
 pub mod policy_check;

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::tools::debian::{self, Origin};
 use crate::tools::table::{Installer, Tool};
 
 /// Overrides where the tools live.
@@ -216,6 +217,11 @@ fn staging_leftovers(tool: &Tool, root: &Path) -> Vec<PathBuf> {
 /// Installs `tool` into `root/<name>-<version>` through `root/.staging/`; prints one
 /// line: what, why, how long. On failure nothing is left but the log.
 pub(crate) fn install(tool: &Tool, root: &Path) -> Result<PathBuf> {
+    install_from(tool, root, &Origin::here())
+}
+
+/// [`install`], a Debian package taken from `origin`.
+pub(crate) fn install_from(tool: &Tool, root: &Path, origin: &Origin) -> Result<PathBuf> {
     let staging_root = root.join(".staging");
     std::fs::create_dir_all(&staging_root)
         .and_then(|()| std::fs::create_dir_all(root.join(".logs")))
@@ -249,7 +255,7 @@ pub(crate) fn install(tool: &Tool, root: &Path) -> Result<PathBuf> {
     );
     let _ = std::io::stderr().flush();
     let started = Instant::now();
-    let result = install_into(tool, &staging, &build_dir, &final_dir, &log);
+    let result = install_into(tool, origin, &staging, &build_dir, &final_dir, &log);
     if let Err(err) = result {
         eprintln!("failed");
         let _ = std::fs::remove_dir_all(&staging);
@@ -263,6 +269,7 @@ pub(crate) fn install(tool: &Tool, root: &Path) -> Result<PathBuf> {
             match tool.installer {
                 Installer::Cargo { .. } => "crates.io",
                 Installer::Pip { .. } => "PyPI",
+                Installer::Debian { .. } => "deb.debian.org",
             },
             log.display()
         );
@@ -292,6 +299,7 @@ pub(crate) fn install(tool: &Tool, root: &Path) -> Result<PathBuf> {
 
 fn install_into(
     tool: &Tool,
+    origin: &Origin,
     staging: &Path,
     build_dir: &Path,
     final_dir: &Path,
@@ -337,12 +345,13 @@ fn install_into(
                 bail!("`pip install` succeeded but left no bin/{bin}");
             }
         }
+        Installer::Debian { .. } => debian::install(tool, origin, staging, log)?,
     }
     Ok(())
 }
 
 /// Runs `cmd` with its output appended to `log`; fails unless it succeeds.
-fn run_logged(cmd: &mut Command, log: &Path) -> Result<()> {
+pub(crate) fn run_logged(cmd: &mut Command, log: &Path) -> Result<()> {
     let file = std::fs::OpenOptions::new()
         .append(true)
         .open(log)
@@ -550,6 +559,44 @@ mod tests {
             .unwrap()
             .collect();
         assert!(staged.is_empty(), "{staged:?}");
+    }
+
+    #[test]
+    fn a_debian_tool_is_installed_whole_or_not_at_all() {
+        use crate::tools::cache::install_from;
+        use crate::tools::debian::tests::{fake_deb, origin, tool};
+
+        let dir = tempfile::tempdir().unwrap();
+        let (archive, sha) = fake_deb(dir.path());
+        let root = dir.path().join("tools");
+        let here = origin(&archive, "x86_64", true);
+        // A changed file (here: pinned to another sha256) installs nothing.
+        let err = format!(
+            "{:#}",
+            install_from(&tool(&"f".repeat(64), "usr/bin/fake-tool"), &root, &here).unwrap_err()
+        );
+        assert!(
+            err.contains("installing fake-tool 0.0.1 failed")
+                && err.contains(&format!("sha256 mismatch for file://{}", archive.display()))
+                && err.contains(&format!("pinned {}, downloaded {sha}", "f".repeat(64)))
+                && err.contains("Nothing was installed")
+                && err.contains("deb.debian.org must be reachable"),
+            "{err}"
+        );
+        assert!(!root.join("fake-tool-0.0.1").exists());
+        assert_eq!(std::fs::read_dir(root.join(".staging")).unwrap().count(), 0);
+        // The pinned file installs its executable alone, found by the next lookup.
+        let t = tool(&sha, "usr/bin/fake-tool");
+        let exe = install_from(&t, &root, &here).unwrap();
+        assert_eq!(exe, root.join("fake-tool-0.0.1/bin/fake-tool"));
+        let installed: Vec<_> = std::fs::read_dir(root.join("fake-tool-0.0.1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(installed, ["bin"]);
+        let found = lookup(&t, &root, None).found.unwrap();
+        assert_eq!((found.exe, found.source), (exe, Source::Cache));
+        assert_eq!(std::fs::read_dir(root.join(".staging")).unwrap().count(), 0);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub(crate) mod cache;
 pub(crate) mod cyclonedx;
+pub(crate) mod debian;
 pub(crate) mod table;
 
 use std::process::Command;
