@@ -108,8 +108,28 @@ pub(crate) struct RunArgs {
     /// Text is coloured only on a terminal, and not when NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub(crate) log_format: LogFormat,
+    /// Write metrics for node_exporter's textfile collector to FILE (a `.prom` file in
+    /// its `--collector.textfile.directory`), atomically: at start, when a decision,
+    /// quarantine, strike or hold changes, at least every --metrics-interval, and at
+    /// exit. Also MUSTER_METRICS_FILE or the policy's `metrics_file`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) metrics_file: Option<PathBuf>,
+    /// The longest time between two writes of the metrics file, in whole seconds (1s
+    /// to 1d; default 15s). Also MUSTER_METRICS_INTERVAL_SECONDS or the policy's
+    /// `metrics_interval_seconds`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_whole_seconds)]
+    pub(crate) metrics_interval: Option<u64>,
     #[command(flatten)]
     pub(crate) policy: PolicyArgs,
+}
+
+/// A duration in whole seconds, e.g. `15s`, `2m`.
+fn parse_whole_seconds(s: &str) -> Result<u64, String> {
+    let d = parse_duration(s)?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!("`{s}` is not a whole number of seconds"));
+    }
+    Ok(d.as_secs())
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -150,7 +150,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitStatus::SUCCESS.into())
         }
         Command::Run(args) => {
-            let layers = args.policy.layers()?;
+            let mut layers = args.policy.layers()?;
+            if let Some(file) = &args.metrics_file {
+                layers.flags.metrics_file = Some((file.clone(), muster::Source::Flag));
+            }
+            if let Some(seconds) = args.metrics_interval {
+                layers.flags.metrics_interval_seconds = Some((seconds, muster::Source::Flag));
+            }
             edge_agent::spool::Spool::check_layout(&args.spool)
                 .map_err(|e| BadInput(format!("--spool {}: {e}", args.spool.display())))?;
             let stop = Arc::new(AtomicBool::new(false));

@@ -372,13 +372,17 @@ fn held_drill(drill: &Drill) {
     std::fs::write(&policy, last_version_policy(limit, "")).unwrap();
 
     // Supervised like `Restart=on-failure`, until a run ends by itself.
+    std::fs::create_dir_all(root.join("textfile")).unwrap();
+    let metrics = root.join("textfile/edge-agent.prom");
     let socket_path = root.join("notify.sock");
     let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
     let mut runs = Vec::new();
     loop {
         let log = root.join(format!("run-{}.log", runs.len()));
         let mut cmd = command(root, drill, &policy);
-        cmd.env("NOTIFY_SOCKET", &socket_path);
+        cmd.env("NOTIFY_SOCKET", &socket_path)
+            .arg("--metrics-file")
+            .arg(&metrics);
         let run = run_once(cmd, &log, drill.kill_after);
         let faulted = run.code.is_none() || run.code == drill.fault_code;
         runs.push(run);

@@ -138,7 +138,8 @@ pub use crate::caught::{is_catching_plugin_panic, panic_message, silence_caught_
 pub use crate::facts::{Facts, FactsError, HOST_ID_ENV, LABEL_ENV_PREFIX, MAX_HOST_ID_BYTES};
 pub use crate::listing::{ListedPlugin, PluginListing};
 pub use crate::policy::{
-    DENY_ENV, Deny, DenyFlag, PIN_ENV, PRERELEASE_ENV, Pin, PinFlag, Policy, PolicyError, Source,
+    DENY_ENV, Deny, DenyFlag, METRICS_FILE_ENV, METRICS_INTERVAL_ENV, PIN_ENV, PRERELEASE_ENV, Pin,
+    PinFlag, Policy, PolicyError, Source,
 };
 pub use crate::quarantine::{Quarantine, QuarantineEntry};
 pub use crate::reason::ReasonCode;

@@ -19,7 +19,9 @@ pub(crate) mod parse;
 pub(crate) mod source;
 
 pub use crate::policy::error::PolicyError;
-pub use crate::policy::layer::{DENY_ENV, PIN_ENV, PRERELEASE_ENV};
+pub use crate::policy::layer::{
+    DENY_ENV, METRICS_FILE_ENV, METRICS_INTERVAL_ENV, PIN_ENV, PRERELEASE_ENV,
+};
 pub use crate::policy::model::{Deny, Pin, Policy};
 pub use crate::policy::parse::{DenyFlag, PinFlag};
 pub use crate::policy::source::Source;

@@ -20,7 +20,8 @@ use crate::error::BadInput;
 pub struct PolicyLayers {
     /// `--policy FILE`, if given.
     pub file: Option<PathBuf>,
-    /// From `MUSTER_PIN`, `MUSTER_DENY`, `MUSTER_ROLLOUT`, `MUSTER_ALLOW_PRERELEASE`.
+    /// From `MUSTER_PIN`, `MUSTER_DENY`, `MUSTER_ROLLOUT`, `MUSTER_ALLOW_PRERELEASE`,
+    /// `MUSTER_METRICS_FILE`, `MUSTER_METRICS_INTERVAL_SECONDS`.
     pub env: Policy,
     /// From `--pin`, `--deny`, `--rollout`, `--allow-prerelease`.
     pub flags: Policy,
@@ -90,7 +91,9 @@ mod tests {
     use clap::Args as _;
 
     use crate::command::PolicyArgs;
-    use muster::{DENY_ENV, PIN_ENV, PRERELEASE_ENV, ROLLOUT_ENV};
+    use muster::{
+        DENY_ENV, METRICS_FILE_ENV, METRICS_INTERVAL_ENV, PIN_ENV, PRERELEASE_ENV, ROLLOUT_ENV,
+    };
 
     /// The doc comment just above `field` in this file.
     fn field_doc(field: &str) -> String {
@@ -118,6 +121,9 @@ mod tests {
             .and_then(|a| a.get_help())
             .unwrap()
             .to_string();
+        for var in [METRICS_FILE_ENV, METRICS_INTERVAL_ENV] {
+            assert!(env.contains(&format!("`{var}`")), "{var}: {env}");
+        }
         for var in [PIN_ENV, DENY_ENV, ROLLOUT_ENV, PRERELEASE_ENV] {
             assert!(env.contains(&format!("`{var}`")), "{var}: {env}");
             assert!(policy_help.contains(var), "{var}: {policy_help}");

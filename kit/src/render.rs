@@ -99,6 +99,17 @@ pub fn policy_lines(policy: &Policy) -> Vec<String> {
     if let Some((strikes, source)) = &policy.quarantine_strikes {
         lines.push(format!("quarantine_strikes = {strikes} (from {source})"));
     }
+    if let Some((file, source)) = &policy.metrics_file {
+        lines.push(format!(
+            "metrics_file = {:?} (from {source})",
+            file.display().to_string()
+        ));
+    }
+    if let Some((seconds, source)) = &policy.metrics_interval_seconds {
+        lines.push(format!(
+            "metrics_interval_seconds = {seconds} (from {source})"
+        ));
+    }
     lines
 }
 

@@ -12,15 +12,17 @@
 #![allow(unsafe_code)]
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use muster::{Facts, Policy, Quarantine, Rejection, Report, Selector};
+
+#[path = "support/prometheus.rs"]
+mod prometheus;
 use muster_kit::crash::Strikes;
 use muster_kit::metrics::{self, BuildLabels, Counters, MetricsFile, Snapshot};
+use prometheus::{Exporter, find_on_path, on_path, promtool_check};
 use semver::Version;
 
 /// Keeps time.
@@ -183,32 +185,6 @@ fn snapshot(h: &Host) -> Snapshot<'_> {
         counters: &h.counters,
         now_unix: 1_795_800_000,
     }
-}
-
-/// `name` on `PATH`.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-}
-
-/// The pinned `tool`'s executable `name` on `PATH`; panics (loudly) when there is none.
-fn on_path(name: &str, tool: &str) -> PathBuf {
-    find_on_path(name).unwrap_or_else(|| {
-        let shown = if name == tool {
-            name.to_owned()
-        } else {
-            format!("{name} ({tool})")
-        };
-        panic!(
-            "{shown} is not on PATH: this test needs it and does not skip. `cargo xtask test` \
-             installs the pinned {tool} and puts it on the tests' PATH; for a plain `cargo \
-             test`, `cargo xtask doctor --install` installs it and `cargo xtask doctor` shows \
-             the directory to put on PATH"
-        )
-    })
 }
 
 /// A sample of the text format: name, labels sorted by name, value.
@@ -382,20 +358,8 @@ fn promtool_check_metrics_accepts_the_file_without_a_lint() {
     let h = host();
     let file = MetricsFile::new(dir.path().join("agent.prom")).unwrap();
     file.write(&metrics::encode(&snapshot(&h))).unwrap();
-    let out = Command::new(&promtool)
-        .args(["check", "metrics"])
-        .stdin(std::fs::File::open(file.path()).unwrap())
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(
-        out.status.success() && stdout.trim().is_empty() && stderr.trim().is_empty(),
-        "promtool check metrics: {}\n{stdout}\n{stderr}",
-        out.status
-    );
+    let (clean, said) = promtool_check(file.path());
+    assert!(clean, "promtool check metrics: {said}");
     // The check is real: a lint promtool reports fails it.
     let bad = "# HELP muster_x_count A counter without _total.\n\
                # TYPE muster_x_count counter\nmuster_x_count 1\n";
@@ -414,80 +378,6 @@ fn promtool_check_metrics_accepts_the_file_without_a_lint() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success(), "{out:?}");
-}
-
-/// A node_exporter process, killed when dropped (a failed assertion included).
-struct Exporter {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Exporter {
-    /// node_exporter with only the textfile collector, reading `dir`, on a free port.
-    fn start(dir: &Path, log: PathBuf) -> (Exporter, u16) {
-        let exe = on_path("prometheus-node-exporter", "node-exporter");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(exe)
-            .arg(format!("--collector.textfile.directory={}", dir.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .args(["--collector.disable-defaults", "--collector.textfile"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        (Exporter { child, log }, port)
-    }
-
-    /// The body of `GET /metrics`, once it answers (at most 20 s).
-    fn scrape(&mut self, port: u16) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "node_exporter exited ({status}):\n{}",
-                    std::fs::read_to_string(&self.log).unwrap_or_default()
-                );
-            }
-            if let Some(body) = get_metrics(port) {
-                return body;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "node_exporter did not answer on 127.0.0.1:{port} within 20 s:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-/// `GET /metrics` over plain HTTP/1.0: the body of a 200 answer.
-fn get_metrics(port: u16) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.0 200")
-        .then(|| body.to_owned())
-        .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_owned()))
 }
 
 #[test]

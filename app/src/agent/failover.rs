@@ -34,11 +34,16 @@ pub(crate) fn lock(crash: &Mutex<CrashMemory>) -> MutexGuard<'_, CrashMemory> {
 /// One slot's active plugin, reselected after quarantine or policy change.
 pub(crate) struct Active<S: ?Sized + Slot> {
     current: Option<Selected<S>>,
+    /// In-process failovers to an older version since start.
+    pub(crate) failovers: u64,
 }
 
 impl<S: ?Sized + Slot> Active<S> {
     pub(crate) fn new() -> Self {
-        Active { current: None }
+        Active {
+            current: None,
+            failovers: 0,
+        }
     }
 
     /// Selects a version if none is active. Selection constructs and starts
@@ -124,6 +129,7 @@ impl<S: ?Sized + Slot> Active<S> {
             ctx.quarantine.add(S::NAME, version, reason);
             save_quarantine(ctx.state, ctx.quarantine);
             self.current = None; // Drop: the plugin's `stop` hook runs.
+            self.failovers += 1;
         }
     }
 

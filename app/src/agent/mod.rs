@@ -10,6 +10,7 @@
 
 mod crash;
 mod failover;
+mod metrics;
 mod stamp;
 pub mod state;
 mod systemd;
@@ -27,8 +28,10 @@ use muster_kit::crash::{HELD_CODE, Hold, Strikes};
 
 use crate::agent::crash::CrashMemory;
 use crate::agent::failover::{Active, CallContext, lock};
+use crate::agent::metrics::{Metrics, State as MetricsState};
 use crate::agent::stamp::{Stamp, stamp};
 use crate::agent::systemd::Notifier;
+use crate::error::BadInput;
 use crate::spool::{Input, Spool};
 use muster_kit::policy::PolicyLayers;
 
@@ -103,6 +106,7 @@ pub struct Agent {
     processed: u64,
     failed_slots: Vec<String>,
     holds: BTreeMap<String, Hold>,
+    metrics: Option<Metrics>,
     stop: Arc<AtomicBool>,
     exe_stamp: Option<Stamp>,
 }
@@ -128,6 +132,7 @@ impl Agent {
         let spool = Spool::open(&options.spool)?;
         let policy_stamp = layers.file.as_deref().and_then(stamp);
         let policy = layers.load()?;
+        let metrics = Metrics::from_policy(&policy).map_err(BadInput)?;
         for warning in policy.unknown_rules() {
             tracing::warn!(event = "policy_warning", warning = %warning);
         }
@@ -183,6 +188,7 @@ impl Agent {
             processed: 0,
             failed_slots: Vec::new(),
             holds,
+            metrics,
             stop,
             exe_stamp,
         })
@@ -192,6 +198,7 @@ impl Agent {
     /// every plugin's `stop` hook has run when this returns.
     pub fn run(&mut self) -> anyhow::Result<Exit> {
         self.select_all();
+        self.write_metrics(true);
         let exit = loop {
             if let Some(exit) = self.tick()? {
                 break exit;
@@ -206,6 +213,7 @@ impl Agent {
                 break exit;
             }
         };
+        self.write_metrics(true);
         self.notifier.stopping();
         self.shutdown();
         match &exit {
@@ -331,6 +339,7 @@ impl Agent {
                 return Some(exit);
             }
             self.notifier.alive();
+            self.write_metrics(false);
             let now = Instant::now();
             if now >= until {
                 return None;
@@ -364,6 +373,14 @@ impl Agent {
         match self.layers.load() {
             Ok(policy) if policy == self.policy => {}
             Ok(policy) => {
+                let metrics = match Metrics::from_policy(&policy) {
+                    Ok(metrics) => metrics,
+                    Err(e) => {
+                        tracing::error!(event = "policy_rejected", path = %path.display(), error = %e, "keeping the last good policy");
+                        return;
+                    }
+                };
+                self.adopt_metrics(metrics);
                 tracing::info!(event = "policy_reloaded", path = %path.display());
                 for warning in policy.unknown_rules() {
                     tracing::warn!(event = "policy_warning", warning = %warning);
@@ -451,6 +468,9 @@ impl Agent {
                 Ok(()) => {
                     self.processed += 1;
                     pending -= 1;
+                    if let Some(m) = &mut self.metrics {
+                        m.counters.last_success_unix = Some(muster_kit::crash::now_unix());
+                    }
                     if !self.holds.is_empty() {
                         self.check_resumed();
                     }
@@ -462,14 +482,17 @@ impl Agent {
                     break;
                 }
                 Err(UnitError::SlotFailed(slot)) => {
+                    self.count_failed();
                     self.failed_slots.push(slot.to_owned());
                     tracing::error!(event = "unit_kept", file = %input.name, slot, "no acceptable version left; input kept for later");
                     break;
                 }
                 Err(UnitError::Transient(why)) => {
+                    self.count_failed();
                     tracing::warn!(event = "unit_kept", file = %input.name, reason = %why, "input kept for the next tick");
                 }
                 Err(UnitError::Io(why)) => {
+                    self.count_failed();
                     tracing::error!(event = "unit_kept", file = %input.name, reason = %why, "input kept");
                 }
             }
@@ -514,7 +537,66 @@ impl Agent {
             self.append_holds(line);
             self.notifier.status(line);
         }
+        self.write_metrics(false);
         Ok(None)
+    }
+
+    /// A unit ended by an error other than a hold (`muster_inputs_total{result="failed"}`).
+    fn count_failed(&mut self) {
+        if let Some(m) = &mut self.metrics {
+            m.counters.inputs_failed += 1;
+        }
+    }
+
+    /// Adopts the metrics settings of a new policy, keeping the counters.
+    fn adopt_metrics(&mut self, new: Option<Metrics>) {
+        match (self.metrics.take(), new) {
+            (Some(old), Some(new)) if old.same_settings(&new) => self.metrics = Some(old),
+            (Some(old), Some(mut new)) => {
+                new.take_counters(old);
+                self.metrics = Some(new);
+            }
+            (_, new) => self.metrics = new,
+        }
+    }
+
+    /// Writes the metrics file if it is due: `force`, or what it shows changed, or the
+    /// interval is up.
+    fn write_metrics(&mut self, force: bool) {
+        let Some(mut metrics) = self.metrics.take() else {
+            return;
+        };
+        let strikes = lock(&self.crash).strikes().clone();
+        let held: Vec<String> = self.holds.keys().cloned().collect();
+        let active = [
+            self.checksum.version(),
+            self.uplink.version(),
+            self.showcase.version(),
+        ];
+        let signature = format!(
+            "{active:?} {held:?} {:?} {:?}",
+            self.quarantine.slots, strikes.slots
+        );
+        metrics.counters.failovers = SLOTS
+            .iter()
+            .zip([
+                self.checksum.failovers,
+                self.uplink.failovers,
+                self.showcase.failovers,
+            ])
+            .map(|(slot, n)| ((*slot).to_owned(), n))
+            .collect();
+        metrics.counters.inputs_done = self.processed;
+        metrics.counters.inputs_waiting = self.left;
+        let state = MetricsState {
+            facts: &self.facts,
+            policy: &self.policy,
+            quarantine: &self.quarantine,
+            strikes: &strikes,
+            held: &held,
+        };
+        metrics.maybe_write(&state, signature, force);
+        self.metrics = Some(metrics);
     }
 
     fn process(&mut self, input: &Input) -> Result<(), UnitError> {

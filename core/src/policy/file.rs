@@ -23,6 +23,10 @@ struct PolicyFile {
     #[serde(default)]
     quarantine_strikes: Option<i64>,
     #[serde(default)]
+    metrics_file: Option<std::path::PathBuf>,
+    #[serde(default)]
+    metrics_interval_seconds: Option<u64>,
+    #[serde(default)]
     pin: BTreeMap<String, String>,
     #[serde(default)]
     deny: BTreeMap<String, Vec<String>>,
@@ -52,6 +56,8 @@ impl Policy {
     /// allow_prerelease = false
     /// quarantine_seconds = 600   # optional; default: no expiry
     /// quarantine_strikes = 2     # optional, 1..=100; default 2
+    /// metrics_file = "/var/lib/prometheus/node-exporter/my-host.prom" # optional
+    /// metrics_interval_seconds = 15 # optional; the host checks the range
     /// [pin]
     /// showcase = "^0.1"
     /// [deny]
@@ -105,6 +111,17 @@ impl Policy {
                     ))
                 })?;
             policy.quarantine_strikes = Some((n, source.clone()));
+        }
+        if let Some(path) = file.metrics_file {
+            if path.as_os_str().is_empty() {
+                return Err(file_err(
+                    "key `metrics_file`: must not be empty (omit it for no metrics)".to_owned(),
+                ));
+            }
+            policy.metrics_file = Some((path, source.clone()));
+        }
+        if let Some(seconds) = file.metrics_interval_seconds {
+            policy.metrics_interval_seconds = Some((seconds, source.clone()));
         }
         for (i, rule) in file.rollout.iter().enumerate() {
             let key = format!("rollout[{i}] ({}@{})", rule.slot, rule.version);
@@ -173,6 +190,33 @@ mod tests {
 
     use crate::policy::model::Policy;
     use crate::policy::source::Source;
+
+    #[test]
+    fn metrics_keys_name_the_file_and_interval() {
+        let path = Path::new("policy.toml");
+        let p = Policy::from_toml(
+            "metrics_file = \"/var/lib/node/m.prom\"\nmetrics_interval_seconds = 15\n",
+            path,
+        )
+        .unwrap();
+        let source = Source::File(path.into());
+        assert_eq!(
+            p.metrics_file,
+            Some(("/var/lib/node/m.prom".into(), source.clone()))
+        );
+        assert_eq!(p.metrics_interval_seconds, Some((15, source)));
+        let e = Policy::from_toml("metrics_file = \"\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("policy.toml") && e.contains("key `metrics_file`"),
+            "{e}"
+        );
+        let e = Policy::from_toml("metrics_interval_seconds = -1\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("metrics_interval_seconds"), "{e}");
+    }
 
     #[test]
     fn toml_files_are_strict_and_name_the_file_and_key() {

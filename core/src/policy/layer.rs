@@ -15,6 +15,10 @@ pub const PIN_ENV: &str = "MUSTER_PIN";
 pub const DENY_ENV: &str = "MUSTER_DENY";
 /// Environment variable allowing pre-releases (`1`, `true`, `0`, `false`).
 pub const PRERELEASE_ENV: &str = "MUSTER_ALLOW_PRERELEASE";
+/// Environment variable naming the metrics file (`metrics_file`).
+pub const METRICS_FILE_ENV: &str = "MUSTER_METRICS_FILE";
+/// Environment variable with the metrics interval in seconds (`metrics_interval_seconds`).
+pub const METRICS_INTERVAL_ENV: &str = "MUSTER_METRICS_INTERVAL_SECONDS";
 
 impl Policy {
     /// The flag layer: `--pin`, `--deny`, `--rollout` and `--allow-prerelease`, parsed
@@ -112,6 +116,10 @@ impl Policy {
         if let Some(rollouts) = get(ROLLOUT_ENV)? {
             policy.add_rollouts_env_value(&rollouts)?;
         }
+        policy.add_metrics_env_values(
+            get(METRICS_FILE_ENV)?.as_deref(),
+            get(METRICS_INTERVAL_ENV)?.as_deref(),
+        )?;
         Ok(policy)
     }
 
@@ -133,6 +141,27 @@ impl Policy {
                 source: Source::Env(ROLLOUT_ENV.to_owned()),
             })
             .map_err(env_err)?;
+        }
+        Ok(self)
+    }
+
+    /// Sets the metrics file and interval from `MUSTER_METRICS_FILE` and
+    /// `MUSTER_METRICS_INTERVAL_SECONDS`, given their values (`None` or empty: unset).
+    pub fn add_metrics_env_values(
+        &mut self,
+        file: Option<&str>,
+        interval: Option<&str>,
+    ) -> Result<&mut Self, PolicyError> {
+        if let Some(file) = file.map(str::trim).filter(|f| !f.is_empty()) {
+            self.metrics_file = Some((file.into(), Source::Env(METRICS_FILE_ENV.to_owned())));
+        }
+        if let Some(text) = interval.map(str::trim).filter(|i| !i.is_empty()) {
+            let seconds = text.parse().map_err(|_| PolicyError::Env {
+                var: METRICS_INTERVAL_ENV.to_owned(),
+                reason: format!("`{text}` is not a whole number of seconds"),
+            })?;
+            self.metrics_interval_seconds =
+                Some((seconds, Source::Env(METRICS_INTERVAL_ENV.to_owned())));
         }
         Ok(self)
     }
@@ -160,6 +189,12 @@ impl Policy {
             self.rollouts
                 .retain(|r| !(r.slot == rollout.slot && r.target == rollout.target));
             self.rollouts.push(rollout);
+        }
+        if over.metrics_file.is_some() {
+            self.metrics_file = over.metrics_file;
+        }
+        if over.metrics_interval_seconds.is_some() {
+            self.metrics_interval_seconds = over.metrics_interval_seconds;
         }
         if over.rollout_salt.is_some() {
             self.rollout_salt = over.rollout_salt;
@@ -226,6 +261,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("duplicate rollout of showcase@0.10.0"), "{e}");
+    }
+
+    #[test]
+    fn metrics_env_values_and_layering() {
+        let mut env = Policy::new();
+        env.add_metrics_env_values(Some(" /run/m.prom "), Some("30"))
+            .unwrap();
+        let var = |v: &str| Source::Env(v.into());
+        assert_eq!(
+            env.metrics_file,
+            Some(("/run/m.prom".into(), var("MUSTER_METRICS_FILE")))
+        );
+        assert_eq!(
+            env.metrics_interval_seconds,
+            Some((30, var("MUSTER_METRICS_INTERVAL_SECONDS")))
+        );
+        let e = Policy::new()
+            .add_metrics_env_values(None, Some("soon"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("MUSTER_METRICS_INTERVAL_SECONDS") && e.contains("soon"),
+            "{e}"
+        );
+        let file = Policy::from_toml(
+            "metrics_file = \"/f.prom\"\nmetrics_interval_seconds = 5\n",
+            Path::new("p.toml"),
+        )
+        .unwrap();
+        let p = file.layered(env);
+        assert_eq!(p.metrics_interval_seconds.unwrap().0, 30);
+        assert_eq!(
+            p.metrics_file.unwrap().0,
+            std::path::PathBuf::from("/run/m.prom")
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 
 use semver::{Version, VersionReq};
 use serde::Serialize;
@@ -57,6 +58,12 @@ pub struct Policy {
     /// restarts by the host) a version is quarantined, and who said so; `None`:
     /// [`Policy::DEFAULT_QUARANTINE_STRIKES`].
     pub quarantine_strikes: Option<(u32, Source)>,
+    /// Where the host writes its metrics for node_exporter's textfile collector (a
+    /// `.prom` file), and who said so; `None`: no metrics file.
+    pub metrics_file: Option<(PathBuf, Source)>,
+    /// How often the host rewrites its metrics file, in seconds, and who said so;
+    /// `None`: the host's default. The host checks the range.
+    pub metrics_interval_seconds: Option<(u64, Source)>,
     /// Staged rollouts, at most one per slot and target.
     pub rollouts: Vec<Rollout>,
     /// A salt shared by every rollout without its own, and who set it; `None`: each
