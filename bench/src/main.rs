@@ -325,14 +325,16 @@ fn criterion(config: &Config) -> anyhow::Result<Value> {
         .env("MUSTER_BENCH_SIZES", spread)
         .env("MUSTER_BENCH_WIDE", wide);
     builds::run(&mut cmd)?;
-    // Per unit of the agent: the crash-memory record and the unit itself.
-    let mut cmd = Command::new(&config.cargo);
-    cmd.current_dir(&config.root)
-        .args(["bench", "-p", "muster-bench", "--bench", "inflight", "--"])
-        .args(&extra)
-        .env("MUSTER_BENCH_SIZES", spread)
-        .env("MUSTER_BENCH_WIDE", wide);
-    builds::run(&mut cmd)?;
+    // Per unit of the agent: the crash-memory record, the metrics file and the unit.
+    for bench in ["inflight", "metrics"] {
+        let mut cmd = Command::new(&config.cargo);
+        cmd.current_dir(&config.root)
+            .args(["bench", "-p", "muster-bench", "--bench", bench, "--"])
+            .args(&extra)
+            .env("MUSTER_BENCH_SIZES", spread)
+            .env("MUSTER_BENCH_WIDE", wide);
+        builds::run(&mut cmd)?;
+    }
     let dir = config
         .work
         .parent()

@@ -99,6 +99,18 @@ fn per_unit(md: &mut String, results: &Value) {
             100.0 * calls / unit
         );
     }
+    if let Some(write) = estimate(results, "metrics", "decide_encode_write", None) {
+        // Once per interval (15 s by default), whatever the units: its share of the
+        // agent's time, and per unit when units run back to back.
+        let interval = 15e9;
+        let _ = writeln!(
+            md,
+            "| metrics file: decide, encode, fsynced write, once per 15 s | {} per write | {:.3} % of the agent's time | ≤ 1 % {} |",
+            us(write),
+            100.0 * write / interval,
+            met(write / interval <= 0.01)
+        );
+    }
     let _ = writeln!(md);
 }
 
