@@ -832,6 +832,8 @@ fn each_command_lists_only_the_options_that_act_there() {
                     "--no-watch-exe",
                     "--plugin-timeout",
                     "--log-format",
+                    "--metrics-file",
+                    "--metrics-interval",
                 ],
                 &["--help"],
             ),
