@@ -303,6 +303,7 @@ fn full(
             // build in the target directory stays.
             let target = crate::cargo_meta::target_dir(project)?;
             forget_registry_builds(&target, &settings.publish)?;
+            forget_local_registry_sources(&cargo_home(), &settings.publish)?;
             if let Some(unchecked) = crate::crates_io::check_names(project, &settings.publish)? {
                 not_run.push(unchecked);
             }
@@ -392,6 +393,45 @@ fn forget_registry_builds(target: &Path, packages: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `$CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> std::path::PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .unwrap_or_else(|| ".cargo".into())
+}
+
+/// Removes the sources of `packages` that cargo extracted from the local registries
+/// `cargo package` verifies with (`<cargo home>/registry/src/-<hash>/<package>-<version>`;
+/// crates.io's index directories are named `index.crates.io-…`, never with a leading
+/// `-`). Cargo reuses an extracted directory of the same name and version, so without
+/// this a second run verifies the sources of the first (a stale `muster-rt-0.1.0`).
+fn forget_local_registry_sources(cargo_home: &Path, packages: &[String]) -> Result<()> {
+    let Ok(indexes) = std::fs::read_dir(cargo_home.join("registry/src")) else {
+        return Ok(());
+    };
+    for index in indexes.flatten() {
+        if !index.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(index.path()) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = packages.iter().any(|p| {
+                name.strip_prefix(p.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                remove(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn remove(path: &Path) -> Result<()> {
     let removed = if path.is_dir() {
         std::fs::remove_dir_all(path)
@@ -447,7 +487,7 @@ fn components() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::test::{forget_registry_builds, is_build_of};
+    use crate::test::{forget_local_registry_sources, forget_registry_builds, is_build_of};
 
     #[test]
     fn only_the_builds_from_registry_sources_are_forgotten() {
@@ -491,6 +531,32 @@ mod tests {
         assert!(deps.join("muster_names-11bb.d").exists());
         assert!(deps.join("libmuster_names-11bb.rlib").exists());
         assert!(prints.join("muster-names-11bb").exists());
+    }
+
+    #[test]
+    fn stale_local_registry_sources_of_the_packaged_crates_are_removed() {
+        let home = tempfile::tempdir().unwrap();
+        let src = home.path().join("registry/src");
+        let dirs = [
+            "-14cd/muster-rt-0.1.0",
+            "-14cd/muster-rt-extra-0.1.0",
+            "-2f18/muster-names-0.2.0",
+            "index.crates.io-1949/muster-rt-0.1.0",
+            "-14cd/serde-1.0.0",
+        ];
+        for dir in dirs {
+            std::fs::create_dir_all(src.join(dir).join("src")).unwrap();
+        }
+        let packages = ["muster-rt".to_owned(), "muster-names".to_owned()];
+        forget_local_registry_sources(home.path(), &packages).unwrap();
+        assert!(!src.join("-14cd/muster-rt-0.1.0").exists());
+        assert!(!src.join("-2f18/muster-names-0.2.0").exists());
+        // Another package, crates.io's index, and a name that only starts alike stay.
+        assert!(src.join("-14cd/muster-rt-extra-0.1.0").exists());
+        assert!(src.join("index.crates.io-1949/muster-rt-0.1.0").exists());
+        assert!(src.join("-14cd/serde-1.0.0").exists());
+        // No registry at all is nothing to do.
+        forget_local_registry_sources(&home.path().join("none"), &packages).unwrap();
     }
 
     #[test]
