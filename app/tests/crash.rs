@@ -142,14 +142,20 @@ fn dir_names(dir: &Path) -> Vec<String> {
     v
 }
 
-fn drill(drill: &Drill) {
+/// A spool whose `incoming/` holds [`inputs`].
+fn spool_with_inputs() -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
     let spool = tempfile::tempdir().unwrap();
-    let root = spool.path();
-    std::fs::create_dir_all(root.join("incoming")).unwrap();
+    std::fs::create_dir_all(spool.path().join("incoming")).unwrap();
     let files = inputs();
     for (name, body) in &files {
-        std::fs::write(root.join("incoming").join(name), body).unwrap();
+        std::fs::write(spool.path().join("incoming").join(name), body).unwrap();
     }
+    (spool, files)
+}
+
+fn drill(drill: &Drill) {
+    let (spool, files) = spool_with_inputs();
+    let root = spool.path();
     let policy = root.join("policy.toml");
     let limit = drill.strikes.unwrap_or(2);
     let policy_text = drill
@@ -360,13 +366,8 @@ fn notifications(socket: &std::os::unix::net::UnixDatagram) -> Vec<String> {
 /// list`). A policy that brings an acceptable version back resumes the slot and every
 /// kept input is processed, once.
 fn held_drill(drill: &Drill) {
-    let spool = tempfile::tempdir().unwrap();
+    let (spool, files) = spool_with_inputs();
     let root = spool.path();
-    std::fs::create_dir_all(root.join("incoming")).unwrap();
-    let files = inputs();
-    for (name, body) in &files {
-        std::fs::write(root.join("incoming").join(name), body).unwrap();
-    }
     let limit = drill.strikes.unwrap_or(2);
     let policy = root.join("policy.toml");
     std::fs::write(&policy, last_version_policy(limit, "")).unwrap();
