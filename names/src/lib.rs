@@ -12,6 +12,7 @@
 //!   prints and `cargo xtask build` reads back.
 //! - [`BUILD_SET`], [`BUILD_PLAN`], [`BUILD_MANIFEST`]: the variables `cargo xtask
 //!   build` sets and a host embeds; [`NOT_RUN_VAR`].
+//! - [`temporary_name`], [`temporary_of`]: the temporary file of an atomic write.
 //!
 //! ```
 //! assert_eq!(muster_names::slot_name("HTTPClient"), "http_client");
@@ -26,6 +27,7 @@ mod requires;
 mod slot;
 #[cfg(feature = "syn")]
 mod slot_args;
+mod temporary;
 
 pub use crate::env::{BUILD_MANIFEST, BUILD_PLAN, BUILD_SET, BUILD_VARS, NOT_RUN_VAR};
 #[cfg(feature = "listing")]
@@ -34,3 +36,4 @@ pub use crate::requires::{ARCHES, CPU_FEATURES, CPU_FEATURES_AARCH64, CPU_FEATUR
 pub use crate::slot::{BadSlotName, check_slot_name, slot_name};
 #[cfg(feature = "syn")]
 pub use crate::slot_args::SlotArgs;
+pub use crate::temporary::{temporary_name, temporary_of};

@@ -184,24 +184,13 @@ pub fn write_atomically(
 }
 
 /// The name [`write_atomically`] gives the temporary file for `name` in process
-/// `pid`: `.NAME.PID.tmp`.
-pub fn temporary_name(name: &str, pid: u32) -> String {
-    format!(".{name}.{pid}.tmp")
-}
+/// `pid`: `.NAME.PID.tmp` (muster's one rule, [`muster_names::temporary_name`]).
+pub use muster_names::temporary_name;
 
 /// Whether `file_name` is a temporary file of [`write_atomically`] (see
 /// [`temporary_name`]); hosts remove stale ones left behind by a killed write.
 pub fn is_temporary_name(file_name: &str) -> bool {
-    let Some(inner) = file_name
-        .strip_prefix('.')
-        .and_then(|n| n.strip_suffix(".tmp"))
-    else {
-        return false;
-    };
-    let Some((name, pid)) = inner.rsplit_once('.') else {
-        return false;
-    };
-    !name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+    muster_names::temporary_of(file_name).is_some()
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use muster_names::{temporary_name, temporary_of};
+
 use crate::metrics::{MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS};
 
 /// What is wrong with a metrics file, its path or the interval between writes.
@@ -233,14 +235,13 @@ impl MetricsFile {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
-        let prefix = format!(".{}.", self.name);
         for entry in entries.flatten() {
             let name = entry.file_name();
             let Some(pid) = name
                 .to_str()
-                .and_then(|n| n.strip_prefix(&prefix))
-                .and_then(|n| n.strip_suffix(".tmp"))
-                .and_then(|pid| pid.parse::<u32>().ok())
+                .and_then(temporary_of)
+                .filter(|(of, _)| *of == self.name)
+                .map(|(_, pid)| pid)
             else {
                 continue;
             };
@@ -251,11 +252,6 @@ impl MetricsFile {
             }
         }
     }
-}
-
-/// The temporary file's name for the metrics file `name` in process `pid`.
-fn temporary_name(name: &str, pid: u32) -> String {
-    format!(".{name}.{pid}.tmp")
 }
 
 fn no_directory(path: PathBuf, dir: PathBuf, what: String) -> MetricsError {
