@@ -6,11 +6,11 @@
 
 pub(crate) mod manifest;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::project::{self, Project};
@@ -194,13 +194,18 @@ impl Metadata {
 }
 
 /// The host's dependency graph as one set builds it: `cargo metadata` resolved for
-/// `target` and the set's `features` (without the host's defaults).
+/// `target` and the set's `features` (without the host's defaults), pruned to the
+/// packages `cargo tree -p <host>` finds in that build. `cargo metadata` resolves the
+/// whole workspace at once, so a feature another member turns on for the host (a
+/// bench's dev-dependency on it, say) would otherwise put that feature's crates into
+/// every set's graph; `cargo tree -p` resolves the host's build alone, as `cargo build
+/// -p` does.
 pub(crate) fn set_metadata(
     project: &Project,
     target: &str,
     features: &[String],
 ) -> Result<Metadata> {
-    Metadata::read(
+    let mut metadata = Metadata::read(
         project
             .cargo()
             .args(["metadata", "--format-version", "1", "--filter-platform"])
@@ -209,7 +214,57 @@ pub(crate) fn set_metadata(
             .arg(project.app_manifest())
             .arg("--no-default-features")
             .args(["--features", &features.join(",")]),
-    )
+    )?;
+    let mut tree = project.cargo();
+    tree.args(["tree", "-p", project.host(), "--target", target])
+        .args(["--no-default-features", "--features", &features.join(",")])
+        .args(["-e", "normal,build", "--prefix", "none", "--format", "{p}"]);
+    let shown = project::describe(&tree);
+    let out = tree
+        .output()
+        .with_context(|| format!("cannot run {shown}"))?;
+    if !out.status.success() {
+        bail!(
+            "{shown} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let built = tree_packages(&String::from_utf8_lossy(&out.stdout));
+    metadata.retain_built(&built);
+    Ok(metadata)
+}
+
+/// The `(name, version)` of each line of `cargo tree --prefix none --format {p}`
+/// (`serde v1.0.228`, `edge-agent v0.1.0 (/work/app)`, `x v1.0.0 (*)`).
+fn tree_packages(text: &str) -> BTreeSet<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next()?;
+            let version = words.next()?.strip_prefix('v')?;
+            Some((name.to_owned(), version.to_owned()))
+        })
+        .collect()
+}
+
+impl Metadata {
+    /// Keeps only the packages of `built` (`(name, version)`) in the resolved graph:
+    /// their nodes, and only the edges between them.
+    fn retain_built(&mut self, built: &BTreeSet<(String, String)>) {
+        let kept: BTreeSet<String> = self
+            .packages
+            .iter()
+            .filter(|p| built.contains(&(p.name.clone(), p.version.clone())))
+            .map(|p| p.id.clone())
+            .collect();
+        if let Some(resolve) = &mut self.resolve {
+            resolve.nodes.retain(|n| kept.contains(&n.id));
+            for node in &mut resolve.nodes {
+                node.deps.retain(|d| kept.contains(&d.pkg));
+            }
+        }
+    }
 }
 
 /// `Cargo.lock`: the fields the xtask reads (the SBOM's checksums, the scan's check
@@ -280,5 +335,45 @@ mod tests {
             metadata.members_linking("muster"),
             ["muster", "plug", "host"]
         );
+    }
+
+    /// A feature another member turns on for the host is not the set's: the graph keeps
+    /// only what `cargo tree -p` found in the set's build.
+    #[test]
+    fn the_set_graph_keeps_only_what_its_own_build_uses() {
+        let tree = "edge-agent v0.1.0 (/w/app)\nchecksum-table v1.0.0 (/w/p/t)\n\
+                    serde v1.0.228\nserde v1.0.228 (*)\n";
+        let built = super::tree_packages(tree);
+        assert_eq!(built.len(), 3, "{built:?}");
+        assert!(built.contains(&("serde".to_owned(), "1.0.228".to_owned())));
+        let json = r#"{
+            "packages": [
+                {"id": "host", "name": "edge-agent", "version": "0.1.0"},
+                {"id": "table", "name": "checksum-table", "version": "1.0.0"},
+                {"id": "sse", "name": "checksum-sse42", "version": "1.1.0"},
+                {"id": "crc", "name": "crc32c", "version": "0.6.8"},
+                {"id": "serde", "name": "serde", "version": "1.0.228"}
+            ],
+            "workspace_members": ["host"],
+            "resolve": {"nodes": [
+                {"id": "host", "deps": [
+                    {"pkg": "table", "dep_kinds": [{"kind": null}]},
+                    {"pkg": "sse", "dep_kinds": [{"kind": null}]}
+                ]},
+                {"id": "table", "deps": [{"pkg": "serde", "dep_kinds": [{"kind": null}]}]},
+                {"id": "sse", "deps": [{"pkg": "crc", "dep_kinds": [{"kind": null}]}]},
+                {"id": "crc", "deps": []},
+                {"id": "serde", "deps": []}
+            ]}
+        }"#;
+        let mut metadata = Metadata::parse(json).unwrap();
+        metadata.retain_built(&built);
+        let nodes = metadata.nodes_by_id().unwrap();
+        assert_eq!(
+            nodes.keys().copied().collect::<Vec<_>>(),
+            ["host", "serde", "table"]
+        );
+        let host: Vec<&str> = nodes["host"].deps.iter().map(|d| d.pkg.as_str()).collect();
+        assert_eq!(host, ["table"]);
     }
 }
