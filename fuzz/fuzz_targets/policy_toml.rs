@@ -1,8 +1,8 @@
 //! Fuzz target: `Policy::from_toml`, the `--policy` file parser.
 //!
 //! Invariant beyond "no panic": an accepted policy, written back as TOML from its
-//! parsed rules (pins, denies, rollouts with shares, labels and salts), parses to
-//! the same policy (rules, versions and sources).
+//! parsed rules (pins, denies, rollouts with shares, labels and salts, every
+//! top-level key), parses to the same policy (rules, versions and sources).
 
 #![no_main]
 
@@ -25,6 +25,14 @@ fn to_toml(policy: &Policy) -> String {
             "quarantine_strikes".into(),
             toml::Value::Integer(i64::from(*strikes)),
         );
+    }
+    if let Some((file, _)) = &policy.metrics_file {
+        let file = file.to_str().expect("parsed from a TOML string");
+        doc.insert("metrics_file".into(), toml::Value::String(file.to_owned()));
+    }
+    if let Some((seconds, _)) = &policy.metrics_interval_seconds {
+        let seconds = i64::try_from(*seconds).expect("parsed from a TOML integer");
+        doc.insert("metrics_interval_seconds".into(), toml::Value::Integer(seconds));
     }
     let pins: toml::value::Table = policy
         .pins
