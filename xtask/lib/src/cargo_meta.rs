@@ -236,7 +236,7 @@ pub(crate) fn set_metadata(
 }
 
 /// The `(name, version)` of each line of `cargo tree --prefix none --format {p}`
-/// (`serde v1.0.228`, `edge-agent v0.1.0 (/work/app)`, `x v1.0.0 (*)`).
+/// (`serde v1.0.228`, `host v0.1.0 (/work/host)`, `x v1.0.0 (*)`).
 fn tree_packages(text: &str) -> BTreeSet<(String, String)> {
     text.lines()
         .filter_map(|line| {
