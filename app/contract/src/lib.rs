@@ -14,6 +14,7 @@ pub mod conformance;
 use std::fmt;
 use std::path::PathBuf;
 
+use muster_names::temporary_name;
 use serde::{Deserialize, Serialize};
 
 /// Renders the agent's status line.
@@ -183,12 +184,8 @@ pub fn write_atomically(
     result.map(|()| final_path)
 }
 
-/// The name [`write_atomically`] gives the temporary file for `name` in process
-/// `pid`: `.NAME.PID.tmp` (muster's one rule, [`muster_names::temporary_name`]).
-pub use muster_names::temporary_name;
-
-/// Whether `file_name` is a temporary file of [`write_atomically`] (see
-/// [`temporary_name`]); hosts remove stale ones left behind by a killed write.
+/// Whether `file_name` is a temporary file of [`write_atomically`] (`.NAME.PID.tmp`,
+/// muster's one rule: [`muster_names::temporary_name`]); hosts remove stale ones left behind by a killed write.
 pub fn is_temporary_name(file_name: &str) -> bool {
     muster_names::temporary_of(file_name).is_some()
 }
@@ -199,7 +196,7 @@ mod tests {
 
     #[test]
     fn temporary_names_are_recognised_and_nothing_else() {
-        let tmp = crate::temporary_name("a.json", 42);
+        let tmp = muster_names::temporary_name("a.json", 42);
         assert_eq!(tmp, ".a.json.42.tmp");
         assert!(crate::is_temporary_name(&tmp));
         for other in [

@@ -63,6 +63,14 @@ impl Metrics {
         self.counters = old.counters;
     }
 
+    /// Whether the interval since the last write is up (cheap: what the pause between
+    /// ticks asks every 50 ms; what the file shows changes only during a tick).
+    pub(crate) fn interval_up(&self) -> bool {
+        self.last
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() >= self.interval)
+    }
+
     /// Writes the file when `signature` differs from the last write's or the interval
     /// is up (`force`: now).
     pub(crate) fn maybe_write(&mut self, now: &State<'_>, signature: Signature, force: bool) {

@@ -304,14 +304,18 @@ impl Agent {
     fn check_resumed(&mut self) {
         let held: Vec<String> = self.holds.keys().cloned().collect();
         for slot in held {
-            let version = match slot.as_str() {
-                "checksum" => self.checksum.version(),
-                "uplink" => self.uplink.version(),
-                _ => self.showcase.version(),
-            };
-            if let Some(version) = version {
+            if let Some(version) = self.active_version(&slot) {
                 self.running(&slot, &version);
             }
+        }
+    }
+
+    /// The active version of `slot` (one of [`SLOTS`]), if one is selected.
+    fn active_version(&self, slot: &str) -> Option<String> {
+        match slot {
+            "checksum" => self.checksum.version(),
+            "uplink" => self.uplink.version(),
+            _ => self.showcase.version(),
         }
     }
 
@@ -339,7 +343,11 @@ impl Agent {
                 return Some(exit);
             }
             self.notifier.alive();
-            self.write_metrics(false);
+            // Only the interval can come due here: nothing the file shows changes
+            // between ticks, so no signature is built every 50 ms.
+            if self.metrics.as_ref().is_some_and(Metrics::interval_up) {
+                self.write_metrics(true);
+            }
             let now = Instant::now();
             if now >= until {
                 return None;
@@ -568,11 +576,7 @@ impl Agent {
         };
         let strikes = lock(&self.crash).strikes().clone();
         let held: Vec<String> = self.holds.keys().cloned().collect();
-        let active = [
-            self.checksum.version(),
-            self.uplink.version(),
-            self.showcase.version(),
-        ];
+        let active = SLOTS.map(|slot| self.active_version(slot));
         let signature = format!(
             "{active:?} {held:?} {:?} {:?}",
             self.quarantine.slots, strikes.slots

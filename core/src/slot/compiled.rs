@@ -63,7 +63,7 @@ pub fn compiled_slot(slot: &str) -> Result<&'static SlotInfo, NotCompiledIn> {
 impl SlotInfo {
     /// Ok when a version of this slot that `target` names is compiled in: the version
     /// itself (by precedence, build metadata ignored) or one the requirement matches.
-    pub fn check_compiled(&self, target: &VersionSpec) -> Result<(), NotCompiledIn> {
+    pub(crate) fn check_compiled(&self, target: &VersionSpec) -> Result<(), NotCompiledIn> {
         let entries = self.entries();
         if entries.iter().any(|e| target.matches(&e.version())) {
             return Ok(());
